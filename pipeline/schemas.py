@@ -1,0 +1,237 @@
+"""Arrow schemas of every table imugait writes: names, versions, columns, units.
+
+Schemas are code. Each table carries ``imugait.schema`` and ``imugait.schema_version`` in its schema metadata, and
+each column with a physical unit carries ``unit`` in its field metadata. Readers call :func:`validate`, which checks
+the name, the version, the column names, types and nullability, and says exactly what is wrong.
+
+Changing a schema means bumping its version and teaching :func:`validate` (through ``_UPGRADES``) to read the old
+one: recorded sessions are the users' long-term memory, so a newer imugait reads every older session.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.errors import SchemaMismatchError
+
+SCHEMA_KEY = b"imugait.schema"
+VERSION_KEY = b"imugait.schema_version"
+
+SITES: tuple[str, ...] = ("pelvis", "left_thigh", "right_thigh")
+SIDES: tuple[str, ...] = ("left", "right")
+EVENT_KINDS: tuple[str, ...] = ("IC", "FC")
+
+
+def _field(name: str, type_: pa.DataType, unit: str | None = None, *, nullable: bool = False, doc: str = "") -> pa.Field:
+    meta = {}
+    if unit is not None:
+        meta["unit"] = unit
+    if doc:
+        meta["doc"] = doc
+    return pa.field(name, type_, nullable=nullable, metadata=meta or None)
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """A named, versioned Arrow schema."""
+
+    name: str
+    version: int
+    schema: pa.Schema
+
+    def with_metadata(self, extra: Mapping[str, str] | None = None) -> pa.Schema:
+        """The Arrow schema with name, version and ``extra`` (``imugait.``-prefixed keys) as metadata."""
+        meta = {SCHEMA_KEY: self.name.encode(), VERSION_KEY: str(self.version).encode()}
+        for key, value in (extra or {}).items():
+            meta[f"imugait.{key}".encode()] = value.encode()
+        return self.schema.with_metadata(meta)
+
+    def unit(self, column: str) -> str | None:
+        """The unit recorded for ``column``, or None for unitless columns."""
+        meta = self.schema.field(column).metadata or {}
+        raw = meta.get(b"unit")
+        return raw.decode() if raw is not None else None
+
+
+RAW_IMU = TableSchema(
+    "raw_imu",
+    1,
+    pa.schema(
+        [
+            _field("packet", pa.int64(), doc="host-side index of the notification that carried the sample"),
+            _field("t_host_ns", pa.int64(), "ns", doc="host monotonic clock when the notification arrived"),
+            _field("t_device_us", pa.int64(), "us", nullable=True, doc="device clock, unwrapped, per sample"),
+            _field("counter", pa.int64(), nullable=True, doc="device sample counter, unwrapped, where the device has one"),
+            _field("acc_x", pa.float32(), "m/s^2"),
+            _field("acc_y", pa.float32(), "m/s^2"),
+            _field("acc_z", pa.float32(), "m/s^2"),
+            _field("gyr_x", pa.float32(), "deg/s"),
+            _field("gyr_y", pa.float32(), "deg/s"),
+            _field("gyr_z", pa.float32(), "deg/s"),
+        ]
+    ),
+)
+"""One sensor's raw stream (``raw/<site>.arrows``): sensor frame, gravity included, SI units."""
+
+EVENTS = TableSchema(
+    "gait_events",
+    1,
+    pa.schema(
+        [
+            _field("t_s", pa.float64(), "s", doc="seconds from session start on the session timeline"),
+            _field("sample", pa.int64(), doc="index on the resampled session grid"),
+            _field("side", pa.string(), doc="left | right"),
+            _field("event", pa.string(), doc="IC (initial contact) | FC (final contact)"),
+            _field("source", pa.string(), doc="sensor site the event was detected from"),
+        ]
+    ),
+)
+"""One row per gait event (``derived/events.arrow``). ``t_s``, ``side``, ``event`` are a stable contract."""
+
+STRIDES = TableSchema(
+    "gait_strides",
+    1,
+    pa.schema(
+        [
+            _field("side", pa.string()),
+            _field("stride", pa.int32(), doc="index of the stride within its side"),
+            _field("start_s", pa.float64(), "s", doc="IC opening the stride"),
+            _field("end_s", pa.float64(), "s", doc="next IC of the same side (half-open [start_s, end_s))"),
+            _field("stride_time_s", pa.float64(), "s"),
+            _field("step_time_s", pa.float64(), "s", nullable=True, doc="previous contralateral IC to this IC"),
+            _field("stance_time_s", pa.float64(), "s", nullable=True),
+            _field("swing_time_s", pa.float64(), "s", nullable=True),
+            _field("stance_pct", pa.float64(), "%", nullable=True),
+            _field("pelvic_obliquity_range_deg", pa.float64(), "deg", nullable=True),
+            _field("pelvic_tilt_range_deg", pa.float64(), "deg", nullable=True),
+            _field("pelvic_rotation_range_deg", pa.float64(), "deg", nullable=True),
+            _field("pelvic_drop_deg", pa.float64(), "deg", nullable=True, doc="contralateral drop in this stance"),
+            _field("thigh_range_deg", pa.float64(), "deg", nullable=True),
+            _field("valid", pa.bool_(), doc="steady straight stride used for session statistics"),
+        ]
+    ),
+)
+"""One row per stride and side (``derived/strides.arrow``)."""
+
+SUMMARY = TableSchema(
+    "gait_summary",
+    1,
+    pa.schema(
+        [
+            _field("metric", pa.string()),
+            _field("side", pa.string(), doc="left | right | both"),
+            _field("value", pa.float64(), nullable=True, doc="NaN when there was not enough data"),
+            _field("unit", pa.string()),
+            _field("n", pa.int64(), doc="number of strides or events behind the value"),
+        ]
+    ),
+)
+"""Session-level metrics in long form (``derived/summary.arrow``): new metrics need no schema change."""
+
+ALL: Mapping[str, TableSchema] = {s.name: s for s in (RAW_IMU, EVENTS, STRIDES, SUMMARY)}
+
+# (name, version found) -> function turning a table of that version into the current one. Empty while every
+# schema is at version 1; each version bump adds an entry here and a test reading a stored old-version file.
+_UPGRADES: dict[tuple[str, int], Callable[[pa.Table], pa.Table]] = {}
+
+
+def schema_identity(schema: pa.Schema) -> tuple[str | None, int | None]:
+    """The (name, version) recorded in a schema's metadata, None where absent or unreadable."""
+    meta = schema.metadata or {}
+    name = meta.get(SCHEMA_KEY)
+    version = meta.get(VERSION_KEY)
+    try:
+        parsed = int(version) if version is not None else None
+    except ValueError:
+        parsed = None
+    return (name.decode() if name is not None else None), parsed
+
+
+def table_metadata(schema: pa.Schema) -> dict[str, str]:
+    """The ``imugait.*`` metadata of a schema, keys without the prefix."""
+    out = {}
+    for key, value in (schema.metadata or {}).items():
+        if key.startswith(b"imugait."):
+            out[key.decode()[len("imugait.") :]] = value.decode()
+    return out
+
+
+def validate_schema(actual: pa.Schema, expected: TableSchema, *, path: Path | None = None) -> None:
+    """Raise :class:`SchemaMismatchError` unless ``actual`` is ``expected`` (name, version, columns, types).
+
+    Extra columns are allowed (a newer writer may add optional columns); missing columns, type changes and
+    nullability widening on a required column are not.
+    """
+    name, version = schema_identity(actual)
+    if name is None:
+        raise SchemaMismatchError(
+            f"not an imugait table (no '{SCHEMA_KEY.decode()}' metadata); expected a {expected.name} table",
+            path=path,
+            expected=expected.name,
+            actual="none",
+        )
+    if name != expected.name:
+        raise SchemaMismatchError(
+            f"is a '{name}' table, expected '{expected.name}'", path=path, expected=expected.name, actual=name
+        )
+    if version is None or version > expected.version:
+        raise SchemaMismatchError(
+            f"{name} schema version {version} is newer than this imugait understands ({expected.version}); "
+            "upgrade imugait to read it",
+            path=path,
+            expected=str(expected.version),
+            actual=str(version),
+        )
+    if version < expected.version and (name, version) not in _UPGRADES:
+        raise SchemaMismatchError(
+            f"{name} schema version {version} has no upgrade path to {expected.version}",
+            path=path,
+            expected=str(expected.version),
+            actual=str(version),
+        )
+    if version < expected.version:
+        return  # columns are checked after the upgrade, by read_table
+    for want in expected.schema:
+        idx = actual.get_field_index(want.name)
+        if idx < 0:
+            raise SchemaMismatchError(
+                f"column '{want.name}' is missing from the {name} table",
+                path=path,
+                expected=want.name,
+                actual=", ".join(actual.names),
+            )
+        got = actual.field(idx)
+        if not got.type.equals(want.type):
+            raise SchemaMismatchError(
+                f"column '{want.name}' has type {got.type}, expected {want.type}",
+                path=path,
+                expected=str(want.type),
+                actual=str(got.type),
+            )
+        if got.nullable and not want.nullable:
+            raise SchemaMismatchError(
+                f"column '{want.name}' is nullable but the {name} schema requires values",
+                path=path,
+                expected="not null",
+                actual="nullable",
+            )
+
+
+def upgrade(table: pa.Table, expected: TableSchema) -> pa.Table:
+    """Bring a validated table of an older version up to ``expected``'s version."""
+    _, version = schema_identity(table.schema)
+    while version is not None and version < expected.version:
+        table = _UPGRADES[(expected.name, version)](table)
+        _, version = schema_identity(table.schema)
+    return table
+
+
+def dumps_meta(value: Any) -> str:
+    """JSON for a metadata value (sorted keys, so equal metadata compares equal)."""
+    return json.dumps(value, sort_keys=True, default=str)
