@@ -1,0 +1,273 @@
+"""What the CLI commands do, without the terminal: building links, recording, importing, the demo series.
+
+Kept apart from ``cli.py`` so tests and scripts can call the same code the commands run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ImportFormatError
+from pipeline.importer import TableImportSpec, import_tables
+from pipeline.run import process_session
+from pipeline.schemas import SITES
+from pipeline.store import Session, iter_sessions, load_session
+from sensors.devices.movesense import MovesenseDriver
+from sensors.recorder import LinkBackend, RecordingPlan, RecordingResult, SensorStatus, SensorTarget
+from sensors.recorder import record as record_session
+
+__all__ = ["Session", "SensorStatus", "import_tables"]
+
+# The session being recorded, so Ctrl-C (which unwinds asyncio.run) can still report where it went.
+LAST_SESSION: dict[str, Path] = {}
+
+
+def parse_targets(specs: Sequence[str]) -> tuple[SensorTarget, ...]:
+    """Parse ``SITE=ID`` options; raise ValueError with the fix in the message."""
+    targets = []
+    for spec in specs:
+        site, sep, ident = spec.partition("=")
+        site = site.strip()
+        if not sep or not ident.strip():
+            raise ValueError(f"--sensor takes SITE=NAME|SERIAL|ADDRESS, got {spec!r}")
+        if site not in SITES:
+            raise ValueError(f"unknown site {site!r} in --sensor; use one of {', '.join(SITES)}")
+        targets.append(SensorTarget(site, ident.strip()))
+    if len({t.site for t in targets}) != len(targets):
+        raise ValueError("each site may be given once")
+    return tuple(targets)
+
+
+@dataclass(frozen=True)
+class RecordRequest:
+    """A recording as the CLI asks for it: real sensors, a simulated profile, or a replayed session."""
+
+    root: Path
+    subject: str
+    targets: tuple[SensorTarget, ...]
+    simulate: str | Any | None = None  # a profile name, or a GaitProfile for the demo's progression
+    replay: Session | None = None
+    duration_s: float | None = None
+    speed: float | None = 1.0
+    rate_hz: float = 104.0
+    label: str = ""
+    notes: str = ""
+    loss: float = 0.0
+    seed: int = 0
+    start: datetime | None = None
+    disconnects: tuple[tuple[str, float, float], ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _simulated_link(request: RecordRequest) -> tuple[LinkBackend, tuple[SensorTarget, ...], Any]:
+    from sensors.sim.gait_model import GaitModel, GaitProfile, get_profile
+    from sensors.sim.world import SimConditions, SimWorld, sim_backends
+
+    profile = request.simulate if isinstance(request.simulate, GaitProfile) else get_profile(str(request.simulate))
+    # The model must outlast the recording, including connection set-up; open-ended runs get an hour.
+    model_s = (request.duration_s + 15.0) if request.duration_s is not None else 3600.0
+    model = GaitModel(profile, duration_s=model_s, seed=request.seed)
+    world = SimWorld(
+        model,
+        SimConditions(
+            speed=request.speed,
+            rate_hz=request.rate_hz,
+            packet_loss=request.loss,
+            disconnects=request.disconnects,
+            seed=request.seed,
+        ),
+    )
+    scanner, client = sim_backends(world)
+    backend = LinkBackend(scanner, client, world.clock_ns, "simulated", "simulator", world.done)
+    targets = tuple(SensorTarget(world.site_of(d.name), d.name) for d in world.devices)
+    return backend, targets, world
+
+
+def _replay_link(request: RecordRequest) -> tuple[LinkBackend, tuple[SensorTarget, ...], Any]:
+    from sensors.replay import replay_backends
+
+    assert request.replay is not None
+    scanner, client, player = replay_backends(request.replay, request.speed)
+    backend = LinkBackend(scanner, client, player.clock_ns, "simulated", "replay", player.done)
+    targets = tuple(SensorTarget(site, name) for site, name in player.names.items())
+    return backend, targets, player
+
+
+async def record(
+    request: RecordRequest, *, on_status: Callable[[list[SensorStatus]], None] | None = None
+) -> RecordingResult:
+    """Record real, simulated or replayed sensors into a new session under ``request.root``."""
+    world: Any = None
+    if request.replay is not None:
+        backend, targets, _ = _replay_link(request)
+        extra = {"replay_of": str(request.replay.path)}
+    elif request.simulate is not None:
+        backend, targets, world = _simulated_link(request)
+        extra = {"simulated_profile": getattr(world.model.profile, "name", str(request.simulate))}
+    else:
+        backend, targets, extra = LinkBackend(), request.targets, {}
+    plan = RecordingPlan(
+        root=request.root,
+        subject=request.subject,
+        targets=targets,
+        rate_hz=request.rate_hz,
+        duration_s=request.duration_s,
+        label=request.label,
+        notes=request.notes,
+        start=request.start,
+        extra={**extra, **request.extra},
+    )
+
+    def remember(session: Session) -> None:
+        LAST_SESSION["path"] = session.path
+        if world is not None:
+            world.write_truth(session.path, session.meta.host_t0_ns)
+
+    return await record_session(
+        plan, [MovesenseDriver()], backend, on_session=remember, on_status=on_status
+    )
+
+
+async def scan(timeout_s: float, simulate: str | None) -> list[tuple[str, str, int, str]]:
+    """Scan for supported sensors; rows of (name, address, rssi, family)."""
+    from bleak import BleakScanner
+
+    scanner_cls = None
+    if simulate is not None:
+        _, _, world = _simulated_link(RecordRequest(Path("."), "scan", (), simulate=simulate, duration_s=1.0))
+        from sensors.sim.world import sim_backends
+
+        scanner_cls = sim_backends(world)[0]
+    driver = MovesenseDriver()
+    found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, backend=scanner_cls)
+    return sorted(
+        (adv.local_name or dev.name or "?", dev.address, adv.rssi, driver.family)
+        for dev, adv in found.values()
+        if driver.matches(dev, adv)
+    )
+
+
+def process(session: Session) -> None:
+    """Analyse one session (the CLI's progress bar wraps this)."""
+    process_session(session)
+
+
+def parse_import_files(file: Path | None, site: str | None, sensors: Sequence[str]) -> list[tuple[str, Path]]:
+    """Resolve ``FILE --site SITE`` or repeated ``--sensor SITE=FILE`` into (site, path) pairs."""
+    if sensors and (file is not None or site is not None):
+        raise ValueError("use either FILE --site SITE or --sensor SITE=FILE (repeated), not both")
+    if sensors:
+        pairs = []
+        for spec in sensors:
+            s, sep, path = spec.partition("=")
+            if not sep or not path:
+                raise ValueError(f"--sensor takes SITE=FILE, got {spec!r}")
+            pairs.append((s.strip(), Path(path)))
+        return pairs
+    if file is None or site is None:
+        raise ValueError("give FILE with --site SITE, or --sensor SITE=FILE for each sensor")
+    return [(site, file)]
+
+
+def import_spec(fs: float, acc: str, gyr: str, acc_unit: str, gyr_unit: str, time_col: str | None) -> TableImportSpec:
+    """Build the import spec from CLI strings; ValueError names the missing option."""
+    missing = [
+        name
+        for name, value in (("--fs", fs), ("--acc", acc), ("--gyr", gyr), ("--acc-unit", acc_unit), ("--gyr-unit", gyr_unit))
+        if not value
+    ]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    cols = [tuple(c.strip() for c in spec.split(",")) for spec in (acc, gyr)]
+    if any(len(c) != 3 for c in cols):
+        raise ValueError("--acc and --gyr each take three comma-separated column names, e.g. ax,ay,az")
+    unit = acc_unit.replace("²", "2").replace("m/s^2", "m/s2")
+    try:
+        return TableImportSpec(fs, cols[0], cols[1], unit, gyr_unit, time_col)  # type: ignore[arg-type]
+    except ImportFormatError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The demo: a patient with right-knee pain recovering over six weeks, and a healthy control.
+
+DEMO_SUBJECT = "demo-knee"
+DEMO_CONTROL = "demo-control"
+# (weeks before today, severity of the antalgic pattern, label)
+DEMO_SERIES: tuple[tuple[int, float, str], ...] = (
+    (6, 1.0, "week 0 - first visit"),
+    (4, 0.7, "week 2"),
+    (2, 0.4, "week 4"),
+    (0, 0.15, "week 6"),
+)
+
+
+def demo_sessions(root: Path, *, duration_s: float, log: Callable[[str], None]) -> list[Session]:
+    """Record the demo series at full simulator speed, or reuse it when ``root`` already holds it."""
+    existing = [s for s in iter_sessions(root) if s.meta.status == "complete"] if root.exists() else []
+    if len([s for s in existing if s.meta.subject == DEMO_SUBJECT]) >= len(DEMO_SERIES):
+        log(f"reusing the {len(existing)} demo sessions already in {root} (delete the folder to record anew)")
+        return existing
+    from sensors.sim.gait_model import get_profile
+    from sensors.sim.progression import blend_profiles
+
+    healthy, antalgic = get_profile("healthy"), get_profile("antalgic_right")
+    today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    plans = [
+        RecordRequest(
+            root=root,
+            subject=DEMO_SUBJECT,
+            targets=(),
+            simulate=blend_profiles(healthy, antalgic, severity, name=f"antalgic_right x{severity:g}"),
+            duration_s=duration_s,
+            speed=None,
+            label=label,
+            notes=f"Simulated right-knee antalgic gait, severity {severity:g} (1 = full antalgic_right profile).",
+            loss=0.01,
+            seed=i,
+            start=today - timedelta(weeks=weeks),
+            # the first visit loses the pelvis link for 2 s, as real sessions sometimes do
+            disconnects=(("pelvis", 20.0, 2.0),) if i == 0 else (),
+        )
+        for i, (weeks, severity, label) in enumerate(DEMO_SERIES)
+    ]
+    plans.append(
+        RecordRequest(
+            root=root,
+            subject=DEMO_CONTROL,
+            targets=(),
+            simulate=healthy,
+            duration_s=duration_s,
+            speed=None,
+            label="healthy control",
+            loss=0.01,
+            seed=99,
+            start=today - timedelta(weeks=6, hours=-1),
+        )
+    )
+    return asyncio.run(_record_series(plans, log))
+
+
+async def _record_series(plans: Sequence[RecordRequest], log: Callable[[str], None]) -> list[Session]:
+    # One event loop for the whole series: bleak's rule is one asyncio.run per process.
+    sessions = []
+    for plan in plans:
+        started = time.perf_counter()
+        result = await record(plan)
+        log(
+            f"recorded {plan.subject}/{result.session.meta.session_id} ({plan.label}): {result.reason}, "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        sessions.append(result.session)
+    return sessions
+
+
+def reload(session: Session) -> Session:
+    """Re-read a session's metadata from disk."""
+    return load_session(session.path)

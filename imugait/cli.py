@@ -1,0 +1,298 @@
+"""The ``imugait`` command line: a thin layer that composes ``sensors``, ``pipeline`` and ``dashboard``.
+
+Scripts depend on this interface (documented in the README). Commands that create a session print its folder as
+their last line. Exit codes: 0 success, 1 a command-level failure (e.g. a sensor not found, a session that could
+not be processed), 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from imugait import _commands
+from imugait._live import status_table
+from pipeline.errors import ImuGaitError
+from pipeline.schemas import SITES
+from pipeline.store import default_data_root, iter_sessions, load_session
+
+app = typer.Typer(
+    name="imugait",
+    help="A gait lab from Bluetooth LE IMUs: record, analyse, review and replay walking sessions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(help="Bring data recorded with other tools into a session.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+console = Console(stderr=True)
+out = Console()
+
+DataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", help="Data root (default: $IMUGAIT_DATA or the per-user data directory)."),
+]
+SubjectOpt = Annotated[str, typer.Option("--subject", help="Subject id (a folder name: letters, digits, . _ -).")]
+
+
+def _root(data: Path | None) -> Path:
+    return data if data is not None else default_data_root()
+
+
+def _speed(value: str) -> float | None:
+    if value == "max":
+        return None
+    try:
+        speed = float(value)
+    except ValueError:
+        raise typer.BadParameter(f"--speed takes a number or 'max', not {value!r}") from None
+    if speed <= 0:
+        raise typer.BadParameter("--speed must be positive")
+    return speed
+
+
+def _fail(exc: BaseException) -> typer.Exit:
+    console.print(f"[red]error:[/] {exc}")
+    return typer.Exit(1)
+
+
+@app.command()
+def scan(
+    timeout: Annotated[float, typer.Option(help="Seconds to scan.")] = 5.0,
+    simulate: Annotated[str | None, typer.Option(help="Scan a simulated world of this profile instead.")] = None,
+) -> None:
+    """List the supported sensors in range."""
+    try:
+        rows = asyncio.run(_commands.scan(timeout, simulate))
+    except ImuGaitError as exc:
+        raise _fail(exc) from exc
+    if not rows:
+        console.print("No supported sensors found. Are they on, charged and not connected elsewhere?")
+        raise typer.Exit(1)
+    for name, address, rssi, family in rows:
+        out.print(f"{name}\t{address}\t{rssi} dBm\t{family}")
+
+
+@app.command()
+def record(
+    sensor: Annotated[
+        list[str] | None,
+        typer.Option("--sensor", help="SITE=NAME|SERIAL|ADDRESS, once per sensor; sites: " + ", ".join(SITES)),
+    ] = None,
+    simulate: Annotated[
+        str | None, typer.Option(help="Record simulated sensors with this gait profile (healthy, antalgic_right).")
+    ] = None,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: Ctrl-C).")] = None,
+    speed: Annotated[str, typer.Option(help="Simulation pace: a factor of real time, or 'max'.")] = "1",
+    data: DataOpt = None,
+    subject: SubjectOpt = "subject01",
+    rate: Annotated[float, typer.Option(help="Requested sampling rate, Hz.")] = 104.0,
+    label: Annotated[str, typer.Option(help="Short session label, e.g. 'week 3'.")] = "",
+    notes: Annotated[str, typer.Option(help="Free-text notes.")] = "",
+    loss: Annotated[float, typer.Option(help="Simulated packet loss probability.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Simulation random seed.")] = 0,
+    process: Annotated[bool, typer.Option("--process/--no-process", help="Analyse the session afterwards.")] = False,
+) -> None:
+    """Record a session from real sensors (--sensor) or from the simulator (--simulate)."""
+    if duration is not None and duration <= 0:
+        raise typer.BadParameter("--duration must be positive")
+    if (simulate is None) == (not sensor):
+        raise typer.BadParameter("give --sensor SITE=ID for each real sensor, or --simulate PROFILE")
+    targets = _commands.parse_targets(sensor or [])
+    root = _root(data)
+    request = _commands.RecordRequest(
+        root=root,
+        subject=subject,
+        targets=targets,
+        simulate=simulate,
+        duration_s=duration,
+        speed=_speed(speed),
+        rate_hz=rate,
+        label=label,
+        notes=notes,
+        loss=loss,
+        seed=seed,
+    )
+    session = _run_live(request, title="Recording")
+    if process:
+        _process_paths([session.path])
+    out.print(str(session.path))
+
+
+def _run_live(request: _commands.RecordRequest, *, title: str) -> _commands.Session:
+    with Live(status_table([], title=title), console=console, refresh_per_second=4, transient=False) as live:
+
+        def on_status(statuses: list[_commands.SensorStatus]) -> None:
+            live.update(status_table(statuses, title=title))
+
+        try:
+            result = asyncio.run(_commands.record(request, on_status=on_status))
+        except KeyboardInterrupt:
+            # The recorder finalised the session while unwinding; report it from disk.
+            path = _commands.LAST_SESSION.get("path")
+            if path is None:
+                raise typer.Exit(130) from None
+            session = load_session(path)
+            console.print(f"{session.meta.status}: stopped by Ctrl-C")
+            return session
+        except ImuGaitError as exc:
+            raise _fail(exc) from exc
+    console.print(f"{result.session.meta.status}: {result.reason}")
+    return result.session
+
+
+@app.command()
+def replay(
+    session: Annotated[Path, typer.Argument(help="Session folder to play back.")],
+    speed: Annotated[str, typer.Option(help="Pace: a factor of the recorded pace, or 'max'.")] = "1",
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Where to write the replayed session (default: a temporary folder).")
+    ] = None,
+) -> None:
+    """Play a stored session back through the live path (same client code, same status view)."""
+    try:
+        source = load_session(session)
+    except ImuGaitError as exc:
+        raise _fail(exc) from exc
+    root = data if data is not None else Path(tempfile.mkdtemp(prefix="imugait-replay-"))
+    request = _commands.RecordRequest(
+        root=root,
+        subject=source.meta.subject,
+        targets=(),
+        replay=source,
+        speed=_speed(speed),
+        rate_hz=source.meta.sensors[0].rate_hz if source.meta.sensors else 104.0,
+        label=f"replay of {source.meta.session_id}",
+    )
+    result = _run_live(request, title=f"Replaying {source.meta.session_id}")
+    out.print(str(result.path))
+
+
+def _process_paths(paths: list[Path], *, only_new: bool = False) -> int:
+    sessions = [s for p in paths for s in iter_sessions(p)]
+    if not sessions:
+        console.print(f"[red]error:[/] no sessions found under {', '.join(map(str, paths))}")
+        return 1
+    if only_new:
+        sessions = [s for s in sessions if not s.is_processed()]
+    failures = 0
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=console,
+    ) as bar:
+        task = bar.add_task("processing", total=len(sessions))
+        for s in sessions:
+            bar.update(task, description=f"{s.meta.subject}/{s.meta.session_id}")
+            try:
+                _commands.process(s)
+            except ImuGaitError as exc:
+                failures += 1
+                bar.console.print(f"[red]failed:[/] {s.path}: {exc}")
+            bar.advance(task)
+    console.print(f"processed {len(sessions) - failures} of {len(sessions)} sessions")
+    return 1 if failures else 0
+
+
+@app.command()
+def process(
+    path: Annotated[Path, typer.Argument(help="A session folder, a subject folder or a data root.")],
+    only_new: Annotated[bool, typer.Option(help="Skip sessions that already have derived tables.")] = False,
+) -> None:
+    """Analyse sessions: events, strides and session metrics into derived/ tables (re-runs replace them)."""
+    if not path.exists():
+        raise _fail(FileNotFoundError(f"{path} does not exist"))
+    raise typer.Exit(_process_paths([path], only_new=only_new))
+
+
+@import_app.command("table")
+def import_table(
+    file: Annotated[Path | None, typer.Argument(help="One CSV/Parquet file (with --site).")] = None,
+    site: Annotated[str | None, typer.Option(help="Site of FILE: " + ", ".join(SITES))] = None,
+    sensor: Annotated[
+        list[str] | None, typer.Option("--sensor", help="SITE=FILE, repeated, for sensors recorded on one clock.")
+    ] = None,
+    fs: Annotated[float, typer.Option("--fs", help="Sampling rate, Hz.")] = 0.0,
+    acc: Annotated[str, typer.Option(help="Accelerometer columns x,y,z (comma-separated).")] = "",
+    gyr: Annotated[str, typer.Option(help="Gyroscope columns x,y,z (comma-separated).")] = "",
+    acc_unit: Annotated[str, typer.Option("--acc-unit", help="g or m/s2.")] = "",
+    gyr_unit: Annotated[str, typer.Option("--gyr-unit", help="deg/s or rad/s.")] = "",
+    time: Annotated[str | None, typer.Option("--time", help="Time column (s, ms, µs or ns; inferred).")] = None,
+    data: DataOpt = None,
+    subject: SubjectOpt = "subject01",
+    label: Annotated[str, typer.Option(help="Session label.")] = "",
+) -> None:
+    """Import IMU tables recorded elsewhere; the last line printed is the new session's folder."""
+    try:
+        files = _commands.parse_import_files(file, site, sensor or [])
+        spec = _commands.import_spec(fs, acc, gyr, acc_unit, gyr_unit, time)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    try:
+        session = _commands.import_tables(files, spec, _root(data), subject, label=label)
+    except ImuGaitError as exc:
+        raise _fail(exc) from exc
+    for warning in session.meta.extra.get("import_warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}")
+    out.print(str(session.path))
+
+
+@app.command()
+def dashboard(
+    data: DataOpt = None,
+    port: Annotated[int, typer.Option(help="Port to serve on (localhost).")] = 8501,
+) -> None:
+    """Open the review dashboard on a data root."""
+    raise typer.Exit(_serve_dashboard(_root(data), port))
+
+
+def _serve_dashboard(root: Path, port: int) -> int:
+    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
+    console.print(f"dashboard on http://localhost:{port} for {root} (Ctrl-C to stop)")
+    env = {**os.environ, "IMUGAIT_DATA": str(root)}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
+           "--server.address", "localhost", "--browser.gatherUsageStats", "false", "--", "--data", str(root)]
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+@app.command()
+def demo(
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Where to put the demo sessions (default: <data root>/demo).")
+    ] = None,
+    no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Stop after analysis (non-interactive).")] = False,
+    port: Annotated[int, typer.Option(help="Dashboard port.")] = 8501,
+    duration: Annotated[float, typer.Option(help="Seconds of walking per simulated session.")] = 60.0,
+) -> None:
+    """Record simulated rehabilitation sessions, analyse them, and open the dashboard on them."""
+    root = data if data is not None else default_data_root() / "demo"
+    try:
+        sessions = _commands.demo_sessions(root, duration_s=duration, log=console.print)
+    except ImuGaitError as exc:
+        raise _fail(exc) from exc
+    code = _process_paths([s.path for s in sessions])
+    if code:
+        raise typer.Exit(code)
+    console.print(f"{len(sessions)} demo sessions in {root}")
+    if not no_dashboard:
+        raise typer.Exit(_serve_dashboard(root, port))
+    out.print(str(root))
+
+
+def main() -> None:
+    """Console entry point."""
+    logging.basicConfig(level=os.environ.get("IMUGAIT_LOG", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s")
+    app()
