@@ -1,0 +1,150 @@
+"""``import table``: units, time columns, and bad files that get clear errors and leave nothing behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.errors import ImportFormatError
+from pipeline.importer import G, TableImportSpec, import_tables, load_sensor_file
+from pipeline.store import iter_sessions, read_raw
+
+SPEC_G = TableImportSpec(100.0, ("ax", "ay", "az"), ("gx", "gy", "gz"), "g", "rad/s", None)
+
+
+def _frame(n: int = 300, fs: float = 100.0, acc_scale: float = 1.0, gyr_scale: float = 1.0) -> pd.DataFrame:
+    t = np.arange(n) / fs
+    return pd.DataFrame(
+        {
+            "time": t,
+            "ax": acc_scale * 0.1 * np.sin(2 * np.pi * t),
+            "ay": acc_scale * 0.05 * np.cos(2 * np.pi * t),
+            "az": acc_scale * (1.0 + 0.2 * np.sin(4 * np.pi * t)),
+            "gx": gyr_scale * 2.0 * np.sin(2 * np.pi * t),
+            "gy": gyr_scale * 0.5 * np.ones(n),
+            "gz": gyr_scale * -1.0 * np.ones(n),
+        }
+    )
+
+
+def test_units_are_converted_to_si(tmp_path: Path) -> None:
+    path = tmp_path / "pelvis.csv"
+    _frame().to_csv(path, index=False)
+    sensor = load_sensor_file("pelvis", path, SPEC_G)
+    np.testing.assert_allclose(sensor.acc[0, 2], G, rtol=1e-9)
+    np.testing.assert_allclose(sensor.gyr[:, 1], np.degrees(0.5))
+    np.testing.assert_allclose(np.diff(sensor.t_s), 0.01)
+
+
+@pytest.mark.parametrize(("unit", "scale"), [("s", 1.0), ("ms", 1e3), ("us", 1e6), ("ns", 1e9)])
+def test_time_column_unit_is_inferred_from_fs(tmp_path: Path, unit: str, scale: float) -> None:
+    frame = _frame()
+    frame["time"] = 1000.0 + frame["time"] * scale
+    path = tmp_path / f"t_{unit}.parquet"
+    frame.to_parquet(path)
+    spec = TableImportSpec(100.0, ("ax", "ay", "az"), ("gx", "gy", "gz"), "g", "rad/s", "time")
+    sensor = load_sensor_file("pelvis", path, spec)
+    np.testing.assert_allclose(np.diff(sensor.t_s), 0.01, rtol=1e-6)
+
+
+def test_time_column_that_contradicts_fs_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    _frame().to_csv(path, index=False)
+    spec = TableImportSpec(50.0, ("ax", "ay", "az"), ("gx", "gy", "gz"), "g", "rad/s", "time")
+    with pytest.raises(ImportFormatError, match="matches --fs 50 Hz in none of"):
+        load_sensor_file("pelvis", path, spec)
+
+
+def test_acc_unit_mistake_is_caught_with_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    _frame().to_csv(path, index=False)  # values in g
+    spec = TableImportSpec(100.0, ("ax", "ay", "az"), ("gx", "gy", "gz"), "m/s2", "rad/s", None)
+    with pytest.raises(ImportFormatError, match="looks like g: pass --acc-unit g"):
+        load_sensor_file("pelvis", path, spec)
+    _frame(acc_scale=G).to_csv(path, index=False)  # values in m/s²
+    with pytest.raises(ImportFormatError, match="looks like m/s² already"):
+        load_sensor_file("pelvis", path, SPEC_G)
+
+
+def test_gyro_that_looks_like_rad_s_gets_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    _frame().to_csv(path, index=False)
+    spec = TableImportSpec(100.0, ("ax", "ay", "az"), ("gx", "gy", "gz"), "g", "deg/s", None)
+    assert any("--gyr-unit rad/s" in w for w in load_sensor_file("pelvis", path, spec).warnings)
+
+
+def test_missing_column_lists_the_columns(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    _frame().drop(columns=["gz"]).to_csv(path, index=False)
+    with pytest.raises(ImportFormatError, match="has no column 'gz'; its columns are: time, ax"):
+        load_sensor_file("pelvis", path, SPEC_G)
+
+
+def test_nan_rows_are_dropped_and_reported(tmp_path: Path) -> None:
+    frame = _frame()
+    frame.loc[10:14, "ax"] = np.nan
+    path = tmp_path / "x.csv"
+    frame.to_csv(path, index=False)
+    sensor = load_sensor_file("pelvis", path, SPEC_G)
+    assert sensor.acc.shape[0] == 295
+    assert any("5 rows with NaN" in w for w in sensor.warnings)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("x.csv", b"ax,ay,az,gx,gy,gz\n1,2,3,4,5,6\n1,2", "cannot be read as CSV"),
+        ("x.parquet", b"PAR1 but not really", "cannot be read as PARQUET"),
+        ("x.xlsx", b"", "unsupported file type"),
+        ("x.csv", b"ax,ay,az,gx,gy,gz\nnot,a,number,at,all,!\nx,y,z,u,v,w\n", "not numeric"),
+    ],
+)
+def test_truncated_and_foreign_files(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ImportFormatError, match=message):
+        load_sensor_file("pelvis", path, SPEC_G)
+
+
+def test_bad_second_file_leaves_no_session_behind(tmp_path: Path) -> None:
+    good, bad = tmp_path / "l.csv", tmp_path / "r.csv"
+    _frame().to_csv(good, index=False)
+    bad.write_text("garbage")
+    root = tmp_path / "data"
+    with pytest.raises(ImportFormatError):
+        import_tables([("left_thigh", good), ("right_thigh", bad)], SPEC_G, root, "S1")
+    assert not root.exists() or not list(iter_sessions(root))
+
+
+def test_two_files_on_one_clock_share_the_session_timeline(tmp_path: Path) -> None:
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    a, b = _frame(), _frame()
+    a["time"] += 5.0
+    b["time"] += 5.5  # right started half a second later
+    a.to_csv(left, index=False)
+    b.to_csv(right, index=False)
+    spec = TableImportSpec(100.0, ("ax", "ay", "az"), ("gx", "gy", "gz"), "g", "rad/s", "time")
+    session = import_tables({"left_thigh": left, "right_thigh": right}, spec, tmp_path / "data", "S1")
+    assert session.meta.status == "complete" and session.meta.source == "import"
+    assert session.raw_sites() == ["left_thigh", "right_thigh"]
+    assert read_raw(session.raw_path("left_thigh")).t_host_ns[0] == 0
+    assert read_raw(session.raw_path("right_thigh")).t_host_ns[0] == 500_000_000
+
+
+def test_duplicate_and_unknown_sites(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    _frame().to_csv(path, index=False)
+    with pytest.raises(ImportFormatError, match="each site may be given once"):
+        import_tables([("pelvis", path), ("pelvis", path)], SPEC_G, tmp_path, "S1")
+    with pytest.raises(ImportFormatError, match="unknown site 'ankle'"):
+        import_tables([("ankle", path)], SPEC_G, tmp_path, "S1")
+
+
+def test_spec_validates_its_options() -> None:
+    with pytest.raises(ImportFormatError, match="--fs must be a positive"):
+        TableImportSpec(0.0, ("a", "b", "c"), ("d", "e", "f"), "g", "deg/s")
+    with pytest.raises(ImportFormatError, match="--acc-unit must be"):
+        TableImportSpec(100.0, ("a", "b", "c"), ("d", "e", "f"), "mg", "deg/s")  # type: ignore[arg-type]
