@@ -19,7 +19,7 @@ from pipeline.run import process_session
 from pipeline.schemas import SITES
 from pipeline.store import Session, iter_sessions, load_session
 from sensors.devices.movesense import MovesenseDriver
-from sensors.recorder import LinkBackend, RecordingPlan, RecordingResult, SensorStatus, SensorTarget
+from sensors.recorder import LinkBackend, RecordingPlan, RecordingResult, SensorStatus, SensorTarget, scan_devices
 from sensors.recorder import record as record_session
 
 __all__ = ["Session", "SensorStatus", "import_tables"]
@@ -135,22 +135,11 @@ async def record(
 
 
 async def scan(timeout_s: float, simulate: str | None) -> list[tuple[str, str, int, str]]:
-    """Scan for supported sensors; rows of (name, address, rssi, family)."""
-    from bleak import BleakScanner
-
-    scanner_cls = None
+    """Scan for supported sensors (real, or a simulated world); rows of (name, address, rssi, family)."""
+    backend = LinkBackend()
     if simulate is not None:
-        _, _, world = _simulated_link(RecordRequest(Path("."), "scan", (), simulate=simulate, duration_s=1.0))
-        from sensors.sim.world import sim_backends
-
-        scanner_cls = sim_backends(world)[0]
-    driver = MovesenseDriver()
-    found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, backend=scanner_cls)
-    return sorted(
-        (adv.local_name or dev.name or "?", dev.address, adv.rssi, driver.family)
-        for dev, adv in found.values()
-        if driver.matches(dev, adv)
-    )
+        backend, _, _ = _simulated_link(RecordRequest(Path("."), "scan", (), simulate=simulate, duration_s=1.0))
+    return await scan_devices([MovesenseDriver()], backend, timeout_s)
 
 
 def process(session: Session) -> None:

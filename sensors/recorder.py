@@ -152,6 +152,19 @@ async def discover(
     return found
 
 
+async def scan_devices(
+    drivers: Sequence[DeviceDriver], backend: LinkBackend, timeout_s: float
+) -> list[tuple[str, str, int, str]]:
+    """Scan for ``timeout_s`` and list supported sensors as (name, address, rssi dBm, family), by name."""
+    found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, backend=backend.scanner)
+    rows = []
+    for device, adv in found.values():
+        driver = next((d for d in drivers if d.matches(device, adv)), None)
+        if driver is not None:
+            rows.append((adv.local_name or device.name or "?", device.address, adv.rssi, driver.family))
+    return sorted(rows)
+
+
 class _SensorLink:
     """One sensor's connection, decoder and raw stream writer."""
 

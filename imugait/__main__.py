@@ -1,0 +1,5 @@
+"""``python -m imugait`` runs the CLI."""
+
+from imugait.cli import main
+
+main()
