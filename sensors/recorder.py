@@ -177,6 +177,7 @@ class _SensorLink:
         rate_hz: float,
         backend: LinkBackend,
         t0_ns: int,
+        deadline_ns: int | None,
     ) -> None:
         self.site = site
         self.device = device
@@ -185,6 +186,7 @@ class _SensorLink:
         self.rate_hz = rate_hz
         self.backend = backend
         self.t0_ns = t0_ns
+        self.deadline_ns = deadline_ns
         self.status = SensorStatus(site=site, name=device.name or device.address)
         self.queue: asyncio.Queue[_Packet | None] = asyncio.Queue()
         self.lost_link = asyncio.Event()
@@ -236,6 +238,8 @@ class _SensorLink:
     def consume(self, arrival_ns: int, data: bytes) -> None:
         """Decode one notification and queue its samples for the writer (never raises on bad bytes)."""
         assert self.decoder is not None
+        if self.deadline_ns is not None and arrival_ns >= self.deadline_ns:
+            return  # past --duration: a fast simulated source may overshoot before the main loop notices
         decoded: DecodedSamples | None = self.decoder.feed(data)
         self.status.lost_packets = self._lost_before + self.decoder.lost_packets
         self.status.bad_packets = self._bad_before + self.decoder.bad_packets
@@ -361,6 +365,7 @@ async def record(
             s.rate_hz,
             backend,
             t0_ns,
+            None if plan.duration_s is None else t0_ns + int(plan.duration_s * 1e9),
         )
         for s in sensors
     ]

@@ -1,0 +1,122 @@
+"""The recorder through the simulated bleak backend: the same client code that drives real sensors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imugait._commands import RecordRequest, record
+from pipeline import store
+from pipeline.store import iter_sessions, load_session, read_raw
+from sensors.errors import SensorNotFoundError
+from sensors.recorder import LinkBackend, SensorTarget, discover
+
+
+async def _record(tmp_path: Path, **kwargs: object) -> object:
+    request = RecordRequest(root=tmp_path, subject="R1", targets=(), **{"simulate": "healthy", "speed": None, **kwargs})
+    return await record(request)  # type: ignore[arg-type]
+
+
+async def test_records_three_sensors_to_complete_session(tmp_path: Path) -> None:
+    result = await _record(tmp_path, duration_s=20.0)
+    session = load_session(result.session.path)  # type: ignore[attr-defined]
+    assert session.meta.status == "complete"
+    assert session.meta.clock == "simulated" and session.meta.source == "simulator"
+    assert [s.site for s in session.meta.sensors] == ["pelvis", "left_thigh", "right_thigh"]
+    assert all(s.family == "movesense" and s.rate_hz == 104.0 for s in session.meta.sensors)
+    for site in session.raw_sites():
+        raw = read_raw(session.raw_path(site))
+        seconds = (raw.t_host_ns[-1] - raw.t_host_ns[0]) / 1e9
+        assert 18.0 < seconds <= 20.5, (site, seconds)
+        assert abs(len(raw) / seconds - 104.0) < 3.0  # no loss configured: the full rate arrived
+        assert np.all(np.diff(raw.t_device_us) > 0)
+        assert np.all(np.diff(raw.packet) >= 0)
+    assert (session.path / "sim" / "truth.json").is_file()
+
+
+async def test_packet_loss_is_counted_not_fatal(tmp_path: Path) -> None:
+    result = await _record(tmp_path, duration_s=15.0, loss=0.05)
+    statuses = {st.site: st for st in result.status}  # type: ignore[attr-defined]
+    for st in statuses.values():
+        assert st.lost_packets > 0
+        assert st.lost_packets == pytest.approx(0.05 * (st.packets + st.lost_packets), abs=15)
+
+
+async def test_disconnect_reconnects_and_keeps_recording(tmp_path: Path) -> None:
+    result = await _record(tmp_path, duration_s=25.0, disconnects=(("left_thigh", 8.0, 3.0),))
+    statuses = {st.site: st for st in result.status}  # type: ignore[attr-defined]
+    assert statuses["left_thigh"].reconnects == 1
+    assert statuses["pelvis"].reconnects == 0
+    raw = read_raw(result.session.path / "raw" / "left_thigh.arrows")  # type: ignore[attr-defined]
+    gaps = np.diff(raw.t_device_us) / 1e6
+    assert gaps.max() > 2.5  # the link was down ~3 s: a gap, flagged by device time, not interpolated
+    assert (raw.t_host_ns[-1] - raw.t_host_ns[0]) / 1e9 > 20.0  # and recording resumed afterwards
+    assert load_session(result.session.path).meta.status == "complete"  # type: ignore[attr-defined]
+
+
+async def test_disk_full_marks_session_interrupted_and_keeps_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = {"n": 0}
+    real_flush = store.RawStreamWriter.flush
+
+    def flaky_flush(self: store.RawStreamWriter, *, now_ns: int | None = None) -> None:
+        calls["n"] += 1
+        if calls["n"] > 30:
+            raise store.StorageError("No space left on device", path=self.path)
+        real_flush(self, now_ns=now_ns)
+
+    monkeypatch.setattr(store.RawStreamWriter, "flush", flaky_flush)
+    result = await _record(tmp_path, duration_s=30.0)
+    session = load_session(result.session.path)  # type: ignore[attr-defined]
+    assert session.meta.status == "interrupted"
+    assert "storage error" in session.meta.extra["stop_reason"]
+    monkeypatch.undo()
+    assert all(len(read_raw(session.raw_path(site))) > 0 for site in session.raw_sites())
+
+
+async def test_missing_sensor_names_what_was_seen(tmp_path: Path) -> None:
+    from sensors.sim.gait_model import GaitModel, get_profile
+    from sensors.sim.world import SimConditions, SimWorld, sim_backends
+
+    world = SimWorld(GaitModel(get_profile("healthy"), duration_s=5.0), SimConditions(speed=None))
+    scanner, client = sim_backends(world)
+    backend = LinkBackend(scanner, client, world.clock_ns, "simulated", "simulator", world.done)
+    from sensors.devices.movesense import MovesenseDriver
+
+    with pytest.raises(SensorNotFoundError, match=r"right_thigh=Movesense 999.*seen: .*Movesense"):
+        await discover(
+            [SensorTarget("right_thigh", "Movesense 999")], [MovesenseDriver()], backend, timeout_s=0.5
+        )
+    assert not list(tmp_path.iterdir())  # nothing created for a recording that never started
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
+def test_ctrl_c_stops_and_marks_complete(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "imugait", "record", "--simulate", "healthy", "--speed", "1", "--data", str(tmp_path),
+         "--subject", "C1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("C1/*/raw/*.arrows")):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(3.0)
+    os.kill(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-2000:]
+    (session,) = list(iter_sessions(tmp_path))
+    assert session.meta.status == "complete"
+    assert out.strip().splitlines()[-1] == str(session.path)
+    assert all(len(read_raw(session.raw_path(s))) > 104 for s in session.raw_sites())
+
