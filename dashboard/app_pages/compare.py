@@ -1,0 +1,34 @@
+"""Compare: two sessions of one subject side by side, e.g. the first visit against the latest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import charts, data
+
+selection = data.current()
+st.title("Compare sessions")
+own = selection.subject_sessions(processed_only=True)
+if len(own) < 2:
+    who = selection.subject or "this data root"
+    st.info(f"Comparing needs two processed sessions of {who} — run `imugait process …` on the recorded sessions.")
+    st.stop()
+
+names = {row["session_id"]: data.session_choice_label(row) for _, row in own.iterrows()}
+paths = dict(zip(own["session_id"], own["path"], strict=True))
+left, right = st.columns(2)
+a = left.selectbox("Session A (before)", list(names), index=0, format_func=names.__getitem__, key="compare_a")
+b = right.selectbox(
+    "Session B (after)", list(names), index=len(names) - 1, format_func=names.__getitem__, key="compare_b"
+)
+
+with data.section("the comparison"):
+    table = charts.compare_summaries(data.load_summary(Path(paths[a])), data.load_summary(Path(paths[b])))
+    st.caption(
+        f"A = {names[a]}, B = {names[b]}. ↑/↓: B is higher/lower than A. "
+        "For symmetry indices, 'toward symmetry' means |SI| got smaller."
+    )
+    st.dataframe(charts.compare_display(table), hide_index=True, key="compare_table")
+    st.plotly_chart(charts.compare_figure(table, f"A: {names[a]}", f"B: {names[b]}"), key="compare_bars")

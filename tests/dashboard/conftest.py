@@ -1,0 +1,354 @@
+"""A small data root for the dashboard tests, built with the real store APIs and schemas.
+
+Subject P01 recovers from a right-knee operation over four processed sessions (stance-time SI −10 → −2 %, right
+pelvic drop shrinking, cadence rising), then has one recorded session that is not processed yet. The last processed
+session is a simulated one with a ``sim/truth.json``. Values are synthetic but schema-valid, and internally consistent:
+events, strides, summary and raw streams come from one gait timeline per session.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipeline.catalog import METRICS
+from pipeline.schemas import EVENTS, SITES, STRIDES, SUMMARY
+from pipeline.store import (
+    RawBatch,
+    RawStreamWriter,
+    SensorInfo,
+    Session,
+    create_session,
+    raw_schema_metadata,
+    write_table,
+)
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
+SUBJECT = "P01"
+RATE_HZ = 100.0
+HOST_T0_NS = 5_000_000_000_000
+WALK_START_S = 2.0
+N_STRIDES = 14
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One session's gait, as the fixture's ground truth."""
+
+    start: datetime
+    label: str
+    stance_si_pct: float
+    step_si_pct: float
+    cadence_spm: float
+    drop_left_deg: float
+    drop_right_deg: float
+    thigh_left_deg: float
+    thigh_right_deg: float
+    processed: bool = True
+    simulated: bool = False
+
+
+VISITS = (
+    Visit(
+        datetime(2026, 1, 12, 9, 30, tzinfo=UTC), "baseline, 2 weeks post-op", -10.0, -6.0, 96.0, 4.1, 7.9, 44.0, 36.0
+    ),
+    Visit(datetime(2026, 2, 2, 9, 15, tzinfo=UTC), "week 5", -7.0, -4.0, 102.0, 4.3, 6.6, 45.0, 39.0),
+    Visit(datetime(2026, 2, 23, 10, 0, tzinfo=UTC), "week 8", -4.0, -2.5, 107.0, 4.4, 5.4, 45.5, 42.0),
+    Visit(datetime(2026, 3, 16, 9, 45, tzinfo=UTC), "week 11", -2.0, -1.0, 111.0, 4.5, 4.8, 46.0, 44.5, simulated=True),
+    Visit(
+        datetime(2026, 3, 30, 9, 30, tzinfo=UTC), "week 13", -1.5, -1.0, 112.0, 4.5, 4.6, 46.0, 45.0, processed=False
+    ),
+)
+
+# The simulator's own keys (sensors.sim: per-side suffixes, pelvic ranges without "pelvic_", extras).
+TRUTH_SUMMARY = {
+    "n_strides_left": 12.0,
+    "stance_time_si_pct": -2.3,
+    "step_time_si_pct": -0.8,
+    "cadence_spm": 110.4,
+    "stance_time_s_right": 0.66,
+    "obliquity_range_deg": 7.7,
+    "pelvic_drop_deg_right": 4.6,
+    "speed_m_s": 1.21,
+}
+
+
+@dataclass(frozen=True)
+class DataRootFixture:
+    """The data root and what was written into it."""
+
+    root: Path
+    subject: str
+    sessions: tuple[Session, ...]
+    visits: tuple[Visit, ...]
+    n_strides: int = N_STRIDES  # per side and session
+    truth: Mapping[str, float] = field(default_factory=lambda: MappingProxyType(TRUTH_SUMMARY))  # sim/truth.json
+
+    def processed(self) -> list[tuple[Session, Visit]]:
+        return [(s, v) for s, v in zip(self.sessions, self.visits, strict=True) if v.processed]
+
+
+def _si(right: float, left: float) -> float:
+    return (right - left) / ((right + left) / 2) * 100
+
+
+def _sides(mean: float, si_pct: float) -> tuple[float, float]:
+    """(left, right) with the given mean and Robinson SI."""
+    return mean * (1 - si_pct / 200), mean * (1 + si_pct / 200)
+
+
+def _timeline(v: Visit) -> dict[str, dict[str, np.ndarray]]:
+    """IC and FC times per side."""
+    stride = 120.0 / v.cadence_spm
+    step_left, step_right = _sides(stride / 2, v.step_si_pct)
+    stance_left, stance_right = _sides(0.62 * stride, v.stance_si_pct)
+    ic_left = WALK_START_S + stride * np.arange(N_STRIDES + 1)
+    ic_right = ic_left + step_right
+    return {
+        "left": {"IC": ic_left, "FC": ic_left + stance_left, "step": np.full(N_STRIDES + 1, step_left)},
+        "right": {"IC": ic_right, "FC": ic_right + stance_right, "step": np.full(N_STRIDES + 1, step_right)},
+    }
+
+
+def _events_table(timeline: dict[str, dict[str, np.ndarray]]) -> pa.Table:
+    rows = [
+        (float(t), side, kind)
+        for side, times in timeline.items()
+        for kind in ("IC", "FC")
+        for t in times[kind][: N_STRIDES + (kind == "IC")]
+    ]
+    rows.sort()
+    t = np.array([r[0] for r in rows])
+    return pa.table(
+        {
+            "t_s": t,
+            "sample": np.round(t * RATE_HZ).astype(np.int64),
+            "side": [r[1] for r in rows],
+            "event": [r[2] for r in rows],
+            "source": [f"{r[1]}_thigh" for r in rows],
+        }
+    )
+
+
+def _strides_table(v: Visit, timeline: dict[str, dict[str, np.ndarray]], rng: np.random.Generator) -> pa.Table:
+    cols: dict[str, list] = {name: [] for name in STRIDES.schema.names}
+    for side, times in timeline.items():
+        ic, fc = times["IC"], times["FC"]
+        drop = v.drop_left_deg if side == "left" else v.drop_right_deg
+        thigh = v.thigh_left_deg if side == "left" else v.thigh_right_deg
+        for k in range(N_STRIDES):
+            stride_time = ic[k + 1] - ic[k]
+            stance = fc[k] - ic[k]
+            cols["side"].append(side)
+            cols["stride"].append(k)
+            cols["start_s"].append(float(ic[k]))
+            cols["end_s"].append(float(ic[k + 1]))
+            cols["stride_time_s"].append(float(stride_time))
+            cols["step_time_s"].append(float(times["step"][k]))
+            cols["stance_time_s"].append(float(stance))
+            cols["swing_time_s"].append(float(stride_time - stance))
+            cols["stance_pct"].append(float(stance / stride_time * 100))
+            cols["pelvic_obliquity_range_deg"].append(float(8.0 + rng.normal(0, 0.4)))
+            cols["pelvic_tilt_range_deg"].append(float(3.0 + rng.normal(0, 0.2)))
+            cols["pelvic_rotation_range_deg"].append(float(9.0 + rng.normal(0, 0.5)))
+            cols["pelvic_drop_deg"].append(float(drop + rng.normal(0, 0.3)))
+            cols["thigh_range_deg"].append(float(thigh + rng.normal(0, 1.0)))
+            cols["valid"].append(0 < k < N_STRIDES - 1)  # the first and last stride are acceleration/turn
+    return pa.table(cols)
+
+
+def _summary_table(v: Visit, timeline: dict[str, dict[str, np.ndarray]]) -> pa.Table:
+    stride = 120.0 / v.cadence_spm
+    n = N_STRIDES - 2
+    values: list[tuple[str, str, float]] = [
+        ("cadence_spm", "both", v.cadence_spm),
+        ("stride_time_s", "both", stride),
+        ("step_time_si_pct", "both", v.step_si_pct),
+        ("stance_time_si_pct", "both", v.stance_si_pct),
+        ("pelvic_obliquity_range_deg", "both", 8.0),
+        ("pelvic_tilt_range_deg", "both", 3.0),
+        ("pelvic_rotation_range_deg", "both", 9.0),
+        ("thigh_range_si_pct", "both", _si(v.thigh_right_deg, v.thigh_left_deg)),
+        ("walking_time_s", "both", stride * N_STRIDES),
+    ]
+    for side, times in timeline.items():
+        stance = float(times["FC"][0] - times["IC"][0])
+        values += [
+            ("stride_time_s", side, stride),
+            ("step_time_s", side, float(times["step"][0])),
+            ("stance_time_s", side, stance),
+            ("swing_time_s", side, stride - stance),
+            ("stance_pct", side, stance / stride * 100),
+            ("pelvic_drop_deg", side, v.drop_left_deg if side == "left" else v.drop_right_deg),
+            ("thigh_range_deg", side, v.thigh_left_deg if side == "left" else v.thigh_right_deg),
+        ]
+    return pa.table(
+        {
+            "metric": [m for m, _, _ in values],
+            "side": [s for _, s, _ in values],
+            "value": [x for _, _, x in values],
+            "unit": [METRICS[m].unit for m, _, _ in values],
+            "n": [n] * len(values),
+        }
+    )
+
+
+def _raw_signals(site: str, timeline: dict[str, dict[str, np.ndarray]], t: np.ndarray, rng: np.random.Generator):
+    """(acc, gyr) of one site: thighs swing forward between FC and the next IC, the pelvis bobs twice per stride."""
+    acc = np.zeros((t.size, 3))
+    gyr = rng.normal(0, 3.0, (t.size, 3))
+    acc[:, 2] = 9.81
+    walking = (t >= WALK_START_S) & (t < timeline["left"]["IC"][-1])
+    if site == "pelvis":
+        stride = timeline["left"]["IC"][1] - timeline["left"]["IC"][0]
+        phase = 2 * np.pi * (t - WALK_START_S) / stride
+        acc[:, 2] += walking * 2.5 * np.sin(2 * phase)
+        gyr[:, 0] += walking * 25 * np.sin(phase)
+        gyr[:, 1] += walking * 12 * np.sin(2 * phase)
+        return acc + rng.normal(0, 0.2, acc.shape), gyr
+    times = timeline[site.removesuffix("_thigh")]
+    ic, fc = times["IC"], times["FC"]
+    k = np.searchsorted(ic, t, side="right") - 1
+    valid = (k >= 0) & (k < ic.size - 1) & walking
+    k = np.clip(k, 0, ic.size - 2)
+    in_swing = valid & (t >= fc[k])
+    swing_phase = np.clip((t - fc[k]) / (ic[k + 1] - fc[k]), 0, 1)
+    stance_phase = np.clip((t - ic[k]) / (fc[k] - ic[k]), 0, 1)
+    gyr[:, 2] += np.where(in_swing, 320 * np.sin(np.pi * swing_phase), valid * -70 * np.sin(np.pi * stance_phase))
+    acc[:, 0] += valid * 4 * np.sin(2 * np.pi * stance_phase)
+    return acc + rng.normal(0, 0.3, acc.shape), gyr
+
+
+def _write_raw(session: Session, timeline: dict[str, dict[str, np.ndarray]], rng: np.random.Generator) -> None:
+    t = np.arange(0, timeline["left"]["IC"][-1] + 2.0, 1 / RATE_HZ)
+    t_host = HOST_T0_NS + np.round(t * 1e9).astype(np.int64) + 7_000_000  # a BLE-like arrival lag
+    for sensor in session.meta.sensors:
+        acc, gyr = _raw_signals(sensor.site, timeline, t, rng)
+        writer = RawStreamWriter(session.raw_path(sensor.site), raw_schema_metadata(session, sensor))
+        n = t.size
+        writer.append(
+            RawBatch(
+                packet=np.arange(n, dtype=np.int64) // 4,
+                t_host_ns=t_host,
+                t_device_us=np.round(t * 1e6).astype(np.int64),
+                counter=np.arange(n, dtype=np.int64),
+                acc=acc,
+                gyr=gyr,
+            ),
+            now_ns=int(t_host[-1]),
+        )
+        writer.close()
+
+
+def build_data_root(root: Path) -> DataRootFixture:
+    """Write the P01 series below ``root``."""
+    rng = np.random.default_rng(7)
+    sensors = tuple(SensorInfo(site, "movesense", model="Movesense MD", rate_hz=RATE_HZ) for site in SITES)
+    sessions = []
+    for visit in VISITS:
+        session = create_session(
+            root,
+            SUBJECT,
+            sensors,
+            start=visit.start,
+            label=visit.label,
+            notes="10 m walkway, self-selected speed",
+            host_t0_ns=HOST_T0_NS,
+            source="simulator" if visit.simulated else "ble",
+            clock="simulated" if visit.simulated else "monotonic",
+        )
+        timeline = _timeline(visit)
+        _write_raw(session, timeline, rng)
+        session = session.update(status="complete")
+        if visit.processed:
+            write_table(session.derived_path("events"), _events_table(timeline), EVENTS)
+            write_table(session.derived_path("strides"), _strides_table(visit, timeline, rng), STRIDES)
+            write_table(session.derived_path("summary"), _summary_table(visit, timeline), SUMMARY)
+        if visit.simulated:
+            (session.path / "sim").mkdir()
+            (session.path / "sim" / "truth.json").write_text(json.dumps({"summary": TRUTH_SUMMARY}), encoding="utf-8")
+        sessions.append(session)
+    return DataRootFixture(root, SUBJECT, tuple(sessions), VISITS)
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> DataRootFixture:
+    """The P01 series; shared by every test, so tests must not change it (copy it first, see ``own_data_root``)."""
+    return build_data_root(tmp_path_factory.mktemp("imugait-data"))
+
+
+@pytest.fixture
+def own_data_root(tmp_path: Path) -> DataRootFixture:
+    """A private P01 series that a test may damage."""
+    return build_data_root(tmp_path / "data")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Driving the app
+
+
+@pytest.fixture
+def run_app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    """Run the dashboard against a data root (through ``IMUGAIT_DATA``), optionally switched to a page.
+
+    Fails on any traceback, so every test also checks that the page rendered.
+    """
+
+    def run(root: Path, page: str | None = None) -> AppTest:
+        monkeypatch.setenv("IMUGAIT_DATA", str(root))
+        at = AppTest.from_file(str(APP), default_timeout=30).run()
+        if page is not None:
+            at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return run
+
+
+def plotly_spec(at: AppTest, key: str) -> dict:
+    """The JSON figure of the plotly chart with ``key``."""
+    for element in at.get("plotly_chart"):
+        if element.key == key:
+            return json.loads(element.proto.spec)
+    raise AssertionError(f"no plotly chart with key {key!r}")
+
+
+def trace_values(trace: dict, axis: str) -> np.ndarray:
+    """A trace's x or y values, decoding plotly's typed-array form."""
+    raw = trace[axis]
+    if isinstance(raw, dict) and "bdata" in raw:
+        return np.frombuffer(base64.b64decode(raw["bdata"]), dtype=np.dtype(raw["dtype"]))
+    return np.asarray(raw)
+
+
+def tables_with(at: AppTest, column: str) -> list:
+    """The dataframes a page shows that have ``column`` (AppTest does not expose dataframe keys)."""
+    return [d.value for d in at.dataframe if column in d.value.columns]
+
+
+@pytest.fixture
+def tables() -> Callable[[AppTest, str], list]:
+    """``tables(at, column)``: the shown dataframes that have ``column``, in page order."""
+    return tables_with
+
+
+@pytest.fixture
+def figure() -> Callable[[AppTest, str], dict]:
+    """``figure(at, key)``: the plotly figure a page drew under ``key``, as JSON."""
+    return plotly_spec
+
+
+@pytest.fixture
+def values() -> Callable[[dict, str], np.ndarray]:
+    """``values(trace, "x")``: a trace's data as numpy, whatever plotly's encoding."""
+    return trace_values
