@@ -1,0 +1,331 @@
+"""Physical model of walking behind the BLE simulator: three IMUs (sacrum, left and right lateral thigh).
+
+The model is pure numpy and fully vectorised: every method takes a float64 time array (seconds, any order, any
+spacing) and evaluates the pose, angular velocity and linear acceleration of each sensor analytically (chain rule on
+smooth curves, no finite differences), so the simulated accelerometer and gyroscope are exactly consistent with the
+poses and with the ground truth in :attr:`GaitModel.truth`.
+
+Frames and conventions
+----------------------
+- **World**: x = initial walking direction, y = left, z = up; gravity ``G = 9.80665 m/s²`` along −z.
+- **Segment (body) frame**, standing upright facing +x: x anterior (``pa``), y left (``ml``), z superior (``is``).
+- **Pelvis** angles (degrees), Baker 2001 sequence rotation → obliquity → tilt:
+  ``R_pelvis = Rz(heading + rotation) · Rx(obliquity) · Ry(tilt)``.
+  rotation > 0: pelvis turned to the left (right hip forward); obliquity > 0: left iliac crest higher than the
+  right; tilt > 0: anterior tilt (top of the pelvis forward). ``pelvis_angles_deg`` excludes the heading.
+- **Thighs**: global segment angles (relative to the vertical, not to the pelvis). Sagittal > 0 is flexion (knee
+  ahead of the hip), frontal > 0 is abduction (knee lateral of the hip) on both sides:
+  ``R_thigh = Rz(heading) · Rx(±frontal) · Ry(−sagittal)`` with + for the left and − for the right thigh.
+  Flexion is therefore a rotation about the segment's −y axis.
+- **Sensors**: ``R_sensor = R_segment · R_mount``; the columns of ``R_mount`` are the sensor axes in segment axes.
+  Accelerometer = specific force in the sensor frame, ``f = R_sensorᵀ · (a_world + [0, 0, G])`` in m/s² (a still,
+  level sensor reads +G on its up axis); gyroscope = angular velocity in the sensor frame in deg/s.
+- **Default mountings** (:data:`DEFAULT_MOUNTINGS`): sacrum ``[[0,0,-1],[0,1,0],[1,0,0]]`` (sensor x up, y left,
+  z backward out of the skin); left thigh ``[[0,-1,0],[0,0,1],[-1,0,0]]`` (x down the thigh, y backward, z lateral
+  = left); right thigh ``[[0,1,0],[0,0,-1],[-1,0,0]]`` (x down the thigh, y forward, z lateral = right). Standing
+  still the thigh sensors read ``[-G, 0, 0]``. With these, thigh flexion velocity appears as ``-gyr_z`` on the
+  left and ``+gyr_z`` on the right sensor.
+
+Geometry
+--------
+The pelvis centre (midpoint of the hip joints) stands ``leg_length_m`` above the floor and moves along the course
+(gait-initiation ramp, straight walking, optional 180° left turns) plus vertical (2 cycles/stride), lateral
+(1 cycle/stride, toward the stance leg) and anterior-posterior (2 cycles/stride, slowest at mid single support)
+oscillations. The sacral sensor sits at ``sacrum_offset_m`` in the pelvis frame, the hip joints at
+``±pelvis_half_width_m`` along the pelvis y axis, the thigh sensors at ``thigh_sensor_offset_m`` (left; y mirrored
+for the right) in the thigh frame.
+
+Pelvis curves
+-------------
+On the pelvis clock (cycles; left IC 0, right FC 0.1, right IC 0.5, left FC 0.6): rotation
+``(range/2)·cos(2π(φ − 0.5))``, extreme at each IC with the leading leg's hip forward (positive at right IC);
+obliquity ``(range/2)·cos(2π(φ − 0.2))`` plus smooth ``sin³`` bumps of ``pelvic_drop_extra_deg`` over each single
+support (positive over left single support 0.1–0.5, negative over right single support 0.6–1.0); tilt
+``tilt_mean + (range/2)·cos(4π(φ − 0.45))``. Vertical displacement ``(v·vertical_range_per_speed_s/2)·
+cos(4π(φ − 0.3))`` (lowest at 0.05/0.55, just after each IC); lateral sway ``(sway_range/2)·cos(2π(φ − 0.3))``;
+AP oscillation ``(ap_range/2)·cos(4π(φ − 0.175))`` about steady progression. The thigh sagittal curve is a
+4-harmonic Fourier series: +22° at IC, −9.9° at 52 %, +26.9° at 87 %, scaled about its mean (10.05°) by
+``thigh_rom_scale``; frontal ``−1° − 3°·sin(2πφ)``.
+
+Timing
+------
+Model time starts at 0 with quiet standing, truly still, on ``[0, standing_s)``. The gait amplitude then ramps up
+(C2 smoothstep) over ``ramp_s``; the first truth event, a left IC, is at ``walking_start_s = standing_s + ramp_s``.
+Per side, time maps to a canonical phase by a monotone C2 warp through the knots IC → 0 %, FC → 60 %, next IC →
+100 %; the pelvis uses one stride clock through left IC → 0 %, right FC → 10 %, right IC → 50 %, left FC → 60 %.
+Past ``duration_s`` the model keeps walking (a few more jittered strides, then constant phase rates; turns stay on
+schedule), so any time is valid; the truth lists only events before ``duration_s``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from sensors.sim._kinematics import (
+    Course,
+    Jet,
+    PhaseWarp,
+    Rotation,
+    bump_jet,
+    carried_point_acc,
+    cosine_jet,
+    fourier_jet,
+    jet_add,
+    jet_const,
+    jet_mul,
+    jet_scale,
+    rot_z,
+    rot_zxy,
+    rotate,
+)
+from sensors.sim._profiles import (
+    DEFAULT_MOUNTINGS,
+    PROFILES,
+    SITES,
+    G,
+    GaitProfile,
+    SensorSpec,
+    get_profile,
+)
+from sensors.sim._truth import FC_PHASE, PELVIS_EVENT_PHASE, GaitTruth, Strides, build_strides
+
+__all__ = [
+    "DEFAULT_MOUNTINGS",
+    "G",
+    "PROFILES",
+    "SITES",
+    "GaitModel",
+    "GaitProfile",
+    "GaitTruth",
+    "SensorSpec",
+    "get_profile",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+# Canonical thigh sagittal angle (deg) over one cycle, Fourier coefficients [a0, a1, b1, a2, b2, ...]:
+# +22° at IC, peak extension −9.9° at 52 %, peak flexion +26.9° at 87 %.
+_THIGH_SAGITTAL_DEG = np.array([10.05, 16.5, -2.57, -3.0, -2.86, -0.69, 1.03, -0.71, 0.16])
+# Canonical thigh frontal angle (deg): −1 − 3·sin(2πφ), adducted in stance (−4° at 25 %), abducted in swing.
+_THIGH_FRONTAL_DEG = np.array([-1.0, 0.0, -3.0])
+# Where the pelvis curves peak, in cycles of the pelvis clock (left IC 0, right FC 0.1, right IC 0.5, left FC 0.6).
+_OBLIQUITY_PEAK = 0.2  # right hip lowest early in left single support; mirror image at 0.7
+_TILT_PEAK = 0.45  # anterior tilt peaks late in each single support (two cycles per stride)
+_AP_PEAK = 0.175  # puts the slowest forward velocity at mid single support (0.30, 0.80), the highest point
+_SWAY_PEAK = 0.30  # furthest left at mid left single support
+_VERTICAL_PEAK = 0.30  # highest at mid single support (0.30, 0.80), lowest just after each IC (0.05, 0.55)
+_SINGLE_SUPPORT = 0.4  # length of each single support on the pelvis clock
+
+
+def _as_times(t: npt.ArrayLike) -> FloatArray:
+    times = np.atleast_1d(np.asarray(t, dtype=np.float64))
+    if times.ndim != 1 or not np.all(np.isfinite(times)):
+        raise ValueError("t must be a 1-D array of finite times in seconds")
+    return times
+
+
+def _check_site(site: str) -> None:
+    if site not in SITES:
+        raise ValueError(f"unknown site {site!r}; valid sites: {', '.join(SITES)}")
+
+
+def _check_side(side: str) -> None:
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+
+
+def _interleave(*arrays: FloatArray) -> FloatArray:
+    return np.stack(arrays, axis=-1).ravel()
+
+
+class GaitModel:
+    """A walker with known ground truth: poses and noise-free or noisy IMU signals at arbitrary times.
+
+    Args:
+        profile: the walker (see :func:`get_profile`).
+        duration_s: modelled time, seconds from t = 0 (standing starts at 0); the truth covers ``[0, duration_s)``.
+        seed: seeds the stride-to-stride jitter (``numpy.random.default_rng(seed)``); same seed, same gait.
+
+    Attributes:
+        profile: the profile used.
+        duration_s: as given.
+        truth: events, turns and summary (:class:`GaitTruth`).
+    """
+
+    def __init__(self, profile: GaitProfile, duration_s: float, seed: int = 0) -> None:
+        if not (math.isfinite(duration_s) and duration_s > 0.0):
+            raise ValueError(f"duration_s must be a finite time > 0 s, got {duration_s}")
+        self.profile = profile
+        self.duration_s = float(duration_s)
+        p = profile
+        stride_s = 120.0 / p.cadence_spm
+        walk_s = p.standing_s + p.ramp_s
+        n_pre = math.ceil(p.ramp_s / stride_s) + 2
+        n_post = math.ceil(max(self.duration_s - walk_s, 0.0) / (stride_s * (1.0 - 3.0 * p.stride_cv))) + 3
+        s = build_strides(
+            stride_s=stride_s,
+            step_share_left=p.step_share_left,
+            stance_frac=(p.stance_pct[0] / 100.0, p.stance_pct[1] / 100.0),
+            stride_cv=p.stride_cv,
+            walk_s=walk_s,
+            n_pre=n_pre,
+            n_post=n_post,
+            rng=np.random.default_rng(seed),
+        )
+        k = np.arange(s.ic_l.size, dtype=np.float64) - n_pre
+        self._warp = {
+            "left": PhaseWarp(_interleave(s.ic_l, s.fc_l), _interleave(k, k + FC_PHASE)),
+            "right": PhaseWarp(_interleave(s.ic_r, s.fc_r), _interleave(k, k + FC_PHASE)),
+        }
+        ph = PELVIS_EVENT_PHASE
+        # The pelvis clock runs through all four events of each stride; stride 0 has no preceding right FC.
+        self._warp["pelvis"] = PhaseWarp(
+            np.concatenate(
+                [[s.ic_l[0], s.ic_r[0], s.fc_l[0]], _interleave(s.ic_l[1:], s.fc_r[:-1], s.ic_r[1:], s.fc_l[1:])]
+            ),
+            np.concatenate(
+                [k[:1] + [ph[0], ph[2], ph[3]], _interleave(k[1:] + ph[0], k[1:] + ph[1], k[1:] + ph[2], k[1:] + ph[3])]
+            ),
+        )
+        self._course = Course(walk_s, p.ramp_s, p.speed_m_s, p.turn_every_s, p.turn_duration_s)
+        self.truth = self._make_truth(s, walk_s)
+
+    def _make_truth(self, s: Strides, walk_s: float) -> GaitTruth:
+        times = np.concatenate([s.ic_l, s.fc_l, s.ic_r, s.fc_r])
+        n = s.ic_l.size
+        side = np.repeat(np.array(["left", "left", "right", "right"]), n)
+        kind = np.repeat(np.array(["IC", "FC", "IC", "FC"]), n)
+        keep = (times >= walk_s) & (times < self.duration_s)
+        order = np.argsort(times[keep], kind="stable")
+        turns = np.zeros((0, 2))
+        every = self.profile.turn_every_s
+        if every is not None:
+            starts = walk_s + every * np.arange(1, math.floor((self.duration_s - walk_s) / every) + 2)
+            starts = starts[starts < self.duration_s]
+            turns = np.stack([starts, starts + self.profile.turn_duration_s], axis=-1)
+        arrays = (times[keep][order], side[keep][order], kind[keep][order], turns)
+        for array in arrays:
+            array.setflags(write=False)
+        return GaitTruth(
+            *arrays,
+            walking_start_s=walk_s,
+            standing_end_s=self.profile.standing_s,
+            speed_m_s=self.profile.speed_m_s,
+            pelvis_angles_fn=self.pelvis_angles_deg,
+        )
+
+    # --- angle curves (radians, as jets) -------------------------------------------------------------------------
+
+    def _pelvis_jets(self, t: FloatArray) -> tuple[Jet, Jet, Jet]:
+        p, w, ph = self.profile, self._course.envelope(t), self._warp["pelvis"](t)
+        rad = math.radians
+        rotation = cosine_jet(ph, 1, rad(p.rotation_range_deg) / 2, PELVIS_EVENT_PHASE[2])
+        obliquity = jet_add(
+            cosine_jet(ph, 1, rad(p.obliquity_range_deg) / 2, _OBLIQUITY_PEAK),
+            bump_jet(ph, PELVIS_EVENT_PHASE[1], _SINGLE_SUPPORT, rad(p.pelvic_drop_extra_deg[0])),
+            bump_jet(ph, PELVIS_EVENT_PHASE[3], _SINGLE_SUPPORT, -rad(p.pelvic_drop_extra_deg[1])),
+        )
+        tilt = cosine_jet(ph, 2, rad(p.tilt_range_deg) / 2, _TILT_PEAK)
+        return (
+            jet_mul(w, rotation),
+            jet_mul(w, obliquity),
+            jet_add(jet_const(rad(p.tilt_mean_deg), t.size), jet_mul(w, tilt)),
+        )
+
+    def _thigh_jets(self, side: str, t: FloatArray) -> tuple[Jet, Jet]:
+        w, ph = self._course.envelope(t), self._warp[side](t)
+        scale = self.profile.thigh_rom_scale[0 if side == "left" else 1]
+        sagittal = np.deg2rad(_THIGH_SAGITTAL_DEG) * np.where(np.arange(_THIGH_SAGITTAL_DEG.size) == 0, 1.0, scale)
+        return jet_mul(w, fourier_jet(ph, sagittal)), jet_mul(w, fourier_jet(ph, np.deg2rad(_THIGH_FRONTAL_DEG)))
+
+    def pelvis_angles_deg(self, t: npt.ArrayLike) -> FloatArray:
+        """Pelvis (rotation, obliquity, tilt) in degrees, shape (n, 3); rotation excludes the walking heading."""
+        jets = self._pelvis_jets(_as_times(t))
+        return np.rad2deg(np.stack([j.v for j in jets], axis=-1))
+
+    def thigh_angles_deg(self, side: str, t: npt.ArrayLike) -> FloatArray:
+        """Global thigh (sagittal = flexion +, frontal = abduction +) angles in degrees, shape (n, 2).
+
+        ``side`` is ``"left"`` or ``"right"``.
+        """
+        _check_side(side)
+        sagittal, frontal = self._thigh_jets(side, _as_times(t))
+        return np.rad2deg(np.stack([sagittal.v, frontal.v], axis=-1))
+
+    def gait_phase(self, side: str, t: npt.ArrayLike) -> FloatArray:
+        """Canonical gait phase of one side in % (0 at IC, 60 at FC, 100 at the next IC), unwrapped over strides."""
+        _check_side(side)
+        phase: FloatArray = 100.0 * self._warp[side](_as_times(t)).v
+        return phase
+
+    # --- kinematic chain -----------------------------------------------------------------------------------------
+
+    def _segment(self, site: str, t: FloatArray) -> tuple[Rotation, FloatArray, FloatArray]:
+        """Segment orientation/angular motion, sensor position (m) and sensor acceleration (m/s², world).
+
+        Chain: course path + heading-frame pelvis oscillations → pelvis centre → (sacrum | hip joint → thigh
+        sensor); each rigid-body step adds ``α × r + ω × (ω × r)``.
+        """
+        p, course = self.profile, self._course
+        w, heading, ph = course.envelope(t), course.heading(t), self._warp["pelvis"](t)
+        rotation, obliquity, tilt = self._pelvis_jets(t)
+        pelvis = rot_zxy(jet_add(heading, rotation), obliquity, tilt)
+        local = [
+            jet_mul(w, cosine_jet(ph, 2, p.ap_range_m / 2, _AP_PEAK)),
+            jet_mul(w, cosine_jet(ph, 1, p.sway_range_m / 2, _SWAY_PEAK)),
+            jet_mul(w, cosine_jet(ph, 2, p.vertical_range_per_speed_s * p.speed_m_s / 2, _VERTICAL_PEAK)),
+        ]
+        Rh = rot_z(heading.v)
+        q = rotate(Rh, np.stack([j.v for j in local], axis=-1))
+        q_d = rotate(Rh, np.stack([j.d for j in local], axis=-1))
+        q_dd = rotate(Rh, np.stack([j.dd for j in local], axis=-1))
+        zeros = np.zeros_like(t)
+        w_h = np.stack([zeros, zeros, heading.d], axis=-1)
+        a_h = np.stack([zeros, zeros, heading.dd], axis=-1)
+        centre = course.position(t) + q + np.array([0.0, 0.0, p.leg_length_m])
+        centre_acc = (
+            course.acceleration(t)
+            + q_dd
+            + 2.0 * np.cross(w_h, q_d)
+            + np.cross(a_h, q)
+            + np.cross(w_h, np.cross(w_h, q))
+        )
+        if site == "pelvis":
+            r = rotate(pelvis.R, np.array(p.sacrum_offset_m))
+            return pelvis, centre + r, carried_point_acc(centre_acc, pelvis, r)
+        side = site.removesuffix("_thigh")
+        mirror = np.array([1.0, 1.0 if side == "left" else -1.0, 1.0])
+        r_hip = rotate(pelvis.R, mirror * np.array([0.0, p.pelvis_half_width_m, 0.0]))
+        hip, hip_acc = centre + r_hip, carried_point_acc(centre_acc, pelvis, r_hip)
+        sagittal, frontal = self._thigh_jets(side, t)
+        thigh = rot_zxy(heading, jet_scale(frontal, mirror[1]), jet_scale(sagittal, -1.0))
+        r = rotate(thigh.R, mirror * np.array(p.thigh_sensor_offset_m))
+        return thigh, hip + r, carried_point_acc(hip_acc, thigh, r)
+
+    def segment_pose(self, site: str, t: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """Sensor orientation ``R_segment · R_mount`` (n, 3, 3; sensor axes as columns in world axes) and sensor
+        position (n, 3) in metres, world frame, for ``site`` in :data:`SITES`."""
+        _check_site(site)
+        segment, position, _ = self._segment(site, _as_times(t))
+        R: FloatArray = segment.R @ self.profile.sensors[site].mounting
+        return R, position
+
+    def imu(self, site: str, t: npt.ArrayLike, rng: np.random.Generator | None = None) -> tuple[FloatArray, FloatArray]:
+        """Accelerometer (n, 3, m/s², specific force incl. gravity) and gyroscope (n, 3, deg/s), sensor frame.
+
+        Noise-free without ``rng``; with ``rng``, the site's constant biases plus white noise (SDs from its
+        :class:`SensorSpec`) are added, acc noise drawn before gyro noise.
+        """
+        _check_site(site)
+        spec = self.profile.sensors[site]
+        segment, _, acc_world = self._segment(site, _as_times(t))
+        R = segment.R @ spec.mounting
+        acc = np.einsum("nji,nj->ni", R, acc_world + np.array([0.0, 0.0, G]))
+        gyr = np.rad2deg(np.einsum("nji,nj->ni", R, segment.w))
+        if rng is not None:
+            acc = acc + np.array(spec.acc_bias_m_s2) + rng.normal(0.0, spec.acc_noise_m_s2, acc.shape)
+            gyr = gyr + np.array(spec.gyr_bias_dps) + rng.normal(0.0, spec.gyr_noise_dps, gyr.shape)
+        return acc, gyr
