@@ -1,0 +1,246 @@
+"""The processing entry point: raw streams → timeline → alignment → angles → events → strides → summary.
+
+:func:`process_session` writes ``derived/events.arrow``, ``derived/strides.arrow`` and ``derived/summary.arrow``.
+:func:`load_aligned` runs the same stages without writing and returns everything the dashboard needs to plot
+signals with events: the grid time, per-site angles and validity, and the events (:class:`AlignedSession`).
+
+Event sources: each side's events come from its thigh sensor when present, else from the pelvis (McCamley IC +
+rotation laterality), so a pelvis-only session still has events on both sides. Mixing sources on one session
+mixes their biases (the pelvis IC lags the thigh IC by several tens of ms), which the ``quality`` flags record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from pipeline import align, events, metrics, orientation, timeline
+from pipeline.errors import DataContractError, InsufficientDataError
+from pipeline.schemas import EVENTS, STRIDES, SUMMARY
+from pipeline.store import Session, app_version, read_raw, write_table
+
+PIPELINE_VERSION = "1.0"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Every parameter of the pipeline, by stage."""
+
+    timeline: timeline.TimelineConfig = timeline.TimelineConfig()
+    align: align.AlignConfig = align.AlignConfig()
+    orientation: orientation.OrientationConfig = orientation.OrientationConfig()
+    events: events.EventConfig = events.EventConfig()
+    metrics: metrics.MetricsConfig = metrics.MetricsConfig()
+    min_duration_s: float = 5.0  # shorter usable recordings raise InsufficientDataError
+    min_ics: int = 4  # fewer initial contacts in total raise InsufficientDataError
+
+    def to_json(self) -> str:
+        """The configuration as sorted JSON (stored with every derived table)."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class AlignedSession:
+    """A session on its common grid, for plotting. Angles are NaN where ``valid`` of their site is False.
+
+    ``t_s`` is session time (s); ``pelvis`` / ``thighs`` hold the angle series of the sites present
+    (``thighs`` keyed "left"/"right"); ``events`` carry grid ``sample`` indices into ``t_s``.
+    """
+
+    t_s: NDArray[np.float64]
+    fs_hz: float
+    timeline: timeline.Timeline
+    alignments: Mapping[str, align.Alignment]
+    pelvis: orientation.PelvisAngles | None
+    thighs: Mapping[str, orientation.ThighAngles]
+    events: events.GaitEvents
+    quality: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """What :func:`process_session` wrote, plus the quality flags."""
+
+    events: pa.Table
+    strides: pa.Table
+    summary: pa.Table
+    quality: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_aligned(
+    session: Session,
+    *,
+    config: PipelineConfig = PipelineConfig(),
+    progress: Callable[[str], None] | None = None,
+) -> AlignedSession:
+    """Read the raw streams of ``session`` and run timeline, alignment, angles and events (nothing is written)."""
+    say = progress or (lambda _msg: None)
+    sites = session.raw_sites()
+    if not sites:
+        raise DataContractError("no raw/<site>.arrows files; record or import a session first", path=session.raw_dir)
+    say(f"reading {', '.join(sites)}")
+    raws = {site: read_raw(session.raw_path(site)) for site in sites}
+    info = {s.site: s for s in session.meta.sensors}
+    rates = {site: info[site].rate_hz for site in sites if site in info and info[site].rate_hz > 0}
+    acc_range: dict[str, float | None] = {}
+    for site in sites:
+        g_range = info[site].acc_range_g if site in info else None
+        acc_range[site] = g_range * timeline.G if g_range else None
+    gyr_range = {site: info[site].gyr_range_dps if site in info else None for site in sites}
+    say("mapping clocks and resampling")
+    tl = timeline.build_timeline(
+        raws,
+        session.meta.host_t0_ns,
+        rates_hz=rates,
+        acc_range_ms2=acc_range,
+        gyr_range_dps=gyr_range,
+        config=config.timeline,
+    )
+    fs = tl.fs_hz
+    quality: dict[str, Any] = {}
+    for site, gs in tl.streams.items():
+        usable = gs.valid.sum() / fs
+        quality[f"{site}.clock"] = gs.clock.source
+        quality[f"{site}.drift_ppm"] = round(gs.clock.drift_ppm, 2)
+        quality[f"{site}.valid_s"] = round(float(usable), 2)
+        quality[f"{site}.saturated_samples"] = int(gs.saturated.sum())
+        quality[f"{site}.nonfinite_samples"] = gs.n_nonfinite
+        quality[f"{site}.truncated_file"] = raws[site].truncated
+        if usable < config.min_duration_s:
+            raise InsufficientDataError(
+                f"{raws[site].path}: only {usable:.1f} s of usable samples; record at least "
+                f"{config.min_duration_s:.0f} s of walking"
+            )
+    say("aligning sensors to segments")
+    alignments: dict[str, align.Alignment] = {}
+    thighs: dict[str, orientation.ThighAngles] = {}
+    pelvis: orientation.PelvisAngles | None = None
+    parts: list[events.GaitEvents] = []
+    for site, gs in tl.streams.items():
+        if site == "pelvis":
+            al = align.align_pelvis(gs.acc, gs.gyr, gs.valid, fs, config=config.align)
+        else:
+            al = align.align_thigh(gs.acc, gs.gyr, gs.valid, fs, site=site, config=config.align)
+        alignments[site] = al
+        quality[f"{site}.alignment_confidence"] = round(al.confidence, 3)
+        quality[f"{site}.alignment_low_confidence"] = al.low_confidence
+        acc_seg, gyr_seg = al.apply(gs.acc), al.apply(gs.gyr)
+        if site == "pelvis":
+            pelvis = orientation.pelvis_angles(acc_seg, gyr_seg, gs.valid, fs, config=config.orientation)
+        else:
+            side: Literal["left", "right"] = "left" if site == "left_thigh" else "right"
+            thighs[side] = orientation.thigh_angles(
+                acc_seg, gyr_seg, gs.valid, fs, side=side, config=config.orientation
+            )
+    say("detecting gait events")
+    for thigh_side, th in thighs.items():
+        parts.append(
+            events.thigh_events(
+                th.flexion_rate_dps, th.valid, fs, side=thigh_side, source=f"{thigh_side}_thigh", config=config.events
+            )
+        )
+    if pelvis is not None and len(thighs) < 2:
+        turning = metrics.turning_mask(pelvis, fs, config=config.metrics)
+        pe = events.pelvis_events(
+            pelvis.vertical_acc_ms2, pelvis.rotation_deg, pelvis.valid, fs, turning=turning, config=config.events
+        )
+        keep = ~np.isin(pe.side, list(thighs))
+        parts.append(
+            events.make_events(
+                pe.t_s[keep],
+                pe.side[keep],
+                pe.kind[keep],
+                pe.source[keep],
+                fs,
+                laterality_agreement=pe.laterality_agreement,
+            )
+        )
+        quality["pelvis.laterality_agreement"] = round(pe.laterality_agreement, 3)
+    ev = events.merge(*parts, fs_hz=fs)
+    quality["event_sources"] = sorted(set(ev.source.tolist()))
+    n_ic = int(np.sum(ev.kind == "IC"))
+    if n_ic < config.min_ics:
+        raise InsufficientDataError(
+            f"{session.path}: only {n_ic} initial contacts found; record a longer walk (several strides per side)"
+        )
+    return AlignedSession(tl.t_s, fs, tl, alignments, pelvis, thighs, ev, quality)
+
+
+def process_session(
+    session: Session,
+    *,
+    config: PipelineConfig = PipelineConfig(),
+    progress: Callable[[str], None] | None = None,
+) -> ProcessResult:
+    """Process one session end to end and write its derived tables (atomically; raw data is never touched).
+
+    Raises :class:`~pipeline.errors.DataContractError` when the session has no (readable) raw streams and
+    :class:`~pipeline.errors.InsufficientDataError` when the recording is too short to segment.
+    """
+    say = progress or (lambda _msg: None)
+    aligned = load_aligned(session, config=config, progress=progress)
+    fs, n = aligned.fs_hz, aligned.t_s.shape[0]
+    valid = np.ones(n, dtype=bool)
+    for gs in aligned.timeline.streams.values():
+        valid &= gs.valid
+    say("computing strides and summary")
+    strides = metrics.stride_table(
+        aligned.events, fs, n, pelvis=aligned.pelvis, thighs=aligned.thighs, valid=valid, config=config.metrics
+    )
+    rows = metrics.session_summary(strides, config=config.metrics)
+    ev = aligned.events
+    events_table = pa.table(
+        {
+            "t_s": ev.t_s,
+            "sample": ev.sample,
+            "side": ev.side.tolist(),
+            "event": ev.kind.tolist(),
+            "source": ev.source.tolist(),
+        }
+    )
+    cols = strides.columns()
+    cols["side"] = cols["side"].tolist()
+    strides_table = pa.table(cols)
+    summary_table = pa.table(
+        {
+            "metric": [r.metric for r in rows],
+            "side": [r.side for r in rows],
+            "value": pa.array([r.value for r in rows], pa.float64(), from_pandas=False),
+            "unit": [r.unit for r in rows],
+            "n": [r.n for r in rows],
+        }
+    )
+    quality = dict(aligned.quality)
+    quality["valid_strides"] = int(strides.valid.sum())
+    quality["strides"] = len(strides)
+    metadata = {
+        "pipeline_version": PIPELINE_VERSION,
+        "app_version": app_version(),
+        "config": config.to_json(),
+        "inputs_sha256": json.dumps({s: _sha256(session.raw_path(s)) for s in session.raw_sites()}, sort_keys=True),
+        "quality": json.dumps(quality, sort_keys=True, default=str),
+    }
+    say("writing derived tables")
+    write_table(session.derived_path("events"), events_table, EVENTS, metadata)
+    write_table(session.derived_path("strides"), strides_table, STRIDES, metadata)
+    write_table(session.derived_path("summary"), summary_table, SUMMARY, metadata)
+    log.info("processed %s: %d events, %d strides", session.path, len(ev), len(strides))
+    return ProcessResult(events_table, strides_table, summary_table, quality)

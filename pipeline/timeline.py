@@ -1,0 +1,236 @@
+"""One session timeline: device clocks mapped to session seconds, every sensor resampled onto one uniform grid.
+
+Clock model. BLE only ever *adds* delay: a notification is stamped on the host (``t_host_ns``) some 7.5–30 ms (and
+occasionally much more) after the device sampled its last sample. With a device clock, host time is therefore
+``t_host = a + b·t_device + latency`` with latency ≥ a floor. :func:`fit_clock` fits the *lower envelope* of that
+cloud: one point per notification (its last sample), a least-squares line, then repeatedly a refit through the
+points whose residual is at or below a low quantile. ``b`` absorbs clock drift (tens of ppm), ``a`` the arbitrary
+device start offset plus the latency floor (a constant shared by sensors of the same link, so it does not affect
+between-sensor alignment to better than a few ms). Without a device clock the sample counter divided by the
+nominal rate plays its role; without either, samples of one notification are spread backwards from its host
+stamp at the nominal rate (timing jitter then equals the BLE jitter — flagged as ``source="host"``).
+
+Grid. Every sensor is linearly interpolated onto ``t_k = k / fs_hz`` (session seconds, k ≥ 0). A grid sample is
+valid only when the two raw samples around it are at most ``max_gap_samples`` missing samples apart; across longer
+gaps (lost packets) and outside a sensor's recording the values are **NaN** and ``valid`` is False. Non-finite raw
+samples count as missing. Saturation is flagged (not corrected): values within ``saturation_fraction`` of the
+configured range, or — when the range is unknown — runs of the same extreme value (a clipped channel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.errors import DataContractError, InsufficientDataError
+from pipeline.store import RawStream
+
+FloatArray = NDArray[np.float64]
+G = 9.80665
+
+
+@dataclass(frozen=True)
+class TimelineConfig:
+    """Parameters of clock mapping and resampling."""
+
+    fs_hz: float = 100.0  # common grid rate
+    max_gap_samples: int = 3  # up to this many missing raw samples are interpolated; longer gaps are masked
+    envelope_quantile: float = 0.2  # residual quantile kept at each lower-envelope refit
+    envelope_iterations: int = 4
+    saturation_fraction: float = 0.98  # of the configured full-scale range
+
+
+@dataclass(frozen=True)
+class ClockFit:
+    """The mapping ``t_session_s = offset_s + scale · (t_device_s − t_device_s[0])`` of one stream."""
+
+    source: Literal["device", "counter", "host"]
+    offset_s: float
+    scale: float  # host seconds per device second
+    latency_ms: float  # median latency above the fitted floor (BLE jitter); NaN for source "host"
+    n_points: int  # notifications used
+
+    @property
+    def drift_ppm(self) -> float:
+        """Device clock rate error in parts per million (positive: the device clock runs slow)."""
+        return (self.scale - 1.0) * 1e6
+
+
+@dataclass(frozen=True)
+class GridStream:
+    """One sensor on the session grid. ``acc``/``gyr`` are NaN where ``valid`` is False."""
+
+    site: str
+    acc: FloatArray  # (m, 3) m/s², sensor frame
+    gyr: FloatArray  # (m, 3) deg/s, sensor frame
+    valid: NDArray[np.bool_]  # (m,)
+    saturated: NDArray[np.bool_]  # (m,) a bracketing raw sample was at full scale
+    clock: ClockFit
+    n_raw: int
+    n_nonfinite: int  # raw samples dropped because a value was NaN/inf
+    span_s: tuple[float, float]  # first and last raw sample on the session timeline
+
+    @property
+    def coverage(self) -> float:
+        """Fraction of the sensor's recorded span that is valid on the grid."""
+        return float(self.valid.mean()) if self.valid.size else 0.0
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """All sensors of a session on one grid ``t_s = arange(n) / fs_hz``."""
+
+    fs_hz: float
+    t_s: FloatArray
+    streams: Mapping[str, GridStream]
+
+
+def fit_clock(
+    t_host_s: NDArray[np.floating[Any]], t_device_s: NDArray[np.floating[Any]], *, config: TimelineConfig
+) -> tuple[float, float, float, int]:
+    """Lower-envelope line ``t_host ≈ a + b·t_device``; returns (a, b, median latency above the floor (s), n)."""
+    x = np.asarray(t_device_s, dtype=np.float64)
+    y = np.asarray(t_host_s, dtype=np.float64)
+    # One point per notification: its last (latest) sample was sent right when the host stamp was taken.
+    order = np.lexsort((x, y))
+    x, y = x[order], y[order]
+    last = np.flatnonzero(np.append(y[1:] != y[:-1], True))
+    x, y = x[last], y[last]
+    if x.shape[0] < 2 or np.ptp(x) <= 0:
+        return float(y[0] - x[0]) if x.size else 0.0, 1.0, float("nan"), int(x.shape[0])
+    keep = np.ones(x.shape[0], dtype=bool)
+    b, a = np.polyfit(x, y, 1)
+    for _ in range(config.envelope_iterations):
+        r = y - (a + b * x)
+        keep = r <= np.quantile(r, config.envelope_quantile)
+        if keep.sum() < 2 or np.ptp(x[keep]) <= 0:
+            break
+        b, a = np.polyfit(x[keep], y[keep], 1)
+    r = y - (a + b * x)
+    floor = np.quantile(r, 0.02)  # the envelope passes through the low quantile, not the extreme minimum
+    return float(a + floor), float(b), float(np.median(r - floor)), int(x.shape[0])
+
+
+def sample_times_s(
+    raw: RawStream, host_t0_ns: int, rate_hz: float, *, config: TimelineConfig
+) -> tuple[FloatArray, ClockFit]:
+    """Session-timeline seconds of every raw sample (same order as the stream) and the clock fit behind them."""
+    t_host = (raw.t_host_ns - np.int64(host_t0_ns)).astype(np.float64) * 1e-9
+    if raw.t_device_us is not None and np.all(raw.t_device_us >= 0):
+        dev = (raw.t_device_us - raw.t_device_us.min()).astype(np.float64) * 1e-6
+        source: Literal["device", "counter", "host"] = "device"
+    elif raw.counter is not None and np.all(raw.counter >= 0) and rate_hz > 0:
+        dev = (raw.counter - raw.counter.min()).astype(np.float64) / rate_hz
+        source = "counter"
+    else:
+        if rate_hz <= 0:
+            raise DataContractError(
+                "no device clock, no counter and no nominal rate: cannot time samples", path=raw.path
+            )
+        # Spread each notification's samples backwards from its stamp at the nominal rate.
+        _, start, count = np.unique(raw.t_host_ns, return_index=True, return_counts=True)
+        pos = np.arange(t_host.shape[0]) - np.repeat(start, count)
+        t = t_host - (np.repeat(count, count) - 1 - pos) / rate_hz
+        order = np.argsort(raw.t_host_ns, kind="stable")
+        t_sorted = np.maximum.accumulate(t[order])
+        t[order] = t_sorted
+        return t, ClockFit("host", 0.0, 1.0, float("nan"), int(start.shape[0]))
+    a, b, latency, n = fit_clock(t_host, dev, config=config)
+    return a + b * dev, ClockFit(source, a, b, latency * 1e3, n)
+
+
+def _saturation(x: FloatArray, full_scale: float | None, fraction: float, plateau_floor: float) -> NDArray[np.bool_]:
+    ax = np.abs(x)
+    if full_scale is not None and full_scale > 0:
+        return np.asarray(np.any(ax >= fraction * full_scale, axis=1))
+    peak = np.nanmax(ax, axis=0) if ax.size else np.zeros(3)
+    at_peak = (ax >= peak * (1 - 1e-6)) & (peak > plateau_floor)
+    clipped = at_peak.sum(axis=0) >= 3  # a clipped channel sits on its rail for several samples
+    return np.asarray(np.any(at_peak & clipped, axis=1))
+
+
+def resample_stream(
+    raw: RawStream,
+    t_s: NDArray[np.floating[Any]],
+    grid_t_s: FloatArray,
+    rate_hz: float,
+    clock: ClockFit,
+    *,
+    acc_range_ms2: float | None = None,
+    gyr_range_dps: float | None = None,
+    config: TimelineConfig,
+) -> GridStream:
+    """Interpolate one stream onto ``grid_t_s``; gaps longer than ``max_gap_samples`` are masked (NaN)."""
+    t = np.asarray(t_s, dtype=np.float64)
+    finite = np.isfinite(t) & np.all(np.isfinite(raw.acc), axis=1) & np.all(np.isfinite(raw.gyr), axis=1)
+    order = np.argsort(t[finite], kind="stable")
+    t, acc, gyr = t[finite][order], raw.acc[finite][order], raw.gyr[finite][order]
+    uniq = np.append(np.diff(t) > 0, True)  # drop duplicate timestamps (keep the last)
+    t, acc, gyr = t[uniq], acc[uniq], gyr[uniq]
+    m = grid_t_s.shape[0]
+    nan = np.full((m, 3), np.nan)
+    if t.shape[0] < 2:
+        empty = np.zeros(m, dtype=bool)
+        return GridStream(raw.site, nan, nan.copy(), empty, empty.copy(), clock, len(raw), int((~finite).sum()), (0, 0))
+    sat = _saturation(acc, acc_range_ms2, config.saturation_fraction, 2 * G) | _saturation(
+        gyr, gyr_range_dps, config.saturation_fraction, 250.0
+    )
+    period = 1.0 / rate_hz if rate_hz > 0 else float(np.median(np.diff(t)))
+    max_step = (config.max_gap_samples + 1.5) * period
+    j = np.clip(np.searchsorted(t, grid_t_s, side="right"), 1, t.shape[0] - 1)
+    inside = (grid_t_s >= t[0]) & (grid_t_s <= t[-1])
+    valid = inside & ((t[j] - t[j - 1]) <= max_step)
+    out_acc = np.column_stack([np.interp(grid_t_s, t, acc[:, k]) for k in range(3)])
+    out_gyr = np.column_stack([np.interp(grid_t_s, t, gyr[:, k]) for k in range(3)])
+    out_acc[~valid] = np.nan
+    out_gyr[~valid] = np.nan
+    saturated = valid & (sat[j] | sat[j - 1])
+    return GridStream(
+        raw.site, out_acc, out_gyr, valid, saturated, clock, len(raw), int((~finite).sum()), (float(t[0]), float(t[-1]))
+    )
+
+
+def build_timeline(
+    raws: Mapping[str, RawStream],
+    host_t0_ns: int,
+    *,
+    rates_hz: Mapping[str, float] | None = None,
+    acc_range_ms2: Mapping[str, float | None] | None = None,
+    gyr_range_dps: Mapping[str, float | None] | None = None,
+    config: TimelineConfig = TimelineConfig(),
+) -> Timeline:
+    """Map every stream to session time and resample all onto one grid from session time 0 to the last sample.
+
+    ``rates_hz`` are nominal rates (e.g. from ``session.meta.sensors``); missing ones are estimated from the data.
+    """
+    times: dict[str, tuple[FloatArray, ClockFit, float]] = {}
+    for site, raw in raws.items():
+        if len(raw) < 2:
+            raise InsufficientDataError(f"{raw.path}: the raw stream holds {len(raw)} samples; nothing to analyse")
+        rate = (rates_hz or {}).get(site, 0.0)
+        if rate <= 0 and raw.t_device_us is not None:
+            rate = 1e6 / float(np.median(np.diff(np.sort(raw.t_device_us))))
+        t, clock = sample_times_s(raw, host_t0_ns, rate, config=config)
+        times[site] = (t, clock, rate)
+    end = max(float(np.nanmax(t)) for t, _, _ in times.values())
+    if end <= 0:
+        raise InsufficientDataError("every raw stream ends before the session start time (host_t0_ns)")
+    grid = np.arange(int(np.floor(end * config.fs_hz)) + 1) / config.fs_hz
+    streams = {
+        site: resample_stream(
+            raws[site],
+            t,
+            grid,
+            rate,
+            clock,
+            acc_range_ms2=(acc_range_ms2 or {}).get(site),
+            gyr_range_dps=(gyr_range_dps or {}).get(site),
+            config=config,
+        )
+        for site, (t, clock, rate) in times.items()
+    }
+    return Timeline(config.fs_hz, grid, streams)

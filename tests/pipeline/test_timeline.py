@@ -1,0 +1,106 @@
+"""Clock mapping and resampling onto the session grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.store import RawStream
+from pipeline.timeline import TimelineConfig, build_timeline, fit_clock, resample_stream, sample_times_s
+
+RATE = 104.0
+
+
+def _raw(
+    n: int, *, drift: float = 40e-6, loss: float = 0.0, seed: int = 0, device: bool = True
+) -> tuple[RawStream, np.ndarray]:
+    """A stream of a 1 Hz sine, packets of 8, drifting device clock; returns it and the true sample times (s)."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(n // 8 * 8)
+    t_true = 2.0 + k / RATE / (1 + drift)
+    latency = 0.0075 + rng.exponential(0.01, k.size // 8)
+    host = np.repeat(np.rint((t_true[7::8] + latency) * 1e9).astype(np.int64), 8)
+    keep = np.repeat(rng.random(k.size // 8) >= loss, 8)
+    sig = np.sin(2 * np.pi * t_true)[:, None] * np.ones(3)
+    stream = RawStream(
+        path=Path("x.arrows"),
+        site="pelvis",
+        metadata={},
+        packet=(k // 8)[keep],
+        t_host_ns=host[keep],
+        t_device_us=(123_456_789 + np.rint(k / RATE * 1e6).astype(np.int64))[keep] if device else None,
+        counter=None,
+        acc=sig[keep] * 2 + np.array([0, 0, 9.81]),
+        gyr=sig[keep] * 50,
+        truncated=False,
+    )
+    return stream, t_true[keep]
+
+
+def test_clock_fit_recovers_drift_and_timing() -> None:
+    raw, t_true = _raw(104 * 120)
+    t, clock = sample_times_s(raw, 0, RATE, config=TimelineConfig())
+    assert clock.source == "device"
+    assert clock.drift_ppm == pytest.approx(-40, abs=3)  # device runs fast by 40 ppm -> host s per device s < 1
+    err = t - t_true
+    # a constant offset equal to the BLE latency floor (7.5 ms) remains; the spread must be tiny
+    assert np.median(err) == pytest.approx(0.0075, abs=0.002)
+    assert np.ptp(err) < 0.002
+
+
+def test_fit_clock_is_a_lower_envelope() -> None:
+    x = np.arange(0, 100, 0.1)
+    rng = np.random.default_rng(1)
+    y = 5 + 1.00002 * x + 0.01 + rng.exponential(0.02, x.size)
+    a, b, latency, n = fit_clock(y, x, config=TimelineConfig())
+    assert b == pytest.approx(1.00002, abs=5e-6)  # 5 ppm over 100 s = 0.5 ms
+    assert a == pytest.approx(5.01, abs=0.003)
+    assert n == x.size
+    assert latency > 0
+
+
+def test_short_gaps_interpolated_long_gaps_masked() -> None:
+    raw, _ = _raw(104 * 20)
+    t, clock = sample_times_s(raw, 0, RATE, config=TimelineConfig())
+    drop = np.zeros(len(raw), dtype=bool)
+    drop[500:502] = True  # 2 missing samples: bridged
+    drop[1000:1020] = True  # 20 missing samples: masked
+    keep = ~drop
+    sub = RawStream(
+        raw.path, raw.site, {}, raw.packet[keep], raw.t_host_ns[keep], None, None, raw.acc[keep], raw.gyr[keep], False
+    )
+    grid = np.arange(0, 22, 0.01)
+    gs = resample_stream(sub, t[keep], grid, RATE, clock, config=TimelineConfig())
+    g_short = (grid > t[500]) & (grid < t[501])
+    g_long = (grid > t[1001]) & (grid < t[1018])
+    assert gs.valid[g_short].all()
+    assert not gs.valid[g_long].any()
+    assert np.isnan(gs.acc[g_long]).all()
+    inside = gs.valid
+    assert np.allclose(gs.gyr[inside, 0], 50 * np.sin(2 * np.pi * (grid[inside] - 0.0075)), atol=1.5)
+    assert not gs.valid[grid < 2.0].any()  # before the sensor started
+
+
+def test_nonfinite_samples_are_masked_and_saturation_flagged() -> None:
+    raw, _ = _raw(104 * 20)
+    acc = raw.acc.copy()
+    acc[800:830] = np.nan
+    gyr = raw.gyr.copy()
+    gyr[300:310, 1] = 2000.0
+    bad = RawStream(raw.path, raw.site, {}, raw.packet, raw.t_host_ns, raw.t_device_us, None, acc, gyr, False)
+    tl = build_timeline({"pelvis": bad}, 0, rates_hz={"pelvis": RATE}, gyr_range_dps={"pelvis": 2000.0})
+    gs = tl.streams["pelvis"]
+    assert gs.n_nonfinite == 30
+    assert (~gs.valid).sum() > 25 + 200  # the NaN stretch plus the time before the sensor started
+    assert gs.saturated.sum() >= 8
+    assert tl.t_s[1] - tl.t_s[0] == pytest.approx(0.01)
+
+
+def test_host_fallback_without_device_clock() -> None:
+    raw, t_true = _raw(104 * 20, device=False)
+    t, clock = sample_times_s(raw, 0, RATE, config=TimelineConfig())
+    assert clock.source == "host"
+    assert np.all(np.diff(t) >= 0)
+    assert np.median(np.abs(t - t_true)) < 0.04
