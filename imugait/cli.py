@@ -37,7 +37,6 @@ import_app = typer.Typer(help="Bring data recorded with other tools into a sessi
 app.add_typer(import_app, name="import")
 
 console = Console(stderr=True)
-out = Console()
 
 DataOpt = Annotated[
     Path | None,
@@ -81,7 +80,7 @@ def scan(
         console.print("No supported sensors found. Are they on, charged and not connected elsewhere?")
         raise typer.Exit(1)
     for name, address, rssi, family in rows:
-        out.print(f"{name}\t{address}\t{rssi} dBm\t{family}")
+        typer.echo(f"{name}\t{address}\t{rssi} dBm\t{family}")
 
 
 @app.command()
@@ -127,7 +126,7 @@ def record(
     session = _run_live(request, title="Recording")
     if process:
         _process_paths([session.path])
-    out.print(str(session.path))
+    typer.echo(str(session.path))
 
 
 def _run_live(request: _commands.RecordRequest, *, title: str) -> _commands.Session:
@@ -176,7 +175,7 @@ def replay(
         label=f"replay of {source.meta.session_id}",
     )
     result = _run_live(request, title=f"Replaying {source.meta.session_id}")
-    out.print(str(result.path))
+    typer.echo(str(result.path))
 
 
 def _process_paths(paths: list[Path], *, only_new: bool = False) -> int:
@@ -244,7 +243,7 @@ def import_table(
         raise _fail(exc) from exc
     for warning in session.meta.extra.get("import_warnings", []):
         console.print(f"[yellow]warning:[/] {warning}")
-    out.print(str(session.path))
+    typer.echo(str(session.path))
 
 
 @app.command()
@@ -289,7 +288,7 @@ def demo(
     console.print(f"{len(sessions)} demo sessions in {root}")
     if not no_dashboard:
         raise typer.Exit(_serve_dashboard(root, port))
-    out.print(str(root))
+    typer.echo(str(root))
 
 
 def main() -> None:

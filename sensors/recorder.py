@@ -111,6 +111,10 @@ class RecordingResult:
     reason: str  # "duration", "stopped", "source finished", "storage error: ..."
 
 
+def _scanner_kwargs(backend: LinkBackend) -> dict[str, Any]:
+    return {} if backend.scanner is None else {"backend": backend.scanner}
+
+
 def match_target(target: SensorTarget, device: BLEDevice, adv: AdvertisementData) -> bool:
     """True when ``device`` is the one ``target`` names (address, exact name, or trailing serial)."""
     ident = target.identifier.strip().lower()
@@ -137,7 +141,7 @@ async def discover(
         if len(found) == len(targets):
             all_found.set()
 
-    scanner = BleakScanner(detection_callback=on_adv, backend=backend.scanner)
+    scanner = BleakScanner(detection_callback=on_adv, **_scanner_kwargs(backend))
     async with scanner:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_found.wait(), timeout_s)
@@ -156,7 +160,7 @@ async def scan_devices(
     drivers: Sequence[DeviceDriver], backend: LinkBackend, timeout_s: float
 ) -> list[tuple[str, str, int, str]]:
     """Scan for ``timeout_s`` and list supported sensors as (name, address, rssi dBm, family), by name."""
-    found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, backend=backend.scanner)
+    found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, **_scanner_kwargs(backend))
     rows = []
     for device, adv in found.values():
         driver = next((d for d in drivers if d.matches(device, adv)), None)
@@ -274,8 +278,18 @@ async def _consumer(link: _SensorLink) -> None:
             await asyncio.sleep(0)  # let producers run when a fast source fills the queue in bursts
 
 
-async def _keep_connected(link: _SensorLink, lock: asyncio.Lock, stop: asyncio.Event, scan: Callable[[], Any]) -> None:
-    """Reconnect with backoff whenever the link drops, until ``stop``."""
+async def _keep_connected(
+    link: _SensorLink,
+    target: SensorTarget,
+    lock: asyncio.Lock,
+    stop: asyncio.Event,
+    drivers: Sequence[DeviceDriver],
+    timeout_s: float,
+) -> None:
+    """Reconnect with backoff whenever the link drops, until ``stop``.
+
+    Only the lost sensor is scanned for: connected sensors stop advertising, so waiting for all would never end.
+    """
     delay = 0.5
     while not stop.is_set():
         await _wait_any(link.lost_link, stop)
@@ -285,7 +299,8 @@ async def _keep_connected(link: _SensorLink, lock: asyncio.Lock, stop: asyncio.E
         logger.warning("%s: link lost, reconnecting", link.site)
         while not stop.is_set():
             try:
-                await scan()
+                found = await discover([target], drivers, link.backend, timeout_s)
+                link.device = found[target.site][0]
                 await link.connect(lock)
             except (BleakError, OSError, TimeoutError, SensorNotFoundError) as exc:
                 link.status.last_error = f"reconnect failed: {exc}"
@@ -374,16 +389,16 @@ async def record(
     reason = "stopped"
     status = "complete"
 
-    async def rescan() -> None:
-        await discover(plan.targets, drivers, backend, plan.scan_timeout_s)
-
     try:
         learnt = {}
         for link in links:
             learnt[link.site] = await link.connect(lock)
         session = session.update(sensors=tuple(_with_learnt(s, learnt.get(s.site, {})) for s in sensors))
         tasks = [asyncio.create_task(_consumer(link)) for link in links]
-        tasks += [asyncio.create_task(_keep_connected(link, lock, stop, rescan)) for link in links]
+        tasks += [
+            asyncio.create_task(_keep_connected(link, target, lock, stop, drivers, plan.scan_timeout_s))
+            for link, target in zip(links, plan.targets, strict=True)
+        ]
         reason = await _run_until_done(plan, backend, stop, links, t0_ns, on_status, status_interval_s)
     except StorageError as exc:
         reason, status = f"storage error: {exc}", "interrupted"

@@ -25,7 +25,7 @@ NotifyCallback = Callable[[BleakGATTCharacteristic, bytearray], None]
 class DecodedSamples:
     """Samples decoded from one notification (or one reassembled multi-part message)."""
 
-    t_device_us: NDArray[np.int64] | None  # per sample, device clock, NOT yet unwrapped; None if no device clock
+    t_device_us: NDArray[np.int64] | None  # per sample, device clock, unwrapped by the decoder; None if none
     counter: NDArray[np.int64] | None  # per sample, device counter if the family has one
     acc: NDArray[np.float32]  # (n, 3) m/s², sensor frame
     gyr: NDArray[np.float32]  # (n, 3) deg/s, sensor frame
