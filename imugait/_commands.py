@@ -129,16 +129,14 @@ async def record(
         if world is not None:
             world.write_truth(session.path, session.meta.host_t0_ns)
 
-    return await record_session(
-        plan, [MovesenseDriver()], backend, on_session=remember, on_status=on_status
-    )
+    return await record_session(plan, [MovesenseDriver()], backend, on_session=remember, on_status=on_status)
 
 
 async def scan(timeout_s: float, simulate: str | None) -> list[tuple[str, str, int, str]]:
     """Scan for supported sensors (real, or a simulated world); rows of (name, address, rssi, family)."""
     backend = LinkBackend()
     if simulate is not None:
-        backend, _, _ = _simulated_link(RecordRequest(Path("."), "scan", (), simulate=simulate, duration_s=1.0))
+        backend, _, _ = _simulated_link(RecordRequest(Path(), "scan", (), simulate=simulate, duration_s=1.0))
     return await scan_devices([MovesenseDriver()], backend, timeout_s)
 
 
@@ -168,7 +166,13 @@ def import_spec(fs: float, acc: str, gyr: str, acc_unit: str, gyr_unit: str, tim
     """Build the import spec from CLI strings; ValueError names the missing option."""
     missing = [
         name
-        for name, value in (("--fs", fs), ("--acc", acc), ("--gyr", gyr), ("--acc-unit", acc_unit), ("--gyr-unit", gyr_unit))
+        for name, value in (
+            ("--fs", fs),
+            ("--acc", acc),
+            ("--gyr", gyr),
+            ("--acc-unit", acc_unit),
+            ("--gyr-unit", gyr_unit),
+        )
         if not value
     ]
     if missing:

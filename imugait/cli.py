@@ -187,8 +187,11 @@ def _process_paths(paths: list[Path], *, only_new: bool = False) -> int:
         sessions = [s for s in sessions if not s.is_processed()]
     failures = 0
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
     ) as bar:
         task = bar.add_task("processing", total=len(sessions))
         for s in sessions:
@@ -259,8 +262,22 @@ def _serve_dashboard(root: Path, port: int) -> int:
     app_path = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
     console.print(f"dashboard on http://localhost:{port} for {root} (Ctrl-C to stop)")
     env = {**os.environ, "IMUGAIT_DATA": str(root)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
-           "--server.address", "localhost", "--browser.gatherUsageStats", "false", "--", "--data", str(root)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "localhost",
+        "--browser.gatherUsageStats",
+        "false",
+        "--",
+        "--data",
+        str(root),
+    ]
     try:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
@@ -272,7 +289,9 @@ def demo(
     data: Annotated[
         Path | None, typer.Option("--data", help="Where to put the demo sessions (default: <data root>/demo).")
     ] = None,
-    no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Stop after analysis (non-interactive).")] = False,
+    no_dashboard: Annotated[
+        bool, typer.Option("--no-dashboard", help="Stop after analysis (non-interactive).")
+    ] = False,
     port: Annotated[int, typer.Option(help="Dashboard port.")] = 8501,
     duration: Annotated[float, typer.Option(help="Seconds of walking per simulated session.")] = 60.0,
 ) -> None:
@@ -293,5 +312,7 @@ def demo(
 
 def main() -> None:
     """Console entry point."""
-    logging.basicConfig(level=os.environ.get("IMUGAIT_LOG", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("IMUGAIT_LOG", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     app()

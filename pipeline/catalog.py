@@ -24,8 +24,16 @@ class Metric:
 
 
 _METRICS = (
-    Metric("cadence_spm", "steps/min", "Cadence", "Steps per minute over valid strides: 120 / mean stride time.", ("both",)),
-    Metric("stride_time_s", "s", "Stride time", "IC to the next IC of the same side (skdh definitions).", ("left", "right", "both")),
+    Metric(
+        "cadence_spm", "steps/min", "Cadence", "Steps per minute over valid strides: 120 / mean stride time.", ("both",)
+    ),
+    Metric(
+        "stride_time_s",
+        "s",
+        "Stride time",
+        "IC to the next IC of the same side (skdh definitions).",
+        ("left", "right", "both"),
+    ),
     Metric("step_time_s", "s", "Step time", "Contralateral IC to this side's IC.", ("left", "right")),
     Metric("stance_time_s", "s", "Stance time", "IC to FC of the same side.", ("left", "right")),
     Metric("swing_time_s", "s", "Swing time", "FC to the next IC of the same side.", ("left", "right")),
@@ -48,7 +56,8 @@ _METRICS = (
         "pelvic_obliquity_range_deg",
         "deg",
         "Pelvic obliquity range",
-        "Max − min of pelvic obliquity (frontal plane, Baker 2001 rotation→obliquity→tilt) per stride, mean over strides.",
+        "Max − min of pelvic obliquity (frontal plane, Baker 2001 rotation→obliquity→tilt) per stride, "
+        "mean over strides.",
         ("both",),
     ),
     Metric(

@@ -86,9 +86,7 @@ def read_table_file(path: Path) -> pa.Table:
 
 def _numeric(table: pa.Table, name: str, path: Path) -> NDArray[np.float64]:
     if name not in table.column_names:
-        raise ImportFormatError(
-            f"has no column {name!r}; its columns are: {', '.join(table.column_names)}", path=path
-        )
+        raise ImportFormatError(f"has no column {name!r}; its columns are: {', '.join(table.column_names)}", path=path)
     column = table.column(name)
     if pa.types.is_timestamp(column.type):  # datetimes become seconds since the epoch
         ticks = np.asarray(column.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.float64)

@@ -28,7 +28,9 @@ SIDES: tuple[str, ...] = ("left", "right")
 EVENT_KINDS: tuple[str, ...] = ("IC", "FC")
 
 
-def _field(name: str, type_: pa.DataType, unit: str | None = None, *, nullable: bool = False, doc: str = "") -> pa.Field:
+def _field(
+    name: str, type_: pa.DataType, unit: str | None = None, *, nullable: bool = False, doc: str = ""
+) -> pa.Field:
     meta = {}
     if unit is not None:
         meta["unit"] = unit
@@ -67,7 +69,9 @@ RAW_IMU = TableSchema(
             _field("packet", pa.int64(), doc="host-side index of the notification that carried the sample"),
             _field("t_host_ns", pa.int64(), "ns", doc="host monotonic clock when the notification arrived"),
             _field("t_device_us", pa.int64(), "us", nullable=True, doc="device clock, unwrapped, per sample"),
-            _field("counter", pa.int64(), nullable=True, doc="device sample counter, unwrapped, where the device has one"),
+            _field(
+                "counter", pa.int64(), nullable=True, doc="device sample counter, unwrapped, where the device has one"
+            ),
             _field("acc_x", pa.float32(), "m/s^2"),
             _field("acc_y", pa.float32(), "m/s^2"),
             _field("acc_z", pa.float32(), "m/s^2"),

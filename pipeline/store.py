@@ -28,8 +28,8 @@ from typing import Any, BinaryIO, Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.ipc as ipc
 from numpy.typing import NDArray
+from pyarrow import ipc
 
 from pipeline.errors import DataContractError, ImuGaitError, SchemaMismatchError, SessionNotFoundError
 from pipeline.schemas import RAW_IMU, SITES, TableSchema, schema_identity, table_metadata, upgrade, validate_schema
@@ -138,7 +138,7 @@ class SessionMeta:
         missing = [k for k in ("subject", "session_id", "start_utc", "sensors") if k not in data]
         if missing:
             raise DataContractError(f"session.json lacks {', '.join(missing)}", path=path)
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         try:
             sensors = tuple(SensorInfo(**s) for s in data["sensors"])
             kwargs = {k: v for k, v in data.items() if k in known and k != "sensors"}
@@ -255,7 +255,9 @@ def load_session(path: Path) -> Session:
     path = Path(path)
     meta_path = path / "session.json"
     if not meta_path.is_file():
-        raise SessionNotFoundError("no session.json here; pass a session folder <root>/<subject>/<session_id>", path=path)
+        raise SessionNotFoundError(
+            "no session.json here; pass a session folder <root>/<subject>/<session_id>", path=path
+        )
     return Session(path, SessionMeta.from_json(meta_path.read_text(encoding="utf-8"), path=meta_path))
 
 
@@ -499,7 +501,7 @@ def write_table(path: Path, table: pa.Table, schema: TableSchema, metadata: Mapp
         path.parent.mkdir(parents=True, exist_ok=True)
         with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, full) as writer:
             writer.write_table(table)
-        os.replace(tmp, path)
+        tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StorageError(f"cannot write the table ({exc.strerror or exc})", path=path) from exc
@@ -534,7 +536,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StorageError(f"cannot write ({exc.strerror or exc})", path=path) from exc

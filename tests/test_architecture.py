@@ -34,7 +34,7 @@ def _offending(package: str, allowed: callable) -> list[str]:  # type: ignore[va
 
 
 def _top(name: str) -> str:
-    return name.split(".")[0]
+    return name.split(".", maxsplit=1)[0]
 
 
 def test_pipeline_is_self_contained() -> None:
@@ -44,10 +44,16 @@ def test_pipeline_is_self_contained() -> None:
 
 def test_sensors_use_only_the_pipeline_io_contract() -> None:
     allowed_pipeline = {"pipeline.store", "pipeline.schemas", "pipeline.errors"}
-    assert _offending(
-        "sensors", lambda n: _top(n) not in {"dashboard", "imugait", "streamlit"} and
-        (_top(n) != "pipeline" or n in allowed_pipeline)
-    ) == []
+    assert (
+        _offending(
+            "sensors",
+            lambda n: (
+                _top(n) not in {"dashboard", "imugait", "streamlit"}
+                and (_top(n) != "pipeline" or n in allowed_pipeline)
+            ),
+        )
+        == []
+    )
 
 
 def test_dashboard_never_touches_ble() -> None:

@@ -56,7 +56,8 @@ def test_antalgic_asymmetry_matches_simulator_truth(demo_root: Path) -> None:
     measured = _summary(first.path)
     # Right-knee antalgic gait: the painful right leg's stance is shorter (stance SI < 0) and the sound left leg
     # swings through faster, so the left step is the short one (step SI = (R - L)/mean > 0).
-    assert truth["stance_time_si_pct"] < -3.0 and truth["step_time_si_pct"] > 3.0, truth
+    assert truth["stance_time_si_pct"] < -3.0, truth
+    assert truth["step_time_si_pct"] > 3.0, truth
     for metric in ("stance_time_si_pct", "step_time_si_pct"):
         want, got = truth[metric], measured[(metric, "both")]
         assert got * want > 0, f"{metric}: measured {got:.2f} has the wrong sign (truth {want:.2f})"
@@ -65,7 +66,9 @@ def test_antalgic_asymmetry_matches_simulator_truth(demo_root: Path) -> None:
 
 @pytest.mark.slow
 def test_asymmetry_shrinks_over_the_demo_rehabilitation(demo_root: Path) -> None:
-    series = sorted((s for s in iter_sessions(demo_root) if s.meta.subject == "demo-knee"), key=lambda s: s.meta.start_utc)
+    series = sorted(
+        (s for s in iter_sessions(demo_root) if s.meta.subject == "demo-knee"), key=lambda s: s.meta.start_utc
+    )
     si = [_summary(s.path)[("stance_time_si_pct", "both")] for s in series]
     assert si[0] < si[-1], si  # first visit more asymmetric (more negative) than the last
     assert abs(si[-1]) < abs(si[0]) / 2, si

@@ -41,9 +41,27 @@ def test_pelvis_only_csv_imports_and_processes_with_both_sides(tmp_path: Path) -
     csv = tmp_path / "lower_back.csv"
     _write(model, "pelvis", csv, seconds=40.0, units="g/rad")
     done = imugait(
-        "import", "table", str(csv), "--site", "pelvis", "--fs", "100", "--acc", "acc_x,acc_y,acc_z",
-        "--gyr", "gyro_x,gyro_y,gyro_z", "--acc-unit", "g", "--gyr-unit", "rad/s", "--time", "timestamp_ms",
-        "--data", str(tmp_path / "data"), "--subject", "P1",
+        "import",
+        "table",
+        str(csv),
+        "--site",
+        "pelvis",
+        "--fs",
+        "100",
+        "--acc",
+        "acc_x,acc_y,acc_z",
+        "--gyr",
+        "gyro_x,gyro_y,gyro_z",
+        "--acc-unit",
+        "g",
+        "--gyr-unit",
+        "rad/s",
+        "--time",
+        "timestamp_ms",
+        "--data",
+        str(tmp_path / "data"),
+        "--subject",
+        "P1",
     )
     assert done.returncode == 0, done.stderr
     session = Path(done.stdout.strip().splitlines()[-1])
@@ -63,9 +81,28 @@ def test_thigh_pair_imports_into_one_session(tmp_path: Path) -> None:
     _write(model, "left_thigh", left, seconds=40.0, units="si")
     _write(model, "right_thigh", right, seconds=40.0, units="si")
     done = imugait(
-        "import", "table", "--sensor", f"left_thigh={left}", "--sensor", f"right_thigh={right}", "--fs", "100",
-        "--acc", "acc_x,acc_y,acc_z", "--gyr", "gyro_x,gyro_y,gyro_z", "--acc-unit", "m/s2", "--gyr-unit", "deg/s",
-        "--time", "timestamp_ms", "--data", str(tmp_path / "data"), "--subject", "P2",
+        "import",
+        "table",
+        "--sensor",
+        f"left_thigh={left}",
+        "--sensor",
+        f"right_thigh={right}",
+        "--fs",
+        "100",
+        "--acc",
+        "acc_x,acc_y,acc_z",
+        "--gyr",
+        "gyro_x,gyro_y,gyro_z",
+        "--acc-unit",
+        "m/s2",
+        "--gyr-unit",
+        "deg/s",
+        "--time",
+        "timestamp_ms",
+        "--data",
+        str(tmp_path / "data"),
+        "--subject",
+        "P2",
     )
     assert done.returncode == 0, done.stderr
     session = Path(done.stdout.strip().splitlines()[-1])
@@ -81,9 +118,25 @@ def test_wrong_units_fail_with_a_clear_message_and_no_session(tmp_path: Path) ->
     csv = tmp_path / "x.csv"
     _write(model, "pelvis", csv, seconds=10.0, units="g/rad")
     done = imugait(
-        "import", "table", str(csv), "--site", "pelvis", "--fs", "100", "--acc", "acc_x,acc_y,acc_z",
-        "--gyr", "gyro_x,gyro_y,gyro_z", "--acc-unit", "m/s2", "--gyr-unit", "rad/s",
-        "--data", str(tmp_path / "data"), "--subject", "P3",
+        "import",
+        "table",
+        str(csv),
+        "--site",
+        "pelvis",
+        "--fs",
+        "100",
+        "--acc",
+        "acc_x,acc_y,acc_z",
+        "--gyr",
+        "gyro_x,gyro_y,gyro_z",
+        "--acc-unit",
+        "m/s2",
+        "--gyr-unit",
+        "rad/s",
+        "--data",
+        str(tmp_path / "data"),
+        "--subject",
+        "P3",
     )
     assert done.returncode == 1
     assert "looks like g" in done.stderr

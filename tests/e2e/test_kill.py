@@ -17,8 +17,22 @@ from pipeline.store import iter_sessions, read_raw
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_sigkill_loses_at_most_one_second(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "imugait", "record", "--simulate", "healthy", "--speed", "1", "--duration", "60",
-         "--data", str(tmp_path), "--subject", "K1"],
+        [
+            sys.executable,
+            "-m",
+            "imugait",
+            "record",
+            "--simulate",
+            "healthy",
+            "--speed",
+            "1",
+            "--duration",
+            "60",
+            "--data",
+            str(tmp_path),
+            "--subject",
+            "K1",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

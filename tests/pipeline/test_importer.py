@@ -128,7 +128,8 @@ def test_two_files_on_one_clock_share_the_session_timeline(tmp_path: Path) -> No
     b.to_csv(right, index=False)
     spec = TableImportSpec(100.0, ("ax", "ay", "az"), ("gx", "gy", "gz"), "g", "rad/s", "time")
     session = import_tables({"left_thigh": left, "right_thigh": right}, spec, tmp_path / "data", "S1")
-    assert session.meta.status == "complete" and session.meta.source == "import"
+    assert session.meta.status == "complete"
+    assert session.meta.source == "import"
     assert session.raw_sites() == ["left_thigh", "right_thigh"]
     assert read_raw(session.raw_path("left_thigh")).t_host_ns[0] == 0
     assert read_raw(session.raw_path("right_thigh")).t_host_ns[0] == 500_000_000

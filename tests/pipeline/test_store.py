@@ -40,10 +40,12 @@ def _new(tmp_path: Path) -> store.Session:
 def test_create_session_layout_and_metadata(tmp_path: Path) -> None:
     session = _new(tmp_path)
     assert session.path == tmp_path / "P01" / "20260102T030405Z"
-    assert (session.path / "raw").is_dir() and (session.path / "derived").is_dir()
+    assert (session.path / "raw").is_dir()
+    assert (session.path / "derived").is_dir()
     meta = json.loads((session.path / "session.json").read_text())
     assert meta["status"] == "recording"
-    assert meta["sensors"][0]["site"] == "pelvis" and meta["sensors"][0]["rate_hz"] == 104.0
+    assert meta["sensors"][0]["site"] == "pelvis"
+    assert meta["sensors"][0]["rate_hz"] == 104.0
     assert store.load_session(session.path).meta == session.meta
 
 
@@ -71,11 +73,13 @@ def test_raw_stream_round_trip_with_provenance(tmp_path: Path) -> None:
     writer.close()
     raw = store.read_raw(session.raw_path("pelvis"))
     expected = _batch(40)
-    assert len(raw) == 40 and not raw.truncated
+    assert len(raw) == 40
+    assert not raw.truncated
     np.testing.assert_array_equal(raw.t_device_us, expected.t_device_us)
     np.testing.assert_allclose(raw.acc, expected.acc, rtol=1e-6)
     assert raw.counter is None
-    assert raw.device == PELVIS and raw.site == "pelvis"
+    assert raw.device == PELVIS
+    assert raw.site == "pelvis"
     schema = ipc.open_stream(pa.memory_map(str(session.raw_path("pelvis")))).schema
     assert schema.field("acc_x").metadata[b"unit"] == b"m/s^2"
     assert schema.field("gyr_z").metadata[b"unit"] == b"deg/s"
@@ -104,9 +108,7 @@ def test_raw_round_trip_property(tmp_path_factory: pytest.TempPathFactory, sizes
 def test_flushed_stream_is_readable_before_close(tmp_path: Path) -> None:
     """What a killed recorder leaves behind: batches flushed so far, no end-of-stream marker."""
     session = _new(tmp_path)
-    writer = store.RawStreamWriter(
-        session.raw_path("pelvis"), store.raw_schema_metadata(session, PELVIS), flush_s=0.5
-    )
+    writer = store.RawStreamWriter(session.raw_path("pelvis"), store.raw_schema_metadata(session, PELVIS), flush_s=0.5)
     for k in range(10):  # 10 packets 0.1 s apart: flushes at 0.5 s and 1.0 s only
         writer.append(_batch(8, 8 * k), now_ns=k * 100_000_000)
     raw = store.read_raw(session.raw_path("pelvis"))
@@ -125,7 +127,8 @@ def test_torn_last_message_keeps_complete_batches(tmp_path: Path) -> None:
     writer.close()
     path.write_bytes(path.read_bytes()[:-40])
     raw = store.read_raw(path)
-    assert raw.truncated and len(raw) == 30
+    assert raw.truncated
+    assert len(raw) == 30
 
 
 def test_raw_writer_never_overwrites(tmp_path: Path) -> None:
@@ -137,7 +140,9 @@ def test_raw_writer_never_overwrites(tmp_path: Path) -> None:
     assert path.read_bytes() == b"precious"
 
 
-def test_disk_full_raises_storage_error_and_keeps_earlier_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_raises_storage_error_and_keeps_earlier_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     session = _new(tmp_path)
     path = session.raw_path("pelvis")
     writer = store.RawStreamWriter(path, store.raw_schema_metadata(session, PELVIS))

@@ -20,9 +20,7 @@ def test_end_points_and_midpoint() -> None:
 def test_asymmetry_grows_with_severity() -> None:
     healthy, antalgic = get_profile("healthy"), get_profile("antalgic_right")
     si = [
-        GaitModel(blend_profiles(healthy, antalgic, s, name="x"), duration_s=40.0).truth.summary()[
-            "stance_time_si_pct"
-        ]
+        GaitModel(blend_profiles(healthy, antalgic, s, name="x"), duration_s=40.0).truth.summary()["stance_time_si_pct"]
         for s in (0.0, 0.4, 1.0)
     ]
     assert si[0] > si[1] > si[2]

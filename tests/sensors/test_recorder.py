@@ -28,7 +28,8 @@ async def test_records_three_sensors_to_complete_session(tmp_path: Path) -> None
     result = await _record(tmp_path, duration_s=20.0)
     session = load_session(result.session.path)  # type: ignore[attr-defined]
     assert session.meta.status == "complete"
-    assert session.meta.clock == "simulated" and session.meta.source == "simulator"
+    assert session.meta.clock == "simulated"
+    assert session.meta.source == "simulator"
     assert [s.site for s in session.meta.sensors] == ["pelvis", "left_thigh", "right_thigh"]
     assert all(s.family == "movesense" and s.rate_hz == 104.0 for s in session.meta.sensors)
     for site in session.raw_sites():
@@ -92,24 +93,35 @@ async def test_missing_sensor_names_what_was_seen(tmp_path: Path) -> None:
     from sensors.devices.movesense import MovesenseDriver
 
     with pytest.raises(SensorNotFoundError, match=r"right_thigh=Movesense 999.*seen: .*Movesense"):
-        await discover(
-            [SensorTarget("right_thigh", "Movesense 999")], [MovesenseDriver()], backend, timeout_s=0.5
-        )
+        await discover([SensorTarget("right_thigh", "Movesense 999")], [MovesenseDriver()], backend, timeout_s=0.5)
     assert not list(tmp_path.iterdir())  # nothing created for a recording that never started
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
 def test_ctrl_c_stops_and_marks_complete(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "imugait", "record", "--simulate", "healthy", "--speed", "1", "--data", str(tmp_path),
-         "--subject", "C1"],
+        [
+            sys.executable,
+            "-m",
+            "imugait",
+            "record",
+            "--simulate",
+            "healthy",
+            "--speed",
+            "1",
+            "--data",
+            str(tmp_path),
+            "--subject",
+            "C1",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob("C1/*/raw/*.arrows")):
-        assert proc.poll() is None and time.monotonic() < deadline
+        assert proc.poll() is None
+        assert time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(3.0)
     os.kill(proc.pid, signal.SIGINT)
@@ -119,4 +131,3 @@ def test_ctrl_c_stops_and_marks_complete(tmp_path: Path) -> None:
     assert session.meta.status == "complete"
     assert out.strip().splitlines()[-1] == str(session.path)
     assert all(len(read_raw(session.raw_path(s))) > 104 for s in session.raw_sites())
-
