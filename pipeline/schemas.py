@@ -138,7 +138,43 @@ SUMMARY = TableSchema(
 )
 """Session-level metrics in long form (``derived/summary.arrow``): new metrics need no schema change."""
 
-ALL: Mapping[str, TableSchema] = {s.name: s for s in (RAW_IMU, EVENTS, STRIDES, SUMMARY)}
+CYCLES = TableSchema(
+    "gait_cycles",
+    1,
+    pa.schema(
+        [
+            _field("side", pa.string(), doc="stance side whose IC→IC cycle the curve is normalised to"),
+            _field("signal", pa.string(), doc="e.g. pelvic_obliquity_deg, thigh_sagittal_deg"),
+            _field("unit", pa.string()),
+            _field("pct", pa.float64(), "%", doc="gait cycle, 0 = IC, 100 = next IC of the same side"),
+            _field("mean", pa.float64(), nullable=True),
+            _field("sd", pa.float64(), nullable=True),
+            _field("n", pa.int64(), doc="valid strides averaged"),
+        ]
+    ),
+)
+"""Gait-cycle-normalised mean ± SD curves per side (``derived/cycles.arrow``), long form."""
+
+COMPENSATION = TableSchema(
+    "compensation_report",
+    1,
+    pa.schema(
+        [
+            _field("pattern", pa.string(), doc="e.g. antalgic_gait, trendelenburg, hip_hiking"),
+            _field("label", pa.string(), doc="human-readable pattern name"),
+            _field("indicator", pa.string(), doc="metric name from the catalogue"),
+            _field("side", pa.string(), doc="left | right | both | involved | uninvolved"),
+            _field("value", pa.float64(), nullable=True),
+            _field("threshold", pa.float64(), nullable=True),
+            _field("unit", pa.string()),
+            _field("flagged", pa.bool_(), doc="value beyond the healthy noise-floor threshold"),
+            _field("note", pa.string(), doc="wording for the clinician: an indicator to review, not a diagnosis"),
+        ]
+    ),
+)
+"""Compensation patterns mapped to their indicator metrics (``derived/compensation.arrow``)."""
+
+ALL: Mapping[str, TableSchema] = {s.name: s for s in (RAW_IMU, EVENTS, STRIDES, SUMMARY, CYCLES, COMPENSATION)}
 
 # (name, version found) -> function turning a table of that version into the current one. Empty while every
 # schema is at version 1; each version bump adds an entry here and a test reading a stored old-version file.
