@@ -22,6 +22,7 @@ def status_table(statuses: Sequence[SensorStatus], *, title: str = "Recording") 
         ("bad pkts", "right"),
         ("reconnects", "right"),
         ("recorded (s)", "right"),
+        ("cadence (steps/min)", "right"),
         ("note", "left"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -38,6 +39,7 @@ def status_table(statuses: Sequence[SensorStatus], *, title: str = "Recording") 
             str(st.bad_packets),
             str(st.reconnects),
             f"{st.seconds:7.1f}",
+            "–" if st.cadence_spm != st.cadence_spm else f"{st.cadence_spm:5.0f}",
             st.last_error,
         )
     return table

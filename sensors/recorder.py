@@ -27,6 +27,7 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.exc import BleakError
 
+from pipeline.live import live_cadence
 from pipeline.store import (
     RawBatch,
     RawStreamWriter,
@@ -41,7 +42,8 @@ from sensors.errors import SensorNotFoundError
 
 logger = logging.getLogger(__name__)
 
-_Packet = tuple[int, bytes]  # (host clock ns at arrival, notification bytes)
+_Packet = tuple[int, bytes]
+LIVE_WINDOW_S = 8.0  # (host clock ns at arrival, notification bytes)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class SensorStatus:
     reconnects: int = 0
     rate_hz: float = 0.0
     seconds: float = 0.0
+    cadence_spm: float = float("nan")  # live estimate from the last seconds of this sensor alone
     last_error: str = ""
     _recent: deque[tuple[int, int]] = field(default_factory=lambda: deque(maxlen=64), repr=False)
 
@@ -197,6 +200,10 @@ class _SensorLink:
         self.client: BleakClient | None = None
         self.decoder: PacketDecoder | None = None
         self._packet_index = 0
+        # The last LIVE_WINDOW_S of one motion signal for the live cadence: a thigh's gyro norm swings once per
+        # stride, the pelvis acceleration norm peaks once per step.
+        self._live = np.full(int(LIVE_WINDOW_S * rate_hz), np.nan)
+        self._live_per_stride = site != "pelvis"
         self._lost_before = 0
         self._bad_before = 0
 
@@ -227,6 +234,10 @@ class _SensorLink:
         self.lost_link.clear()
         self.status.connected = True
         return info
+
+    def update_live(self) -> None:
+        """Refresh the live cadence (called at the status rate, not per packet)."""
+        self.status.cadence_spm = live_cadence(self._live, self.rate_hz, per_stride=self._live_per_stride).cadence_spm
 
     async def disconnect(self) -> None:
         client, self.client = self.client, None
@@ -262,6 +273,8 @@ class _SensorLink:
             now_ns=arrival_ns,
         )
         self._packet_index += 1
+        motion = np.linalg.norm(decoded.gyr if self._live_per_stride else decoded.acc, axis=1)[-self._live.size :]
+        self._live = np.concatenate([self._live[motion.size :], motion])
         st = self.status
         st.packets += 1
         st.samples += n
@@ -421,6 +434,8 @@ async def record(
             except StorageError as exc:
                 reason, status = f"storage error: {exc}", "interrupted"
         session = session.update(status=status, extra={**session.meta.extra, "stop_reason": reason})
+        for link in links:
+            link.update_live()
         if on_status is not None:
             on_status([link.status for link in links])
     return RecordingResult(session=session, status=[link.status for link in links], reason=reason)
@@ -435,6 +450,7 @@ async def _run_until_done(
     on_status: Callable[[list[SensorStatus]], None] | None,
     interval_s: float,
 ) -> str:
+    next_status_ns = 0
     while True:
         if stop.is_set():
             return "stopped"
@@ -442,7 +458,10 @@ async def _run_until_done(
             return "duration"
         if backend.done is not None and backend.done.is_set() and all(link.queue.empty() for link in links):
             return "source finished"
-        if on_status is not None:
+        if on_status is not None and backend.clock_ns() >= next_status_ns:
+            next_status_ns = backend.clock_ns() + int(interval_s * 1e9)
+            for link in links:
+                link.update_live()
             on_status([link.status for link in links])
         # Poll often enough to honour --duration with a fast virtual clock, yet cheaply in real time.
         await _sleep_or_stop(stop, min(interval_s, 0.05))

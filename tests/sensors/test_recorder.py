@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -40,6 +41,9 @@ async def test_records_three_sensors_to_complete_session(tmp_path: Path) -> None
         assert np.all(np.diff(raw.t_device_us) > 0)
         assert np.all(np.diff(raw.packet) >= 0)
     assert (session.path / "sim" / "truth.json").is_file()
+    truth_cadence = json.loads((session.path / "sim" / "truth.json").read_text())["summary"]["cadence_spm"]
+    for st in result.status:  # type: ignore[attr-defined]
+        assert st.cadence_spm == pytest.approx(truth_cadence, rel=0.05), st.site
 
 
 async def test_packet_loss_is_counted_not_fatal(tmp_path: Path) -> None:

@@ -1,0 +1,41 @@
+"""``imugait replay``: a stored session streams back through the live path and reproduces its samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.store import load_session, read_raw
+from tests.e2e.conftest import imugait
+
+
+def test_replay_reproduces_the_recording(tmp_path: Path) -> None:
+    recorded = imugait(
+        "record", "--simulate", "antalgic_right", "--duration", "12", "--speed", "max", "--loss", "0.02",
+        "--data", str(tmp_path / "orig"), "--subject", "R1",
+    )  # fmt: skip
+    assert recorded.returncode == 0, recorded.stderr[-2000:]
+    original = load_session(Path(recorded.stdout.strip().splitlines()[-1]))
+
+    replayed = imugait("replay", str(original.path), "--speed", "max", "--data", str(tmp_path / "copy"))
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+    copy = load_session(Path(replayed.stdout.strip().splitlines()[-1]))
+    assert copy.meta.status == "complete"
+    assert copy.meta.source == "replay"
+    assert copy.meta.extra["replay_of"] == str(original.path)
+    assert "cadence" in replayed.stderr  # the live status view ran, with its live metrics
+    for site in original.raw_sites():
+        a, b = read_raw(original.raw_path(site)), read_raw(copy.raw_path(site))
+        assert len(a) == len(b), site
+        np.testing.assert_array_equal(a.acc, b.acc)
+        np.testing.assert_array_equal(a.gyr, b.gyr)
+        np.testing.assert_array_equal(a.t_device_us - a.t_device_us[0], b.t_device_us - b.t_device_us[0])
+        # arrival times keep the recorded pace on the replay's own clock
+        np.testing.assert_allclose(np.diff(a.t_host_ns), np.diff(b.t_host_ns), atol=2e6)
+
+
+def test_replay_of_a_missing_session_is_a_clear_error(tmp_path: Path) -> None:
+    done = imugait("replay", str(tmp_path / "nope"))
+    assert done.returncode == 1
+    assert "no session.json here" in done.stderr
