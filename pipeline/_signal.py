@@ -98,3 +98,21 @@ def runs(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
     m = np.concatenate(([False], np.asarray(mask, dtype=bool), [False]))
     d = np.diff(m.astype(np.int8))
     return np.column_stack((np.flatnonzero(d == 1), np.flatnonzero(d == -1))).astype(np.int64)
+
+
+def cwt_gaus1(x: NDArray[np.floating[Any]], scale: float) -> FloatArray:
+    """Continuous wavelet transform of ``x`` at one ``scale`` (samples) with the first Gaussian derivative (gaus1).
+
+    Same definition as ``pywt.cwt(x, scale, "gaus1")`` (McCamley 2012 as implemented in skdh/GaitPy): convolve
+    with the integrated wavelet ``(2/π)^¼·exp(−u²)`` sampled at ``u = t/scale`` on ``|u| ≤ 5`` and take
+    ``−√scale`` times the derivative, here the centred difference (so no half-sample shift). For a signal
+    ``x = ∫a`` this is ``−√scale·(a ⊛ Gaussian)``, a Gaussian of σ = scale/√2 samples. Edges are reflected.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    half = max(1, int(np.ceil(5.0 * scale)))
+    u = np.arange(-half, half + 1) / scale
+    kernel = (2.0 / np.pi) ** 0.25 * np.exp(-(u**2))
+    pad = min(half, x.shape[0] - 1)
+    xp = np.pad(x, pad, mode="reflect") if pad > 0 else x
+    conv = sps.fftconvolve(xp, kernel, mode="same")[pad : pad + x.shape[0]]
+    return np.asarray(-np.sqrt(scale) * np.gradient(conv), dtype=np.float64)

@@ -53,6 +53,7 @@ class AlignConfig:
     min_confidence: float = 0.3  # below this the alignment is flagged low_confidence
     fusion_cutoff_hz: float = 0.05  # gravity tracking used to remove gravity before the pelvis PCA
     turn_rate_dps: float = 20.0  # low-passed yaw rate above this is a turn (blanked for the stride period)
+    long_axis: int = 0  # sensor axis along the device's long side (x on the supported IMUs): down the thigh when worn
 
 
 @dataclass(frozen=True)
@@ -163,3 +164,41 @@ def align_pelvis(
     x = np.cross(y, up)
     confidence = float(min(1.0, evals[1]) * min(1.0, abs(corr) / 0.5))
     return Alignment("pelvis", np.vstack([x, y, up]), source, stride, confidence, confidence < config.min_confidence)
+
+
+_AXES = ("x", "y", "z")
+
+
+def _closest_axis(v: FloatArray) -> tuple[str, float]:
+    """The signed sensor axis nearest the unit vector ``v`` (sensor coordinates) and the cosine between them."""
+    k = int(np.argmax(np.abs(v)))
+    return f"{'+' if v[k] >= 0 else '-'}{_AXES[k]}", round(float(abs(v[k])), 3)
+
+
+def describe_mounting(al: Alignment, *, config: AlignConfig) -> dict[str, Any]:
+    """Human-readable mounting of one sensor, for the quality record.
+
+    ``up`` / ``forward`` / ``left``: the sensor axis nearest each segment axis (``"-x"`` = the sensor's negative
+    x axis) with its cosine (1 = exactly aligned, ≈ 0.7 = halfway between two axes). For a thigh,
+    ``upside_down`` is True when the sensor's long axis (``long_axis``, normally worn pointing down the thigh)
+    points up. ``low_confidence`` repeats :attr:`Alignment.low_confidence`; the text says so too.
+    """
+    names = ("forward", "left", "up")
+    out: dict[str, Any] = {}
+    parts = []
+    for name, row in zip(names, al.rotation, strict=True):
+        axis, cos = _closest_axis(row)
+        out[name] = axis
+        out[f"{name}_cos"] = cos
+        parts.append(f"{axis} {name}")
+    text = f"{al.site}: sensor " + ", ".join(parts)
+    if al.site != "pelvis":
+        long_up = float(al.rotation[2, config.long_axis])
+        out["upside_down"] = bool(long_up > 0.5)
+        if out["upside_down"]:
+            text += f" — upside down (its {_AXES[config.long_axis]} axis points up the thigh)"
+    out["low_confidence"] = al.low_confidence
+    if al.low_confidence:
+        text += f" — LOW CONFIDENCE ({al.confidence:.2f}); check the sensor placement"
+    out["text"] = text
+    return out

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.align import AlignConfig, align_pelvis, align_thigh
+from pipeline.align import AlignConfig, Alignment, align_pelvis, align_thigh, describe_mounting
+from pipeline.run import load_aligned
 
 gait_model = pytest.importorskip("sensors.sim.gait_model")
 FS = 100.0
@@ -61,3 +66,38 @@ def test_upside_down_thigh() -> None:
     assert np.allclose(al.rotation @ mounting.T, np.eye(3), atol=0.1)
     assert al.up_source == "still"
     assert al.stride_s == pytest.approx(120 / 108, rel=0.03)
+
+
+def test_mounting_description_flags_an_upside_down_thigh() -> None:
+    mounting = np.diag([1.0, -1.0, -1.0]) @ np.array(gait_model.DEFAULT_MOUNTINGS["left_thigh"])
+    acc, gyr = _imu("left_thigh", mounting)
+    al = align_thigh(acc, gyr, np.ones(acc.shape[0], dtype=bool), FS, site="left_thigh", config=AlignConfig())
+    d = describe_mounting(al, config=AlignConfig())
+    assert d["upside_down"] is True
+    assert d["up"] == "+x"  # the sensor's long axis points up the thigh
+    assert "upside down" in d["text"]
+    normal = np.array(gait_model.DEFAULT_MOUNTINGS["left_thigh"])
+    acc, gyr = _imu("left_thigh", normal)
+    al = align_thigh(acc, gyr, np.ones(acc.shape[0], dtype=bool), FS, site="left_thigh", config=AlignConfig())
+    d = describe_mounting(al, config=AlignConfig())
+    assert d["upside_down"] is False
+    assert (d["up"], d["forward"], d["left"]) == ("-x", "-y", "+z")  # x down the thigh, y backward, z lateral
+    assert d["up_cos"] > 0.95
+
+
+def test_mounting_description_low_confidence() -> None:
+    al = Alignment("pelvis", np.eye(3), "walking", float("nan"), 0.1, True)
+    d = describe_mounting(al, config=AlignConfig())
+    assert d["low_confidence"] is True
+    assert "LOW CONFIDENCE" in d["text"]
+    assert "upside_down" not in d  # only thighs have a long axis along the segment
+
+
+def test_upside_down_thigh_in_a_session(tmp_path: Path, sim_builder: Callable[..., Any]) -> None:
+    mounting = np.diag([1.0, -1.0, -1.0]) @ np.array(gait_model.DEFAULT_MOUNTINGS["right_thigh"])
+    sim = sim_builder(tmp_path, "healthy", duration_s=30.0, mountings={"right_thigh": mounting})
+    q = load_aligned(sim.session).quality
+    assert q["right_thigh.mounting"]["upside_down"] is True
+    assert q["left_thigh.mounting"]["upside_down"] is False
+    assert q["pelvis.mounting"]["up"] == "+x"  # sacrum sensor: x up
+    assert not q["right_thigh.mounting"]["low_confidence"]

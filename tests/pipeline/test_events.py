@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -10,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.events import make_events, merge, thigh_events
-from pipeline.run import load_aligned
+from pipeline.events import make_events, merge, pelvis_events, thigh_events
+from pipeline.run import load_aligned, process_session
 
 SimSession = Any
 
@@ -23,19 +24,69 @@ def _errors(sim: SimSession, side: str, kind: str, match: Callable[..., np.ndarr
     return match(ev.select(side, kind), t_true), t_true.size
 
 
-@pytest.mark.parametrize("profile", ["healthy", "antalgic_right"])
-@pytest.mark.parametrize("side", ["left", "right"])
-def test_thigh_event_accuracy(sim_factory: Callable[..., SimSession], match: Any, profile: str, side: str) -> None:
-    sim = sim_factory(profile)
-    ic, n_ic = _errors(sim, side, "IC", match)
-    fc, n_fc = _errors(sim, side, "FC", match)
-    # Tolerances: IC |mean bias| <= 20 ms (measured ≈ 0–3 ms), FC <= 25 ms (measured ≈ 8–19 ms); >= 95 % found.
-    assert ic.size >= 0.95 * n_ic
-    assert fc.size >= 0.95 * n_fc
-    assert abs(ic.mean()) <= 0.020
-    assert ic.std() <= 0.010
-    assert abs(fc.mean()) <= 0.025
-    assert fc.std() <= 0.010
+def _blend(severity: float) -> dict[str, Any]:
+    """Profile overrides of the healthy → antalgic_right blend at ``severity``."""
+    gait_model = pytest.importorskip("sensors.sim.gait_model")
+    progression = pytest.importorskip("sensors.sim.progression")
+    p = progression.blend_profiles(
+        gait_model.get_profile("healthy"), gait_model.get_profile("antalgic_right"), severity, name="blend"
+    )
+    return {f.name: getattr(p, f.name) for f in dataclasses.fields(p) if f.name not in ("name", "sensors")}
+
+
+def _random_mountings(seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for site in ("pelvis", "left_thigh", "right_thigh"):
+        q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+        q = q @ np.diag(np.sign(np.diag(r)))
+        out[site] = q if np.linalg.det(q) > 0 else -q
+    return out
+
+
+CASES = {
+    "healthy": ("healthy", {}),
+    "antalgic_right": ("antalgic_right", {}),
+    "antalgic_right_mounted": ("antalgic_right", {"seed": 3, "mountings": _random_mountings(14)}),
+    "blend_0.5": ("healthy", _blend(0.5)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_thigh_event_accuracy(sim_factory: Callable[..., SimSession], match: Any, case: str) -> None:
+    profile, kwargs = CASES[case]
+    sim = sim_factory(profile, **kwargs)
+    for side in ("left", "right"):
+        ic, n_ic = _errors(sim, side, "IC", match)
+        fc, n_fc = _errors(sim, side, "FC", match)
+        # |bias| <= 20 ms for IC and FC (measured IC −2…+1 ms, FC +9 ms of which 7.5 ms is the BLE latency floor
+        # the clock fit keeps, see timeline); >= 95 % found
+        assert ic.size >= 0.95 * n_ic
+        assert fc.size >= 0.95 * n_fc
+        assert abs(ic.mean()) <= 0.020
+        assert ic.std() <= 0.010
+        assert abs(fc.mean()) <= 0.020
+        assert fc.std() <= 0.010
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_stance_symmetry_within_one_point(sim_factory: Callable[..., SimSession], case: str) -> None:
+    profile, kwargs = CASES[case]
+    sim = sim_factory(profile, **kwargs)
+    df = process_session(sim.session).summary.to_pandas()
+    si = float(df[(df.metric == "stance_time_si_pct") & (df.side == "both")].value.iloc[0])
+    # measured errors ≤ 0.3 pp (the old fixed stance ratio was ≈ 1.8 pp off on antalgic_right)
+    assert si == pytest.approx(sim.model.truth.summary()["stance_time_si_pct"], abs=1.0)
+
+
+def test_bad_input_gives_no_events() -> None:
+    fs = 100.0
+    short = np.sin(np.arange(50) / 10.0) * 100
+    assert len(thigh_events(short, np.ones(50, bool), fs, side="left", source="left_thigh")) == 0
+    nan = np.full(3000, np.nan)
+    assert len(thigh_events(nan, np.zeros(3000, bool), fs, side="left", source="left_thigh")) == 0
+    assert len(pelvis_events(nan, nan, np.zeros(3000, bool), fs)) == 0
+    assert len(pelvis_events(short, short, np.ones(50, bool), fs)) == 0
 
 
 def test_pelvis_only_events_both_sides(sim_factory: Callable[..., SimSession], match: Any) -> None:
@@ -51,10 +102,16 @@ def test_pelvis_only_events_both_sides(sim_factory: Callable[..., SimSession], m
     correct = est_side[j][close] == truth.events_side[ic_true][close]
     assert close.mean() >= 0.9
     assert correct.mean() >= 0.9
-    # McCamley timing: documented bias (measured ≈ +85…+105 ms on the simulator), bounded here
+    # McCamley/Caramia timing: the simulator has no heel-strike transient and its vertical acceleration peaks
+    # 60–110 ms after IC, where the published method lands (measured IC +83…+105 ms, FC +103…+137 ms)
     for side in ("left", "right"):
         err, _ = _errors(sim, side, "IC", match)
         assert 0.0 < err.mean() < 0.15
+        assert err.std() < 0.015
+        fc, n_fc = _errors(sim, side, "FC", match)
+        assert fc.size >= 0.9 * n_fc  # pelvis-only sessions now get stance and swing
+        assert 0.0 < fc.mean() < 0.16
+        assert fc.std() < 0.015
 
 
 @settings(max_examples=10, deadline=None)
