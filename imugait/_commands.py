@@ -18,6 +18,7 @@ from pipeline.importer import TableImportSpec, import_tables
 from pipeline.run import process_session
 from pipeline.schemas import SITES
 from pipeline.store import Session, iter_sessions, load_session
+from pipeline.subjects import SubjectProfile, parse_side, update_profile
 from sensors.devices.movesense import MovesenseDriver
 from sensors.recorder import LinkBackend, RecordingPlan, RecordingResult, SensorStatus, SensorTarget, scan_devices
 from sensors.recorder import record as record_session
@@ -264,3 +265,36 @@ async def _record_series(plans: Sequence[RecordRequest], log: Callable[[str], No
 def reload(session: Session) -> Session:
     """Re-read a session's metadata from disk."""
     return load_session(session.path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Subject profiles (``imugait subject``)
+
+
+def set_subject(root: Path, subject: str, **changes: Any) -> SubjectProfile:
+    """Update (or create) ``<root>/<subject>/subject.json`` with the given fields; ``None`` values are left out,
+    except ``affected_side``, where ``"none"`` clears it. Raises DataContractError for bad values."""
+    fields_ = {k: v for k, v in changes.items() if v is not None and k != "affected_side"}
+    if changes.get("affected_side") is not None:
+        fields_["affected_side"] = parse_side(changes["affected_side"])
+    return update_profile(root, subject, **fields_)
+
+
+def describe_subject(profile: SubjectProfile) -> list[str]:
+    """The profile as ``key<TAB>value`` lines, with the leg length the analysis will use."""
+    leg = profile.leg_length
+    leg_text = "not set (give --height or --leg-length)"
+    if leg is not None:
+        leg_text = f"{leg.value_m:g} m" + (" (estimated: 0.530 x height, Winter 2009)" if leg.estimated else "")
+
+    def metres(value: float | None) -> str:
+        return f"{value:g} m" if value is not None else "not set"
+
+    return [
+        f"subject\t{profile.subject}",
+        f"height\t{metres(profile.height_m)}",
+        f"leg length\t{leg_text}",
+        f"pelvis sensor height\t{metres(profile.pelvis_sensor_height_m)}",
+        f"affected side\t{profile.affected_side or 'none'}",
+        f"notes\t{profile.notes}",
+    ]

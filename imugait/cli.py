@@ -26,6 +26,7 @@ from imugait._live import status_table
 from pipeline.errors import ImuGaitError
 from pipeline.schemas import SITES
 from pipeline.store import default_data_root, iter_sessions, load_session
+from pipeline.subjects import load_profile, subject_path
 
 app = typer.Typer(
     name="imugait",
@@ -35,6 +36,8 @@ app = typer.Typer(
 )
 import_app = typer.Typer(help="Bring data recorded with other tools into a session.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+subject_app = typer.Typer(help="Subject profiles: height, leg length, affected side.", no_args_is_help=True)
+app.add_typer(subject_app, name="subject")
 
 console = Console(stderr=True)
 
@@ -308,6 +311,60 @@ def demo(
     if not no_dashboard:
         raise typer.Exit(_serve_dashboard(root, port))
     typer.echo(str(root))
+
+
+SubjectArg = Annotated[str, typer.Argument(help="Subject id (the folder under the data root).")]
+
+
+@subject_app.command("set")
+def subject_set(
+    subject: SubjectArg,
+    data: DataOpt = None,
+    height: Annotated[float | None, typer.Option("--height", help="Standing height in metres, e.g. 1.75.")] = None,
+    leg_length: Annotated[
+        float | None,
+        typer.Option("--leg-length", help="Greater trochanter to floor, metres (default: 0.53 x height)."),
+    ] = None,
+    pelvis_sensor_height: Annotated[
+        float | None, typer.Option("--pelvis-sensor-height", help="Pelvis sensor above the floor, metres.")
+    ] = None,
+    affected_side: Annotated[
+        str | None, typer.Option("--affected-side", help="The painful/involved side: left, right or none.")
+    ] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="Free-text notes.")] = None,
+) -> None:
+    """Create or update a subject's profile (only the options given change); prints the profile file."""
+    try:
+        profile = _commands.set_subject(
+            _root(data),
+            subject,
+            height_m=height,
+            leg_length_m=leg_length,
+            pelvis_sensor_height_m=pelvis_sensor_height,
+            affected_side=affected_side,
+            notes=notes,
+        )
+    except ImuGaitError as exc:
+        raise _fail(exc) from exc
+    for line in _commands.describe_subject(profile):
+        console.print(line)
+    typer.echo(str(subject_path(_root(data), profile.subject)))
+
+
+@subject_app.command("show")
+def subject_show(subject: SubjectArg, data: DataOpt = None) -> None:
+    """Print a subject's profile (exit 1 when none was set)."""
+    try:
+        profile = load_profile(_root(data), subject)
+    except ImuGaitError as exc:
+        raise _fail(exc) from exc
+    if profile is None:
+        console.print(
+            f"[red]error:[/] no profile for {subject!r}; set one with 'imugait subject set {subject} --height M'"
+        )
+        raise typer.Exit(1)
+    for line in _commands.describe_subject(profile):
+        typer.echo(line)
 
 
 def main() -> None:

@@ -1,0 +1,317 @@
+"""Compensation report: the gait patterns the knee-pain literature names, mapped to their indicator metrics.
+
+Each pattern (gait_reference, scope and §3) is checked on session summary rows against a threshold set at the
+healthy noise floor (:class:`CompensationThresholds`, each with its source). A row is an *indicator to review*,
+never a diagnosis: its note says what was measured, which side, and what pattern it is consistent with.
+
+Patterns and indicators (side of a flagged row = the side the finding points to):
+
+- ``antalgic_gait`` — shorter stance and single support on the painful leg, uneven steps: ``stance_time_si_pct``,
+  ``single_support_time_si_pct`` (|SI| > floor), ``step_time_ga_pct`` (> floor).
+- ``trendelenburg`` — the opposite hip drops during stance on the weak/painful side: ``pelvic_drop_deg`` per
+  stance side vs the other side (more than ``pelvic_side_diff_deg`` larger), ``pelvic_obliquity_range_deg``.
+- ``hip_hiking`` — the swing-side hip is lifted to clear a stiff leg: ``pelvic_hike_deg`` per swing side vs the
+  other side; skipped with a note when the pipeline does not report it.
+- ``altered_pelvic_tilt`` — ``pelvic_tilt_range_deg`` above normal; ``pelvic_tilt_rel_standing_deg`` (mean tilt
+  walking vs standing) beyond ± its threshold, when a standing calibration exists.
+- ``reduced_hip_range`` — ``thigh_range_si_pct`` (|SI| > floor), the smaller side flagged.
+- ``weight_shift`` — weight taken off a leg sooner: ``initial_double_support_si_pct`` (loading phase).
+- ``trunk_lean``, ``reduced_knee_flexion`` — not measurable with pelvis and thigh sensors; reported as such.
+
+A missing or NaN indicator (sensor absent, too few strides, metric not computed) gives an unflagged row with a note.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.catalog import METRICS
+from pipeline.metrics import SummaryRow
+from pipeline.symmetry import symmetry_index
+
+
+@dataclass(frozen=True)
+class CompensationThresholds:
+    """Healthy noise floors (flag when beyond), with their sources.
+
+    - ``temporal_si_pct`` 3 %: healthy symmetry noise floor ±2–3 % (gait_reference §3; IMU hip/knee SI_norm
+      −1.5…1.1 % / −3.0…3.1 %, PMC8919661). Also used for Plotnik GA, which equals |SI| to first order.
+    - ``hip_range_si_pct`` 3 %: hip SI_norm ±1.5 % in 25 healthy adults (PMC8919661), widened to the 3 % floor.
+    - ``pelvic_side_diff_deg`` 1.5°: about 2 × the between-subject SD of mean pelvic obliquity in healthy walkers
+      (0.7 ± 0.7°, Sensors 2024 24:3091, gait_reference §3). The healthy simulator's left/right drop difference
+      is < 0.1° (6 seeds), so this is set by real-world variability, not by the simulator.
+    - ``obliquity_range_deg`` 10°: upper end of the textbook obliquity ROM (8–10°, gait_reference §3; low
+      confidence, check against the clinic's own healthy controls).
+    - ``tilt_range_deg`` 5°: normative tilt ROM ≈ 2–4° (gait_reference §3, low confidence) + 1° for a single
+      sacral IMU (tilt ROM valid, offset not: PMC4216872).
+    - ``tilt_rel_standing_deg`` 5°: ≈ 2 × the SD of mean pelvic tilt in healthy walkers (−1.0 ± 2.4°,
+      Sensors 2024 24:3091).
+    - ``loading_si_pct`` 10 %: no published floor found; initial double support is short (≈ 0.12 s) so its SI
+      amplifies event-timing error (thigh FC SD ≈ 20 ms, Strick 2024). The healthy simulator gives |SI| ≤ 2.8 %
+      (6 seeds); 10 % leaves room for real sensors.
+    """
+
+    temporal_si_pct: float = 3.0
+    hip_range_si_pct: float = 3.0
+    pelvic_side_diff_deg: float = 1.5
+    obliquity_range_deg: float = 10.0
+    tilt_range_deg: float = 5.0
+    tilt_rel_standing_deg: float = 5.0
+    loading_si_pct: float = 10.0
+
+
+@dataclass(frozen=True)
+class CompensationRow:
+    """One row of ``derived/compensation.arrow`` (columns as ``schemas.COMPENSATION``)."""
+
+    pattern: str
+    label: str
+    indicator: str
+    side: str
+    value: float
+    threshold: float
+    unit: str
+    flagged: bool
+    note: str
+
+
+_LABELS: Mapping[str, str] = {
+    "antalgic_gait": "Antalgic gait (limp)",
+    "trendelenburg": "Trendelenburg (contralateral pelvic drop)",
+    "hip_hiking": "Hip hiking",
+    "altered_pelvic_tilt": "Altered pelvic tilt",
+    "reduced_hip_range": "Reduced hip range",
+    "weight_shift": "Weight shift to the other leg",
+    "trunk_lean": "Trunk lean",
+    "reduced_knee_flexion": "Reduced knee flexion",
+}
+_REVIEW = "review clinically."
+
+
+def derived_rows(rows: Sequence[SummaryRow]) -> tuple[SummaryRow, ...]:
+    """Summary rows the report needs that are computed from other rows: ``initial_double_support_si_pct``."""
+    by_key = {(r.metric, r.side): r for r in rows}
+    right, left = by_key.get(("initial_double_support_s", "right")), by_key.get(("initial_double_support_s", "left"))
+    if right is None or left is None:
+        return (SummaryRow("initial_double_support_si_pct", "both", math.nan, "%", 0),)
+    n = min(right.n, left.n)
+    return (SummaryRow("initial_double_support_si_pct", "both", symmetry_index(right.value, left.value), "%", n),)
+
+
+class _Report:
+    """Collects rows; every check goes through ``get`` so missing metrics become notes, not errors."""
+
+    def __init__(self, rows: Sequence[SummaryRow], affected_side: str | None) -> None:
+        self.by_key = {(r.metric, r.side): r for r in rows}
+        self.affected = affected_side
+        self.out: list[CompensationRow] = []
+
+    def get(self, metric: str, side: str = "both") -> float | None:
+        row = self.by_key.get((metric, side))
+        if row is None or row.n == 0 or not math.isfinite(row.value):
+            return None
+        return float(row.value)
+
+    def missing(self, pattern: str, metric: str, side: str, threshold: float) -> None:
+        why = (
+            "not computed by this pipeline version"
+            if metric not in METRICS or (metric, side) not in self.by_key
+            else "not available for this session (sensor missing or too few valid strides)"
+        )
+        unit = METRICS[metric].unit if metric in METRICS else ""
+        self.add(pattern, metric, side, math.nan, threshold, unit, False, f"{_label(metric)}: {why}; not assessed.")
+
+    def add(
+        self, pattern: str, indicator: str, side: str, value: float, threshold: float, unit: str, flag: bool, note: str
+    ) -> None:
+        self.out.append(CompensationRow(pattern, _LABELS[pattern], indicator, side, value, threshold, unit, flag, note))
+
+    def involvement(self, side: str) -> str:
+        if self.affected is None:
+            return ""
+        return " (the involved side)" if side == self.affected else " (the uninvolved side)"
+
+    def signed_si(self, pattern: str, metric: str, threshold: float, phrase: Callable[[str, str, float], str]) -> None:
+        """A Robinson SI (R − L): flag |SI| > threshold, side = the smaller side."""
+        si = self.get(metric)
+        if si is None:
+            self.missing(pattern, metric, "both", threshold)
+            return
+        smaller, larger = ("right", "left") if si < 0 else ("left", "right")
+        flag = abs(si) > threshold
+        if flag:
+            note = phrase(smaller + self.involvement(smaller), larger, _pct_smaller(si))
+        else:
+            note = f"{_label(metric)} {si:+.1f} %: within the healthy noise floor (±{threshold:g} %)."
+        self.add(pattern, metric, smaller if flag else "both", si, threshold, "%", flag, note)
+
+    def side_excess(self, pattern: str, metric: str, margin: float, phrase: Callable[[str, float], str]) -> None:
+        """Per-side metric: flag a side whose value exceeds the other side's by more than ``margin``."""
+        values = {side: self.get(metric, side) for side in ("left", "right")}
+        for side, other in (("left", "right"), ("right", "left")):
+            value, ref = values[side], values[other]
+            if value is None or ref is None:
+                self.missing(pattern, metric, side, math.nan)
+                continue
+            threshold = ref + margin
+            flag = value > threshold
+            if flag:
+                note = phrase(side + self.involvement(side), value - ref)
+            else:
+                note = (
+                    f"{_label(metric)} {value:.1f}° vs {ref:.1f}° on the other side: not more than {margin:g}° larger."
+                )
+            self.add(pattern, metric, side, value, threshold, "deg", flag, note)
+
+    def upper(self, pattern: str, metric: str, threshold: float, phrase: str, *, absolute: bool = False) -> None:
+        value = self.get(metric)
+        if value is None:
+            self.missing(pattern, metric, "both", threshold)
+            return
+        flag = (abs(value) if absolute else value) > threshold
+        unit = METRICS[metric].unit
+        limit = f"±{threshold:g}" if absolute else f"{threshold:g}"
+        note = phrase.format(value=value) if flag else f"{_label(metric)} {value:.1f} {unit}: within {limit} {unit}."
+        self.add(pattern, metric, "both", value, threshold, unit, flag, note)
+
+
+def _label(metric: str) -> str:
+    return METRICS[metric].label if metric in METRICS else metric
+
+
+def _pct_smaller(si: float) -> float:
+    """How much smaller (in % of the larger side) the smaller side is, from a Robinson SI."""
+    a = abs(si) / 100.0
+    return 100.0 * (1.0 - (2.0 - a) / (2.0 + a))
+
+
+def compensation_report(
+    rows: Sequence[SummaryRow],
+    *,
+    affected_side: str | None = None,
+    thresholds: CompensationThresholds = CompensationThresholds(),
+) -> tuple[CompensationRow, ...]:
+    """Check every pattern on the session summary ``rows`` (see the module docstring)."""
+    th = thresholds
+    r = _Report(rows, affected_side)
+    r.signed_si(
+        "antalgic_gait",
+        "stance_time_si_pct",
+        th.temporal_si_pct,
+        lambda s, o, p: (
+            f"Stance on the {s} is {p:.0f} % shorter than on the {o} — consistent with an antalgic "
+            f"(pain-avoiding) gait; {_REVIEW}"
+        ),
+    )
+    r.signed_si(
+        "antalgic_gait",
+        "single_support_time_si_pct",
+        th.temporal_si_pct,
+        lambda s, o, p: (
+            f"Single-leg support on the {s} is {p:.0f} % shorter than on the {o} — the {s.split()[0]} "
+            f"leg is unloaded sooner, consistent with an antalgic gait; {_REVIEW}"
+        ),
+    )
+    r.upper(
+        "antalgic_gait",
+        "step_time_ga_pct",
+        th.temporal_si_pct,
+        "Left and right step times differ (gait asymmetry {value:.1f} %) — an uneven rhythm (limp); " + _REVIEW,
+    )
+    r.side_excess(
+        "trendelenburg",
+        "pelvic_drop_deg",
+        th.pelvic_side_diff_deg,
+        lambda s, d: (
+            f"During stance on the {s} the opposite hip drops {d:.1f}° more than in the other stance — "
+            f"consistent with a Trendelenburg (hip-abductor) pattern on the {s.split()[0]}; {_REVIEW}"
+        ),
+    )
+    r.upper(
+        "trendelenburg",
+        "pelvic_obliquity_range_deg",
+        th.obliquity_range_deg,
+        "Pelvic obliquity range {value:.1f}° is larger than usual — more frontal-plane pelvic motion; " + _REVIEW,
+    )
+    if "pelvic_hike_deg" in METRICS:
+        r.side_excess(
+            "hip_hiking",
+            "pelvic_hike_deg",
+            th.pelvic_side_diff_deg,
+            lambda s, d: (
+                f"During swing of the {s} leg its hip rises {d:.1f}° more than on the other side — "
+                f"consistent with hip hiking to clear the leg; {_REVIEW}"
+            ),
+        )
+    else:
+        r.missing("hip_hiking", "pelvic_hike_deg", "both", th.pelvic_side_diff_deg)
+    r.upper(
+        "altered_pelvic_tilt",
+        "pelvic_tilt_range_deg",
+        th.tilt_range_deg,
+        "Pelvic tilt range {value:.1f}° is larger than usual — more sagittal pelvic motion; " + _REVIEW,
+    )
+    r.upper(
+        "altered_pelvic_tilt",
+        "pelvic_tilt_rel_standing_deg",
+        th.tilt_rel_standing_deg,
+        "Mean pelvic tilt while walking differs from standing by {value:+.1f}° — an altered pelvic posture; " + _REVIEW,
+        absolute=True,
+    )
+    r.signed_si(
+        "reduced_hip_range",
+        "thigh_range_si_pct",
+        th.hip_range_si_pct,
+        lambda s, o, p: (
+            f"Thigh (hip) sagittal range on the {s} is {p:.0f} % smaller than on the {o} — consistent "
+            f"with reduced hip/knee excursion on that side; {_REVIEW}"
+        ),
+    )
+    r.signed_si(
+        "weight_shift",
+        "initial_double_support_si_pct",
+        th.loading_si_pct,
+        lambda s, o, p: (
+            f"Weight acceptance (loading) on the {s} is {p:.0f} % shorter than on the {o} — weight is "
+            f"moved onto the {o} leg sooner; {_REVIEW}"
+        ),
+    )
+    r.add(
+        "trunk_lean",
+        "",
+        "both",
+        math.nan,
+        math.nan,
+        "",
+        False,
+        "Not measurable with these sensors (pelvis and thighs): trunk lean needs a sensor on the trunk (sternum).",
+    )
+    r.add(
+        "reduced_knee_flexion",
+        "",
+        "both",
+        math.nan,
+        math.nan,
+        "",
+        False,
+        "Not measurable with these sensors: knee flexion needs a shank sensor; thigh range is reported instead.",
+    )
+    return tuple(r.out)
+
+
+def to_table(report: Sequence[CompensationRow]) -> pa.Table:
+    """The report as an Arrow table with the ``schemas.COMPENSATION`` columns."""
+    cols: dict[str, list[Any]] = {f.name: [getattr(row, f.name) for row in report] for f in fields(CompensationRow)}
+    return pa.table(
+        {
+            **{k: pa.array(v, pa.string()) for k, v in cols.items() if k not in ("value", "threshold", "flagged")},
+            "value": pa.array(cols["value"], pa.float64(), from_pandas=False),
+            "threshold": pa.array(cols["threshold"], pa.float64(), from_pandas=False),
+            "flagged": pa.array(cols["flagged"], pa.bool_()),
+        }
+    )

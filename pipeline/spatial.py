@@ -1,0 +1,301 @@
+"""Step length, stride length and walking speed, from the pelvis and from the thighs.
+
+Steps. A step ends at an initial contact (IC) and starts at the previous IC of the other side, half-open
+``[IC_prev, IC)``; it belongs to the side whose IC ends it (the leading foot), like ``step_time_s``. A stride of
+``side`` (``[IC_k, IC_k+1)`` of that side) holds the contralateral step and then this side's step, so
+stride length = sum of those two step lengths and stride speed = stride length / stride time.
+
+(a) Pelvis: Zijlstra & Hof (2003) inverted pendulum, as implemented by mobgap ``SlZijlstra`` (gait_reference
+§2.1). The vertical acceleration (gravity removed) is high-passed at ``acc_highpass_hz`` (4th-order Butterworth),
+integrated to vertical velocity by the cumulative trapezoid rule over the whole signal, high-passed again at
+``velocity_highpass_hz`` to remove integration drift, and integrated to vertical displacement d(t). Per step,
+h = max(d) − min(d) over the step (one ``reduceat`` pass per reduction), and
+SL = K · 2 · √(2·l·h − h²), with l the pendulum length (pelvis sensor height, else leg length) and K mobgap's
+population factor (4.587/4, fitted on the Mobilise-D MS project). The pendulum covers single support only, which
+is why K > 1 and why the model under-reads when the walker's vertical excursion is small for its step length.
+
+(b) Thighs: compass-gait (hip-excursion) geometry. At an IC both feet are on the floor. Modelling each leg as a
+straight segment of length L from the hip joint, hip, leading foot and trailing foot form an isosceles triangle
+with apex angle Δθ, the angle between the legs, so the distance between the feet is
+
+    SL = 2 · L · sin(Δθ / 2),   Δθ = θ_lead(IC) − θ_trail(IC),
+
+with θ the sagittal thigh angle (flexion +) of each side sampled at the IC. Because only the difference of the two
+thigh angles enters, the unknown standing offset of each thigh angle cancels (both are zeroed at the same upright
+posture), and the isosceles shape holds whatever the pelvis height. The model ignores knee flexion of the trailing
+leg at push-off and the foot, so it reads short of the true step when the trailing knee is bent (cf. the shank +
+thigh double pendulum of Aminian et al. 2002, J Biomech 35:689, which needs shank sensors). Needs both thighs.
+
+(c) Combined: per step, the mean of the methods that produced a value; ``method`` records which
+("pelvis+thigh", "pelvis", "thigh"). Session speed is the mean stride speed over valid strides, per method and
+combined; per bout (a run of strides without a gap) speed = Σ step lengths / Σ step times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.integrate import cumulative_trapezoid
+
+from pipeline import _signal as sig
+from pipeline.events import GaitEvents
+from pipeline.metrics import StrideTable, SummaryRow, window_reduce
+from pipeline.orientation import PelvisAngles, ThighAngles
+from pipeline.symmetry import symmetry_index
+
+FloatArray = NDArray[np.float64]
+ZIJLSTRA_K_MS_MS = 4.587 / 4  # mobgap SlZijlstra.PredefinedParameters.step_length_scaling_factor_ms_ms
+
+
+@dataclass(frozen=True)
+class SpatialConfig:
+    """Parameters of the step-length models (defaults: mobgap ``SlZijlstra``)."""
+
+    acc_highpass_hz: float = 0.1
+    velocity_highpass_hz: float = 1.0
+    filter_order: int = 4
+    zijlstra_k: float = ZIJLSTRA_K_MS_MS
+    min_step_s: float = 0.25  # shorter or longer "steps" (missed or doubled ICs) get no length
+    max_step_s: float = 1.5
+    bout_gap_s: float = 0.5  # a pause longer than this between strides starts a new bout
+
+
+@dataclass(frozen=True)
+class Steps:
+    """One row per IC (sorted by time): the step that ends at it. Lengths in metres, NaN where unavailable."""
+
+    t_s: FloatArray  # IC ending the step
+    side: NDArray[np.str_]  # leading foot
+    duration_s: FloatArray  # previous contralateral IC → this IC (NaN when the previous IC is the same side)
+    excursion_m: FloatArray  # pelvis vertical excursion h over the step
+    length_pelvis_m: FloatArray
+    length_thigh_m: FloatArray
+    thigh_angle_deg: FloatArray  # Δθ between the thighs at the IC
+    length_m: FloatArray  # combined
+    method: NDArray[np.str_]
+
+
+@dataclass(frozen=True)
+class StrideSpatial:
+    """Per stride, aligned row for row with the :class:`~pipeline.metrics.StrideTable` it was computed from."""
+
+    stride_length_pelvis_m: FloatArray
+    stride_length_thigh_m: FloatArray
+    stride_length_m: FloatArray
+    step_length_m: FloatArray  # this side's step, the one ending at the stride's closing IC
+    speed_pelvis_m_s: FloatArray
+    speed_thigh_m_s: FloatArray
+    speed_m_s: FloatArray
+    method: NDArray[np.str_]
+
+    def columns(self) -> dict[str, NDArray[Any]]:
+        """Column name → array."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Bouts:
+    """Walking bouts: runs of strides with no pause longer than ``bout_gap_s``."""
+
+    start_s: FloatArray
+    end_s: FloatArray
+    n_steps: NDArray[np.int64]  # steps with a length inside the bout
+    distance_m: FloatArray
+    speed_m_s: FloatArray
+
+
+@dataclass(frozen=True)
+class SpatialResult:
+    """Everything :func:`spatial_metrics` computed, with the inputs that shape it."""
+
+    steps: Steps
+    strides: StrideSpatial
+    bouts: Bouts
+    leg_length_m: float
+    pendulum_length_m: float | None
+    method: str  # methods available for the session: "pelvis+thigh", "pelvis", "thigh" or ""
+
+
+def vertical_displacement(
+    vertical_acc_ms2: FloatArray, valid: NDArray[np.bool_], fs_hz: float, *, config: SpatialConfig = SpatialConfig()
+) -> FloatArray:
+    """Vertical displacement (m) of the pelvis sensor: band-limited double integration over the whole signal."""
+    acc = sig.butter(sig.fill_invalid(vertical_acc_ms2, valid), fs_hz, config.acc_highpass_hz, "highpass")
+    velocity = cumulative_trapezoid(acc, dx=1.0 / fs_hz, initial=0.0)
+    velocity = sig.butter(velocity, fs_hz, config.velocity_highpass_hz, "highpass", order=config.filter_order)
+    return np.asarray(cumulative_trapezoid(velocity, dx=1.0 / fs_hz, initial=0.0), dtype=np.float64)
+
+
+def pendulum_step_length(excursion_m: FloatArray, pendulum_length_m: float, k: float = ZIJLSTRA_K_MS_MS) -> FloatArray:
+    """Zijlstra & Hof (2003): SL = K · 2 · √(2·l·h − h²); NaN where h is not finite or h ≥ 2l."""
+    h = np.asarray(excursion_m, dtype=np.float64)
+    inside = 2.0 * pendulum_length_m * h - h * h
+    with np.errstate(invalid="ignore"):
+        return np.where(inside >= 0.0, k * 2.0 * np.sqrt(np.maximum(inside, 0.0)), np.nan)
+
+
+def compass_step_length(thigh_angle_deg: FloatArray, leg_length_m: float) -> FloatArray:
+    """Compass-gait step length 2·L·sin(Δθ/2) from the angle between the thighs at IC; NaN for Δθ ≤ 0."""
+    d = np.asarray(thigh_angle_deg, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(d > 0.0, 2.0 * leg_length_m * np.sin(np.deg2rad(d) / 2.0), np.nan)
+
+
+def _method(pelvis: FloatArray, thigh: FloatArray) -> NDArray[np.str_]:
+    p, t = np.isfinite(pelvis), np.isfinite(thigh)
+    return np.where(p & t, "pelvis+thigh", np.where(p, "pelvis", np.where(t, "thigh", "")))
+
+
+def step_table(
+    events: GaitEvents,
+    fs_hz: float,
+    n_samples: int,
+    *,
+    leg_length_m: float,
+    pendulum_length_m: float | None = None,
+    pelvis: PelvisAngles | None = None,
+    thighs: Mapping[str, ThighAngles] | None = None,
+    config: SpatialConfig = SpatialConfig(),
+) -> Steps:
+    """Length of every step by each available method (see the module docstring)."""
+    thighs = thighs or {}
+    is_ic = events.kind == "IC"
+    t, side = events.t_s[is_ic], events.side[is_ic]
+    i = np.clip(events.sample[is_ic], 0, max(n_samples - 1, 0))
+    duration = np.full(t.size, np.nan)
+    if t.size > 1:
+        d = np.diff(t)
+        ok = (side[1:] != side[:-1]) & (d >= config.min_step_s) & (d <= config.max_step_s)
+        duration[1:] = np.where(ok, d, np.nan)
+    excursion = np.full(t.size, np.nan)
+    length_pelvis = np.full(t.size, np.nan)
+    if pelvis is not None and t.size > 1:
+        disp = vertical_displacement(pelvis.vertical_acc_ms2, pelvis.valid, fs_hz, config=config)
+        disp = np.where(pelvis.valid, disp, np.nan)  # a step with a gap gets no excursion
+        a, b = i[:-1], i[1:]
+        hi, lo = window_reduce(disp, a, b, np.maximum), window_reduce(disp, a, b, np.minimum)
+        excursion[1:] = np.where(np.isfinite(duration[1:]), hi - lo, np.nan)
+        length_pelvis = pendulum_step_length(excursion, pendulum_length_m or leg_length_m, config.zijlstra_k)
+    angle = np.full(t.size, np.nan)
+    if "left" in thighs and "right" in thighs:
+        lr = thighs["left"].sagittal_deg[i] - thighs["right"].sagittal_deg[i]
+        angle = np.where(side == "left", lr, -lr)
+        angle = np.where(np.isfinite(duration), angle, np.nan)
+    length_thigh = compass_step_length(angle, leg_length_m)
+    p_ok, t_ok = np.isfinite(length_pelvis), np.isfinite(length_thigh)
+    combined = np.where(p_ok & t_ok, (length_pelvis + length_thigh) / 2.0, np.where(p_ok, length_pelvis, length_thigh))
+    return Steps(
+        t, side, duration, excursion, length_pelvis, length_thigh, angle, combined, _method(length_pelvis, length_thigh)
+    )
+
+
+def stride_spatial(strides: StrideTable, steps: Steps) -> StrideSpatial:
+    """Stride lengths and speeds for each row of ``strides`` from the two steps that make it up."""
+    n, m = steps.t_s.size, len(strides)
+    if n < 3:
+        nan = np.full(m, np.nan)
+        return StrideSpatial(nan, nan, nan, nan, nan, nan, nan, np.full(m, ""))
+    # the step ending at the stride's closing IC, and exactly one IC (the contralateral one) inside the stride
+    j = np.searchsorted(steps.t_s, strides.end_s - 1e-9)
+    jj = np.clip(j, 2, n - 1)
+    ok = (j >= 2) & (j < n) & np.isclose(steps.t_s[jj], strides.end_s)
+    ok &= np.isclose(steps.t_s[jj - 2], strides.start_s)
+
+    def pair(x: FloatArray) -> FloatArray:
+        return np.where(ok, x[jj] + x[jj - 1], np.nan)
+
+    sl_p, sl_t, sl = pair(steps.length_pelvis_m), pair(steps.length_thigh_m), pair(steps.length_m)
+    own = np.where(ok, steps.length_m[jj], np.nan)
+    stride_s = strides.stride_time_s
+    return StrideSpatial(sl_p, sl_t, sl, own, sl_p / stride_s, sl_t / stride_s, sl / stride_s, _method(sl_p, sl_t))
+
+
+def bouts(strides: StrideTable, steps: Steps, *, config: SpatialConfig = SpatialConfig()) -> Bouts:
+    """Walking bouts from the union of stride intervals; distance and speed from the steps inside each bout."""
+    if len(strides) == 0:
+        empty = np.zeros(0)
+        return Bouts(empty, empty, np.zeros(0, dtype=np.int64), empty, empty)
+    order = np.argsort(strides.start_s)
+    s, e = strides.start_s[order], np.maximum.accumulate(strides.end_s[order])
+    new = np.concatenate(([True], s[1:] > e[:-1] + config.bout_gap_s))
+    group = np.cumsum(new) - 1
+    n = int(group[-1]) + 1
+    start, end = np.full(n, np.inf), np.full(n, -np.inf)
+    np.minimum.at(start, group, s)
+    np.maximum.at(end, group, e)
+    k = np.searchsorted(start, steps.t_s, side="right") - 1
+    inside = (k >= 0) & (steps.t_s <= end[np.maximum(k, 0)]) & np.isfinite(steps.length_m)
+    kk = k[inside]
+    distance = np.bincount(kk, steps.length_m[inside], minlength=n)
+    time = np.bincount(kk, steps.duration_s[inside], minlength=n)
+    count = np.bincount(kk, minlength=n).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        speed = np.where(count > 0, distance / time, np.nan)
+    return Bouts(start, end, count, np.where(count > 0, distance, np.nan), speed)
+
+
+def spatial_metrics(
+    strides: StrideTable,
+    events: GaitEvents,
+    fs_hz: float,
+    n_samples: int,
+    *,
+    leg_length_m: float,
+    pendulum_length_m: float | None = None,
+    pelvis: PelvisAngles | None = None,
+    thighs: Mapping[str, ThighAngles] | None = None,
+    config: SpatialConfig = SpatialConfig(),
+) -> SpatialResult:
+    """Steps, strides and bouts with lengths (m) and speeds (m/s), by method and combined."""
+    steps = step_table(
+        events,
+        fs_hz,
+        n_samples,
+        leg_length_m=leg_length_m,
+        pendulum_length_m=pendulum_length_m,
+        pelvis=pelvis,
+        thighs=thighs,
+        config=config,
+    )
+    per_stride = stride_spatial(strides, steps)
+    methods = [
+        m for m, x in (("pelvis", steps.length_pelvis_m), ("thigh", steps.length_thigh_m)) if np.isfinite(x).any()
+    ]
+    return SpatialResult(
+        steps, per_stride, bouts(strides, steps, config=config), leg_length_m, pendulum_length_m, "+".join(methods)
+    )
+
+
+def _mean(x: FloatArray) -> tuple[float, int]:
+    x = x[np.isfinite(x)]
+    return (float(x.mean()), int(x.size)) if x.size else (float("nan"), 0)
+
+
+def summary_rows(result: SpatialResult, strides: StrideTable) -> tuple[SummaryRow, ...]:
+    """Session rows of the spatial metrics (catalogue: ``pipeline.catalog.SPATIAL_METRICS``), valid strides only."""
+    v, sp = strides.valid, result.strides
+    rows: list[SummaryRow] = []
+    for name, values in (
+        ("walking_speed_m_s", sp.speed_m_s),
+        ("walking_speed_pelvis_m_s", sp.speed_pelvis_m_s),
+        ("walking_speed_thigh_m_s", sp.speed_thigh_m_s),
+    ):
+        rows.append(SummaryRow(name, "both", *_unit(_mean(values[v]), "m/s")))
+    rows.append(SummaryRow("stride_length_m", "both", *_unit(_mean(sp.stride_length_m[v]), "m")))
+    steps: dict[str, tuple[float, int]] = {}
+    for side in ("left", "right"):
+        sel = v & (strides.side == side)
+        rows.append(SummaryRow("stride_length_m", side, *_unit(_mean(sp.stride_length_m[sel]), "m")))
+        steps[side] = _mean(sp.step_length_m[sel])
+        rows.append(SummaryRow("step_length_m", side, *_unit(steps[side], "m")))
+    si = symmetry_index(steps["right"][0], steps["left"][0])
+    rows.append(SummaryRow("step_length_si_pct", "both", si, "%", min(steps["right"][1], steps["left"][1])))
+    return tuple(rows)
+
+
+def _unit(mean: tuple[float, int], unit: str) -> tuple[float, str, int]:
+    return mean[0], unit, mean[1]

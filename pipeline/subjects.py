@@ -1,0 +1,278 @@
+"""Subject profiles: anthropometry and the affected side, in ``<root>/<subject>/subject.json``.
+
+A profile holds what the spatial model (:mod:`pipeline.spatial`) and the involved/uninvolved orientation of the
+symmetry metrics need: stature, leg length (greater trochanter to floor), the height of the pelvis sensor above
+the floor, and which knee hurts. All lengths are metres. ``subject.json`` is versioned like ``session.json``
+(``format``; a newer file than this imugait understands is refused with a clear error), written atomically, and
+validated field by field when read.
+
+Leg length, when only the stature is known, is estimated as 0.530 × height: greater-trochanter height as a
+fraction of stature in Winter's anthropometric segment model (Winter, *Biomechanics and Motor Control of Human
+Movement*, 4th ed., 2009, Fig. 4.1, after Drillis & Contini 1966). The estimate is flagged
+(:attr:`LegLength.estimated`) and travels into the quality record of every processed session.
+
+Involved vs uninvolved (gait_reference §3): when the profile names the affected side, the per-side rows of the
+session summary are repeated with side ``involved`` / ``uninvolved``, and symmetry indices are oriented as
+SI = (involved − uninvolved) / mean × 100 % (``*_si_involved_pct``): negative means the painful side's value is
+smaller, e.g. a shorter stance on the painful knee.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from pipeline import spatial
+from pipeline.catalog import METRICS
+from pipeline.errors import DataContractError
+from pipeline.events import GaitEvents
+from pipeline.metrics import StrideTable, SummaryRow
+from pipeline.orientation import PelvisAngles, ThighAngles
+from pipeline.store import _atomic_write_text, check_identifier
+from pipeline.symmetry import symmetry_index
+
+SUBJECT_FORMAT = 1
+SUBJECT_FILE = "subject.json"
+WINTER_LEG_LENGTH_RATIO = 0.530  # greater trochanter height / stature (Winter 2009, Fig. 4.1)
+Side = Literal["left", "right"]
+
+# Plausible adult/child ranges (m); values outside are typing mistakes, most often centimetres or millimetres.
+_RANGES: Mapping[str, tuple[float, float]] = {
+    "height_m": (0.5, 2.5),
+    "leg_length_m": (0.25, 1.4),
+    "pelvis_sensor_height_m": (0.25, 1.6),
+}
+
+# (SI metric, per-side base metric) oriented (involved − uninvolved) / mean; catalogued in pipeline.catalog.
+INVOLVED_SI: tuple[tuple[str, str], ...] = (
+    ("step_time_si_involved_pct", "step_time_s"),
+    ("stance_time_si_involved_pct", "stance_time_s"),
+    ("swing_time_si_involved_pct", "swing_time_s"),
+    ("single_support_time_si_involved_pct", "single_support_time_s"),
+    ("thigh_range_si_involved_pct", "thigh_range_deg"),
+    ("step_length_si_involved_pct", "step_length_m"),
+)
+
+
+@dataclass(frozen=True)
+class LegLength:
+    """The leg length used by the spatial model and whether it was estimated from stature."""
+
+    value_m: float
+    estimated: bool
+
+
+@dataclass(frozen=True)
+class SubjectProfile:
+    """The content of ``subject.json`` (lengths in metres; ``None`` = not measured).
+
+    ``affected_side`` is the painful/involved side ("left" or "right") or ``None`` when there is none or it is not
+    known. Construction validates every field and raises :class:`DataContractError` saying what to fix.
+    """
+
+    subject: str
+    height_m: float | None = None
+    leg_length_m: float | None = None
+    pelvis_sensor_height_m: float | None = None
+    affected_side: Side | None = None
+    notes: str = ""
+    format: int = SUBJECT_FORMAT
+
+    def __post_init__(self) -> None:
+        check_identifier(self.subject, "subject id")
+        for name, (lo, hi) in _RANGES.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise DataContractError(f"{name} must be a number of metres, got {value!r}")
+            object.__setattr__(self, name, float(value))
+            if not lo <= value <= hi:
+                raise DataContractError(_range_message(name, float(value), lo, hi))
+        if self.affected_side not in ("left", "right", None):
+            raise DataContractError(f"affected_side must be 'left', 'right' or none, got {self.affected_side!r}")
+        if self.height_m is not None and self.leg_length_m is not None and self.leg_length_m >= self.height_m:
+            raise DataContractError(
+                f"leg length {self.leg_length_m:g} m is not shorter than height {self.height_m:g} m; leg length is "
+                "measured from the greater trochanter to the floor (about half the height)"
+            )
+        if not isinstance(self.notes, str):
+            raise DataContractError("notes must be text")
+
+    @property
+    def leg_length(self) -> LegLength | None:
+        """Measured leg length, else 0.530 × height (Winter 2009), else None."""
+        if self.leg_length_m is not None:
+            return LegLength(self.leg_length_m, estimated=False)
+        if self.height_m is not None:
+            return LegLength(round(WINTER_LEG_LENGTH_RATIO * self.height_m, 4), estimated=True)
+        return None
+
+    @property
+    def pendulum_length_m(self) -> float | None:
+        """Inverted-pendulum length for Zijlstra & Hof: the pelvis sensor height, else the leg length."""
+        if self.pelvis_sensor_height_m is not None:
+            return self.pelvis_sensor_height_m
+        leg = self.leg_length
+        return leg.value_m if leg is not None else None
+
+    def to_json(self) -> str:
+        """Serialise for ``subject.json``."""
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str, *, path: Path | None = None) -> SubjectProfile:
+        """Parse ``subject.json``; raise :class:`DataContractError` naming the file and the problem."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataContractError(f"subject.json is not valid JSON ({exc})", path=path) from exc
+        if not isinstance(data, dict):
+            raise DataContractError("subject.json must hold a JSON object", path=path)
+        fmt = data.get("format", 1)
+        if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt > SUBJECT_FORMAT:
+            raise DataContractError(
+                f"subject format {fmt} is newer than this imugait understands ({SUBJECT_FORMAT}); upgrade imugait",
+                path=path,
+            )
+        if "subject" not in data:
+            raise DataContractError("subject.json lacks 'subject'", path=path)
+        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise DataContractError(f"subject.json has unknown field(s) {', '.join(unknown)}", path=path)
+        try:
+            return cls(**data)
+        except DataContractError as exc:
+            raise DataContractError(str(exc), path=path) from exc
+
+
+def _range_message(name: str, value: float, lo: float, hi: float) -> str:
+    what = name.removesuffix("_m").replace("_", " ")
+    if lo * 100 <= value <= hi * 100:
+        return f"{what} {value:g} looks like centimetres — give metres (e.g. {value / 100:g})"
+    if lo * 1000 <= value <= hi * 1000:
+        return f"{what} {value:g} looks like millimetres — give metres (e.g. {value / 1000:g})"
+    return f"{what} {value:g} m is outside the plausible range {lo:g}–{hi:g} m; give metres"
+
+
+def subject_path(root: Path, subject: str) -> Path:
+    """``<root>/<subject>/subject.json``."""
+    return Path(root) / check_identifier(subject, "subject id") / SUBJECT_FILE
+
+
+def read_profile(path: Path) -> SubjectProfile | None:
+    """The profile stored at ``path``, or None when there is none."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    return SubjectProfile.from_json(path.read_text(encoding="utf-8"), path=path)
+
+
+def load_profile(root: Path, subject: str) -> SubjectProfile | None:
+    """The profile of ``subject`` under the data root ``root``, or None when none was set."""
+    return read_profile(subject_path(root, subject))
+
+
+def save_profile(root: Path, profile: SubjectProfile) -> Path:
+    """Write ``profile`` atomically to ``<root>/<subject>/subject.json`` (the folder is created) and return it."""
+    path = subject_path(root, profile.subject)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write_text(path, profile.to_json())
+    return path
+
+
+def update_profile(root: Path, subject: str, **changes: Any) -> SubjectProfile:
+    """Apply ``changes`` to the stored profile (or a new, empty one), validate, save and return it."""
+    current = load_profile(root, subject) or SubjectProfile(subject)
+    profile = replace(current, **changes)
+    save_profile(root, profile)
+    return profile
+
+
+def parse_side(value: str | None) -> Side | None:
+    """CLI spelling of the affected side: 'left', 'right' or 'none' (case-insensitive)."""
+    if value is None or value.strip().lower() in ("none", ""):
+        return None
+    side = value.strip().lower()
+    if side not in ("left", "right"):
+        raise DataContractError(f"affected side must be left, right or none, not {value!r}")
+    return cast(Side, side)
+
+
+def involved_rows(rows: Sequence[SummaryRow], affected_side: Side) -> tuple[SummaryRow, ...]:
+    """Involved/uninvolved copies of every per-side (left and right) catalogue metric, and the oriented SIs.
+
+    Metrics missing from ``rows`` are skipped; an SI whose sides are missing is NaN with n = 0.
+    """
+    other: Side = "right" if affected_side == "left" else "left"
+    by_key = {(r.metric, r.side): r for r in rows}
+    out: list[SummaryRow] = []
+    for metric in METRICS.values():
+        if not {"left", "right"} <= set(metric.sides):
+            continue
+        for side, label in ((affected_side, "involved"), (other, "uninvolved")):
+            row = by_key.get((metric.name, side))
+            if row is not None:
+                out.append(SummaryRow(metric.name, label, row.value, row.unit, row.n))
+    for si, base in INVOLVED_SI:
+        inv, uninv = by_key.get((base, affected_side)), by_key.get((base, other))
+        n = min(inv.n, uninv.n) if inv is not None and uninv is not None else 0
+        value = symmetry_index(inv.value, uninv.value) if inv is not None and uninv is not None and n else math.nan
+        out.append(SummaryRow(si, "both", value, "%", n))
+    return tuple(out)
+
+
+def merge_rows(rows: Sequence[SummaryRow], updates: Sequence[SummaryRow]) -> tuple[SummaryRow, ...]:
+    """``rows`` with each (metric, side) of ``updates`` replaced in place, or appended when new."""
+    new = {(r.metric, r.side): r for r in updates}
+    merged = [new.pop((r.metric, r.side), r) for r in rows]
+    return (*merged, *new.values())
+
+
+def extend_summary(
+    rows: Sequence[SummaryRow],
+    profile: SubjectProfile | None,
+    *,
+    strides: StrideTable,
+    events: GaitEvents,
+    fs_hz: float,
+    n_samples: int,
+    pelvis: PelvisAngles | None,
+    thighs: Mapping[str, ThighAngles],
+    config: spatial.SpatialConfig | None = None,
+) -> tuple[tuple[SummaryRow, ...], dict[str, Any]]:
+    """``rows`` with the spatial metrics (when the profile gives a leg length) and the involved/uninvolved rows
+    (when it names the affected side), plus quality entries saying what was used."""
+    leg = profile.leg_length if profile is not None else None
+    quality: dict[str, Any] = {"subject.profile": profile is not None}
+    if profile is None or leg is None:
+        quality["spatial.method"] = "none: no subject profile with height or leg length (imugait subject set)"
+    else:
+        result = spatial.spatial_metrics(
+            strides,
+            events,
+            fs_hz,
+            n_samples,
+            leg_length_m=leg.value_m,
+            pendulum_length_m=profile.pendulum_length_m,
+            pelvis=pelvis,
+            thighs=thighs,
+            config=config or spatial.SpatialConfig(),
+        )
+        rows = merge_rows(rows, spatial.summary_rows(result, strides))
+        quality.update(
+            {
+                "spatial.method": result.method or "none: no pelvis and no pair of thighs",
+                "subject.leg_length_m": leg.value_m,
+                "subject.leg_length_estimated": leg.estimated,
+                "subject.pendulum_length_m": profile.pendulum_length_m,
+            }
+        )
+    if profile is not None and profile.affected_side is not None:
+        rows = merge_rows(rows, involved_rows(rows, profile.affected_side))
+        quality["subject.affected_side"] = profile.affected_side
+    return tuple(rows), quality

@@ -1,0 +1,121 @@
+"""Compensation report: healthy flags nothing, antalgic_right flags its patterns, missing metrics are notes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from pipeline.catalog import METRICS
+from pipeline.compensation import CompensationThresholds, compensation_report, derived_rows, to_table
+from pipeline.metrics import SummaryRow
+from pipeline.run import process_session
+from pipeline.schemas import COMPENSATION, validate_schema
+from pipeline.store import read_table
+from pipeline.subjects import SubjectProfile, save_profile
+
+PATTERNS = {
+    "antalgic_gait",
+    "trendelenburg",
+    "hip_hiking",
+    "altered_pelvic_tilt",
+    "reduced_hip_range",
+    "weight_shift",
+    "trunk_lean",
+    "reduced_knee_flexion",
+}
+
+
+def _report(sim_builder: Callable[..., Any], root: Path, profile: str, side: str | None) -> pd.DataFrame:
+    sim = sim_builder(root, profile, duration_s=50.0)
+    if side is not None:
+        save_profile(root, SubjectProfile(sim.session.meta.subject, leg_length_m=0.9, affected_side=side))  # type: ignore[arg-type]
+    process_session(sim.session)
+    return read_table(sim.session.derived_path("compensation"), COMPENSATION).to_pandas()
+
+
+def test_healthy_flags_nothing(sim_builder: Callable[..., Any], tmp_path: Path) -> None:
+    report = _report(sim_builder, tmp_path, "healthy", None)
+    assert set(report.pattern) == PATTERNS
+    assert not report.flagged.any(), report[report.flagged].to_string()
+    assert report.note.str.len().gt(0).all()
+
+
+@pytest.mark.parametrize("side", [None, "right"])
+def test_antalgic_right_flags_antalgic_and_trendelenburg_on_the_right(
+    sim_builder: Callable[..., Any], tmp_path: Path, side: str | None
+) -> None:
+    report = _report(sim_builder, tmp_path, "antalgic_right", side)
+    flagged = report[report.flagged]
+    antalgic = flagged[flagged.pattern == "antalgic_gait"]
+    assert "stance_time_si_pct" in set(antalgic.indicator)
+    assert (antalgic[antalgic.indicator != "step_time_ga_pct"].side == "right").all()
+    trend = flagged[flagged.pattern == "trendelenburg"]
+    assert list(trend.side) == ["right"]
+    assert set(flagged[flagged.pattern == "reduced_hip_range"].side) == {"right"}
+    note = antalgic[antalgic.indicator == "stance_time_si_pct"].note.iloc[0]
+    assert note.startswith("Stance on the right")
+    assert "review clinically" in note
+    assert "diagnos" not in " ".join(report.note)
+    assert ("(the involved side)" in note) == (side is not None)
+    assert not report[report.pattern.isin(["trunk_lean", "reduced_knee_flexion"])].flagged.any()
+
+
+def test_missing_metrics_give_unflagged_rows_with_notes() -> None:
+    report = compensation_report([])
+    assert {r.pattern for r in report} == PATTERNS
+    assert not any(r.flagged for r in report)
+    assert all(r.note for r in report)
+    assert all(math.isnan(r.value) for r in report)
+    hike = [r for r in report if r.pattern == "hip_hiking"]
+    assert hike
+    assert all("not assessed" in r.note for r in hike)
+    assert all(r.indicator in METRICS for r in report if r.indicator)
+
+
+def test_nan_metric_and_sign_conventions() -> None:
+    rows = [
+        SummaryRow("stance_time_si_pct", "both", float("nan"), "%", 0),
+        SummaryRow("thigh_range_si_pct", "both", 8.0, "%", 40),  # larger right range: the LEFT is reduced
+        SummaryRow("pelvic_drop_deg", "left", 4.0, "deg", 40),
+        SummaryRow("pelvic_drop_deg", "right", 1.5, "deg", 40),
+    ]
+    by = {(r.pattern, r.indicator, r.side): r for r in compensation_report(rows, affected_side="left")}
+    stance = by[("antalgic_gait", "stance_time_si_pct", "both")]
+    assert not stance.flagged
+    assert "not available" in stance.note
+    hip = by[("reduced_hip_range", "thigh_range_si_pct", "left")]
+    assert hip.flagged
+    assert "(the involved side)" in hip.note
+    drop = by[("trendelenburg", "pelvic_drop_deg", "left")]
+    assert drop.flagged
+    assert drop.threshold == pytest.approx(1.5 + CompensationThresholds().pelvic_side_diff_deg)
+    assert not by[("trendelenburg", "pelvic_drop_deg", "right")].flagged
+
+
+def test_thresholds_are_configurable_and_table_matches_schema() -> None:
+    rows = [SummaryRow("stance_time_si_pct", "both", -4.0, "%", 30)]
+    assert [r.flagged for r in compensation_report(rows) if r.indicator == "stance_time_si_pct"] == [True]
+    loose = CompensationThresholds(temporal_si_pct=5.0)
+    assert [r.flagged for r in compensation_report(rows, thresholds=loose) if r.indicator == "stance_time_si_pct"] == [
+        False
+    ]
+    table = to_table(compensation_report(rows))
+    validate_schema(COMPENSATION.with_metadata(), COMPENSATION)
+    assert table.select(COMPENSATION.schema.names).cast(COMPENSATION.schema).num_rows == table.num_rows
+
+
+def test_loading_si_from_double_support() -> None:
+    rows = [
+        SummaryRow("initial_double_support_s", "left", 0.14, "s", 30),
+        SummaryRow("initial_double_support_s", "right", 0.12, "s", 31),
+    ]
+    (si,) = derived_rows(rows)
+    assert si.metric == "initial_double_support_si_pct"
+    assert si.value == pytest.approx((0.12 - 0.14) / 0.13 * 100)
+    assert si.n == 30
+    assert math.isnan(derived_rows([])[0].value)
