@@ -13,7 +13,20 @@ Validity (``valid``): stride time within [min_stride_s, max_stride_s] (mobgap 0.
 of the side's median, no masked sample in the stride, not overlapping a turn (low-passed pelvic heading rate
 above ``turn_rate_dps``, widened by ``turn_margin_s``; needs the pelvis sensor), and not the first or last stride
 of a walking bout (gait initiation/termination). Session statistics use valid strides only; a metric without
-any is NaN with n = 0. Symmetry indices are Robinson 1987: SI = (R − L) / ((R + L)/2) × 100.
+any is NaN with n = 0. Symmetry (``pipeline.symmetry``): Robinson SI = (R − L) / ((R + L)/2) × 100, symmetry
+ratio SR = R / L and Plotnik GA = 100·|ln(short/long)| of the side means.
+
+Phases within a stride of side s (skdh, reference §2.5), with o the other side: IC_s → FC_o is the initial double
+support, FC_o → IC_o the single support of s (= the contralateral swing), IC_o → FC_s the terminal double support,
+FC_s → next IC_s the swing; FC_o is the first contralateral FC after IC_s, IC_o the first contralateral IC after it
+(NaN when the order does not hold). Double support % = (initial + terminal) / stride × 100. The Plotnik phase is
+φ = 360° × (IC_o − IC_s) / stride (``pipeline.trunk.phase_coordination_index``; reference leg: the longer mean
+swing time). Pelvic hike of side s: how far its hip rises during its own swing above its level at IC_o (start of
+the contralateral loading), ``max(σ·obliquity over [FC_s, next IC_s)) − σ·obliquity(IC_o)`` with σ = +1 left,
+−1 right (obliquity + = left hip higher); in normal gait this is the return of the swing hip to level by terminal
+swing (≈ 1–2°), and hip hiking to clear a stiff leg makes it larger (Kerrigan et al. 2000 quantify hip hiking as
+the swing-side pelvic elevation during swing). Mean pelvic tilt of a stride is the mean over ``[IC, next IC)``;
+the session reports it relative to the standing tilt, which needs a standing calibration period.
 """
 
 from __future__ import annotations
@@ -26,9 +39,24 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline import _signal as sig
+from pipeline import trunk
 from pipeline.catalog import METRICS
 from pipeline.events import GaitEvents
 from pipeline.orientation import PelvisAngles, ThighAngles
+from pipeline.symmetry import gait_asymmetry, symmetry_index, symmetry_ratio
+
+__all__ = [
+    "MetricsConfig",
+    "StrideTable",
+    "SummaryRow",
+    "gait_asymmetry",
+    "session_summary",
+    "stride_table",
+    "symmetry_index",
+    "symmetry_ratio",
+    "turning_mask",
+    "window_reduce",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -60,10 +88,20 @@ class StrideTable:
     stance_time_s: FloatArray
     swing_time_s: FloatArray
     stance_pct: FloatArray
+    single_support_time_s: FloatArray
+    single_support_pct: FloatArray
+    initial_double_support_s: FloatArray
+    initial_double_support_pct: FloatArray
+    terminal_double_support_s: FloatArray
+    terminal_double_support_pct: FloatArray
+    double_support_pct: FloatArray
+    phase_deg: FloatArray
     pelvic_obliquity_range_deg: FloatArray
     pelvic_tilt_range_deg: FloatArray
     pelvic_rotation_range_deg: FloatArray
     pelvic_drop_deg: FloatArray
+    pelvic_hike_deg: FloatArray
+    pelvic_tilt_mean_deg: FloatArray
     thigh_range_deg: FloatArray
     valid: NDArray[np.bool_]
 
@@ -122,6 +160,64 @@ def turning_mask(pelvis: PelvisAngles, fs_hz: float, *, config: MetricsConfig) -
     return np.asarray(np.convolve(turning.astype(np.float64), np.ones(w), mode="same") > 0)
 
 
+def _first_after(times: FloatArray, t: FloatArray, before: FloatArray) -> FloatArray:
+    """The first of sorted ``times`` strictly after each ``t`` and before ``before``; NaN where there is none."""
+    if times.size == 0:
+        return np.full(t.size, np.nan)
+    j = np.searchsorted(times, t, side="right")
+    found = times[np.minimum(j, times.size - 1)]
+    return np.where((j < times.size) & (found < before), found, np.nan)
+
+
+def _window_mean(x: FloatArray, a: NDArray[np.int64], b: NDArray[np.int64]) -> FloatArray:
+    finite = np.isfinite(x)
+    total = np.concatenate(([0.0], np.cumsum(np.where(finite, x, 0.0))))
+    count = np.concatenate(([0], np.cumsum(finite)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray((total[b] - total[a]) / (count[b] - count[a]), dtype=np.float64)
+
+
+def _pelvic(
+    pelvis: PelvisAngles | None, side: str, idx: Mapping[str, NDArray[np.int64]], has: Mapping[str, NDArray[np.bool_]]
+) -> dict[str, FloatArray]:
+    """Pelvic columns of one side's strides; ``idx`` holds grid indices of start/end/FC/contralateral IC."""
+    a, b = idx["start"], idx["end"]
+    if pelvis is None:
+        nan = np.full(a.size, np.nan)
+        return dict.fromkeys(("obl", "tilt", "rot", "drop", "hike", "tilt_mean"), nan)
+    n = pelvis.obliquity_deg.shape[0]
+    obl = (1.0 if side == "left" else -1.0) * pelvis.obliquity_deg  # + = this side's hip higher (other's lower)
+    drop = window_reduce(obl, a, idx["fc"], np.fmax) - obl[np.minimum(a, n - 1)]
+    hike = window_reduce(obl, idx["fc"], b, np.fmax) - obl[np.minimum(idx["ic_other"], n - 1)]
+    return {
+        "obl": _ranges(pelvis.obliquity_deg, a, b),
+        "tilt": _ranges(pelvis.tilt_deg, a, b),
+        "rot": _ranges(pelvis.rotation_deg, a, b),
+        "drop": np.where(has["fc"], drop, np.nan),
+        "hike": np.where(has["fc"] & has["ic_other"], hike, np.nan),
+        "tilt_mean": _window_mean(pelvis.tilt_deg, a, b),
+    }
+
+
+def _validity(
+    stride: FloatArray,
+    a: NDArray[np.int64],
+    b: NDArray[np.int64],
+    bad: NDArray[Any],
+    turns: NDArray[Any],
+    config: MetricsConfig,
+) -> NDArray[np.bool_]:
+    ok = (stride >= config.min_stride_s) & (stride <= config.max_stride_s)
+    med = np.median(stride[ok]) if ok.any() else np.nan
+    ok &= np.abs(stride - med) <= config.outlier_rel * med
+    if config.drop_bout_edges:
+        edge_before = np.concatenate(([True], ~ok[:-1]))
+        edge_after = np.concatenate((~ok[1:], [True]))
+        ok = ok & ~edge_before & ~edge_after
+    masked = (bad[b] - bad[a]) / np.maximum(b - a, 1)
+    return np.asarray(ok & (masked <= config.max_masked_fraction) & (turns[b] - turns[a] == 0))
+
+
 def stride_table(
     events: GaitEvents,
     fs_hz: float,
@@ -146,34 +242,25 @@ def stride_table(
             continue
         start, end = ic[:-1], ic[1:]
         stride = end - start
-        fc = np.sort(events.select(side, "FC"))
-        j = np.searchsorted(fc, start, side="right")
-        fc_t = fc[np.minimum(j, fc.size - 1)] if fc.size else np.full(start.size, np.nan)
-        stance = np.where((j < fc.size) & (fc_t < end), fc_t - start, np.nan)
+        fc_s = _first_after(np.sort(events.select(side, "FC")), start, end)
+        stance = fc_s - start
         oic = np.sort(events.select(other, "IC"))
         i = np.searchsorted(oic, start, side="left") - 1
         step = start - oic[np.maximum(i, 0)] if oic.size else np.full(start.size, np.nan)
         step = np.where((i >= 0) & (step < stride), step, np.nan)
-        a = np.clip(np.ceil(start * fs_hz).astype(np.int64), 0, n_samples)
-        b = np.clip(np.ceil(end * fs_hz).astype(np.int64), 0, n_samples)
-        fc_b = np.clip(np.ceil((start + np.nan_to_num(stance)) * fs_hz).astype(np.int64), 0, n_samples)
-        if pelvis is not None:
-            sign = 1.0 if side == "left" else -1.0
-            obl = sign * pelvis.obliquity_deg
-            at_ic = obl[np.minimum(a, n_samples - 1)]
-            drop = np.where(np.isfinite(stance), window_reduce(obl, a, fc_b, np.fmax) - at_ic, np.nan)
+        ic_o = _first_after(oic, start, end)
+        fc_o = _first_after(np.sort(events.select(other, "FC")), start, ic_o)
+        initial_ds, single = fc_o - start, ic_o - fc_o
+        terminal_ds = np.where(fc_s > ic_o, fc_s - ic_o, np.nan)
+
+        def grid(t: FloatArray) -> NDArray[np.int64]:  # −1 (an empty window) where the event is missing
+            return np.where(np.isfinite(t), np.clip(np.ceil(np.nan_to_num(t) * fs_hz), 0, n_samples), -1).astype(
+                np.int64
+            )
+
+        idx = {"start": grid(start), "end": grid(end), "fc": grid(fc_s), "ic_other": grid(ic_o)}
+        pel = _pelvic(pelvis, side, idx, {"fc": np.isfinite(fc_s), "ic_other": np.isfinite(ic_o)})
         thigh = thighs.get(side)
-        ok = (stride >= config.min_stride_s) & (stride <= config.max_stride_s)
-        med = np.median(stride[ok]) if ok.any() else np.nan
-        ok &= np.abs(stride - med) <= config.outlier_rel * med
-        if config.drop_bout_edges:
-            edge_before = np.concatenate(([True], ~ok[:-1]))
-            edge_after = np.concatenate((~ok[1:], [True]))
-            ok_edges = ok & ~edge_before & ~edge_after
-        else:
-            ok_edges = ok
-        masked = (bad[b] - bad[a]) / np.maximum(b - a, 1)
-        ok_edges &= (masked <= config.max_masked_fraction) & (turns[b] - turns[a] == 0)
         parts.append(
             {
                 "side": np.full(start.size, side),
@@ -185,12 +272,22 @@ def stride_table(
                 "stance_time_s": stance,
                 "swing_time_s": stride - stance,
                 "stance_pct": stance / stride * 100.0,
-                "pelvic_obliquity_range_deg": _ranges(pelvis.obliquity_deg if pelvis else None, a, b),
-                "pelvic_tilt_range_deg": _ranges(pelvis.tilt_deg if pelvis else None, a, b),
-                "pelvic_rotation_range_deg": _ranges(pelvis.rotation_deg if pelvis else None, a, b),
-                "pelvic_drop_deg": drop if pelvis is not None else np.full(start.size, np.nan),
-                "thigh_range_deg": _ranges(thigh.sagittal_deg if thigh else None, a, b),
-                "valid": ok_edges,
+                "single_support_time_s": single,
+                "single_support_pct": single / stride * 100.0,
+                "initial_double_support_s": initial_ds,
+                "initial_double_support_pct": initial_ds / stride * 100.0,
+                "terminal_double_support_s": terminal_ds,
+                "terminal_double_support_pct": terminal_ds / stride * 100.0,
+                "double_support_pct": (initial_ds + terminal_ds) / stride * 100.0,
+                "phase_deg": 360.0 * (ic_o - start) / stride,
+                "pelvic_obliquity_range_deg": pel["obl"],
+                "pelvic_tilt_range_deg": pel["tilt"],
+                "pelvic_rotation_range_deg": pel["rot"],
+                "pelvic_drop_deg": pel["drop"],
+                "pelvic_hike_deg": pel["hike"],
+                "pelvic_tilt_mean_deg": pel["tilt_mean"],
+                "thigh_range_deg": _ranges(thigh.sagittal_deg if thigh else None, idx["start"], idx["end"]),
+                "valid": _validity(stride, idx["start"], idx["end"], bad, turns, config),
             }
         )
     names = [f.name for f in fields(StrideTable)]
@@ -201,64 +298,88 @@ def stride_table(
     return StrideTable(**{n: np.concatenate([p[n] for p in parts]) for n in names})
 
 
-def symmetry_index(right: float, left: float) -> float:
-    """Robinson 1987 symmetry index (R − L) / ((R + L)/2) × 100 %; NaN when either side is missing."""
-    mean = (right + left) / 2.0
-    return float((right - left) / mean * 100.0) if np.isfinite(mean) and mean != 0 else float("nan")
-
-
 def _mean(x: FloatArray) -> tuple[float, int]:
     x = x[np.isfinite(x)]
     return (float(x.mean()), int(x.size)) if x.size else (float("nan"), 0)
 
 
-def _union_length(start: FloatArray, end: FloatArray) -> float:
-    if start.size == 0:
-        return 0.0
-    order = np.argsort(start)
-    s, e = start[order], np.maximum.accumulate(end[order])
-    new = np.concatenate(([True], s[1:] > e[:-1]))
-    group = np.cumsum(new) - 1
-    return float(np.sum(_group_span(s, e, group)))
+_PER_SIDE = (
+    "stride_time_s",
+    "step_time_s",
+    "stance_time_s",
+    "swing_time_s",
+    "stance_pct",
+    "single_support_time_s",
+    "single_support_pct",
+    "initial_double_support_s",
+    "initial_double_support_pct",
+    "terminal_double_support_s",
+    "terminal_double_support_pct",
+    "pelvic_drop_deg",
+    "pelvic_hike_deg",
+    "thigh_range_deg",
+)
+# symmetry metric prefix -> per-side base metric (SI, GA and SR of the side means)
+_SYMMETRY = {
+    "step_time": "step_time_s",
+    "stance_time": "stance_time_s",
+    "swing_time": "swing_time_s",
+    "single_support_time": "single_support_time_s",
+    "thigh_range": "thigh_range_deg",
+    "initial_double_support": "initial_double_support_s",  # only its SI is catalogued (a loading indicator)
+}
 
 
-def _group_span(s: FloatArray, e: FloatArray, group: NDArray[np.int64]) -> FloatArray:
-    n = int(group.max()) + 1
-    lo = np.full(n, np.inf)
-    hi = np.full(n, -np.inf)
-    np.minimum.at(lo, group, s)
-    np.maximum.at(hi, group, e)
-    return np.asarray(hi - lo, dtype=np.float64)
+def session_summary(
+    strides: StrideTable,
+    *,
+    trunk_result: trunk.TrunkResult | None = None,
+    standing_tilt_deg: float | None = None,
+    config: MetricsConfig = MetricsConfig(),
+) -> tuple[SummaryRow, ...]:
+    """Every metric of ``pipeline.catalog`` (long form) from the valid strides.
 
-
-def session_summary(strides: StrideTable, *, config: MetricsConfig = MetricsConfig()) -> tuple[SummaryRow, ...]:
-    """Every metric of ``pipeline.catalog`` (long form) from the valid strides."""
+    ``trunk_result`` supplies the pelvis-acceleration metrics (NaN with n = 0 without it); ``standing_tilt_deg``
+    is the pelvic tilt of a standing calibration period in the frame of ``pelvic_tilt_deg`` (NaN without it).
+    """
     v = strides.valid
     per_side: dict[tuple[str, str], tuple[float, int]] = {}
     for side in ("left", "right"):
         sel = v & (strides.side == side)
-        for name in ("stride_time_s", "step_time_s", "stance_time_s", "swing_time_s", "stance_pct"):
+        for name in _PER_SIDE:
             per_side[(name, side)] = _mean(getattr(strides, name)[sel])
-        per_side[("pelvic_drop_deg", side)] = _mean(strides.pelvic_drop_deg[sel])
-        per_side[("thigh_range_deg", side)] = _mean(strides.thigh_range_deg[sel])
     both: dict[str, tuple[float, int]] = {}
     stride_both = _mean(strides.stride_time_s[v])
     both["stride_time_s"] = stride_both
     both["cadence_spm"] = (120.0 / stride_both[0] if stride_both[1] else float("nan"), stride_both[1])
     for name in ("pelvic_obliquity_range_deg", "pelvic_tilt_range_deg", "pelvic_rotation_range_deg"):
         both[name] = _mean(getattr(strides, name)[v])
-    for si, base in (
-        ("step_time_si_pct", "step_time_s"),
-        ("stance_time_si_pct", "stance_time_s"),
-        ("thigh_range_si_pct", "thigh_range_deg"),
-    ):
+    both["double_support_pct"] = _mean(strides.double_support_pct[v])
+    tilt, n_tilt = _mean(strides.pelvic_tilt_mean_deg[v])
+    both["pelvic_tilt_rel_standing_deg"] = (
+        (tilt - standing_tilt_deg, n_tilt) if standing_tilt_deg is not None else (float("nan"), 0)
+    )
+    for prefix, base in _SYMMETRY.items():
         (r, nr), (l_, nl) = per_side[(base, "right")], per_side[(base, "left")]
-        both[si] = (symmetry_index(r, l_), min(nr, nl))
+        n = min(nr, nl)
+        both[f"{prefix}_si_pct"] = (symmetry_index(r, l_), n)
+        both[f"{prefix}_ga_pct"] = (gait_asymmetry(r, l_), n)
+        both[f"{prefix}_sr"] = (symmetry_ratio(r, l_), n)
+    # Plotnik's reference leg is the one with the longer mean swing time
+    swing_r, swing_l = per_side[("swing_time_s", "right")][0], per_side[("swing_time_s", "left")][0]
+    reference = "right" if swing_r > swing_l else "left"
+    both["phase_coordination_index_pct"] = trunk.phase_coordination_index(
+        strides.phase_deg[v & (strides.side == reference)]
+    )
+    if trunk_result is not None:
+        both.update(trunk_result.summary())
     plausible = (strides.stride_time_s >= config.min_stride_s) & (strides.stride_time_s <= config.max_stride_s)
-    both["walking_time_s"] = (_union_length(strides.start_s[plausible], strides.end_s[plausible]), int(plausible.sum()))
+    b0, b1, _ = trunk.bouts(strides.start_s[plausible], strides.end_s[plausible])
+    both["walking_time_s"] = (float(np.sum(b1 - b0)), int(plausible.sum()))
+    missing = (float("nan"), 0)
     rows = []
     for metric in METRICS.values():
         for side in metric.sides:
-            value, n = both[metric.name] if side == "both" else per_side[(metric.name, side)]
+            value, n = both.get(metric.name, missing) if side == "both" else per_side.get((metric.name, side), missing)
             rows.append(SummaryRow(metric.name, side, value, metric.unit, n))
     return tuple(rows)

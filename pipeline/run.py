@@ -23,9 +23,22 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from pipeline import align, events, metrics, orientation, timeline
+from pipeline import (
+    _crosscheck,
+    align,
+    compensation,
+    cycles,
+    events,
+    metrics,
+    orientation,
+    spatial,
+    subjects,
+    timeline,
+    trunk,
+)
+from pipeline.bouts import BoutConfig, Bouts, Standing, detect_bouts, detect_standing
 from pipeline.errors import DataContractError, InsufficientDataError
-from pipeline.schemas import EVENTS, STRIDES, SUMMARY
+from pipeline.schemas import COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY
 from pipeline.store import Session, app_version, read_raw, write_table
 
 PIPELINE_VERSION = "1.0"
@@ -41,6 +54,11 @@ class PipelineConfig:
     orientation: orientation.OrientationConfig = orientation.OrientationConfig()
     events: events.EventConfig = events.EventConfig()
     metrics: metrics.MetricsConfig = metrics.MetricsConfig()
+    crosscheck: _crosscheck.CrossCheckConfig = _crosscheck.CrossCheckConfig()
+    bouts: BoutConfig = BoutConfig()
+    trunk: trunk.TrunkConfig = trunk.TrunkConfig()
+    spatial: spatial.SpatialConfig = spatial.SpatialConfig()
+    compensation: compensation.CompensationThresholds = compensation.CompensationThresholds()
     min_duration_s: float = 5.0  # shorter usable recordings raise InsufficientDataError
     min_ics: int = 4  # fewer initial contacts in total raise InsufficientDataError
 
@@ -65,6 +83,8 @@ class AlignedSession:
     thighs: Mapping[str, orientation.ThighAngles]
     events: events.GaitEvents
     quality: Mapping[str, Any]
+    bouts: Bouts | None = None  # walking bouts and the steady-state mask (symmetry statistics)
+    standing: Standing | None = None  # quiet standing at the start: the reference posture
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,7 @@ class ProcessResult:
     strides: pa.Table
     summary: pa.Table
     quality: Mapping[str, Any] = field(default_factory=dict)
+    cycles: pa.Table | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -157,31 +178,30 @@ def load_aligned(
                 th.flexion_rate_dps, th.valid, fs, side=thigh_side, source=f"{thigh_side}_thigh", config=config.events
             )
         )
-    if pelvis is not None and len(thighs) < 2:
+    turning, pe = None, None
+    if pelvis is not None:
         turning = metrics.turning_mask(pelvis, fs, config=config.metrics)
         pe = events.pelvis_events(
             pelvis.vertical_acc_ms2, pelvis.rotation_deg, pelvis.valid, fs, turning=turning, config=config.events
         )
-        keep = ~np.isin(pe.side, list(thighs))
-        parts.append(
-            events.make_events(
-                pe.t_s[keep],
-                pe.side[keep],
-                pe.kind[keep],
-                pe.source[keep],
-                fs,
-                laterality_agreement=pe.laterality_agreement,
-            )
-        )
         quality["pelvis.laterality_agreement"] = round(pe.laterality_agreement, 3)
-    ev = events.merge(*parts, fs_hz=fs)
+    thigh_ev = events.merge(*parts, fs_hz=fs) if parts else None
+    ev, thighs, checks = _crosscheck.reconcile(thigh_ev, pe, thighs, fs, config=config.crosscheck)
+    quality.update(checks)
+    for site, al in alignments.items():
+        quality[f"{site}.mounting"] = align.describe_mounting(al, config=config.align)
+    gyr = [(gs.gyr, gs.valid) for gs in tl.streams.values()]
+    walk = detect_bouts(ev, gyr, fs, turning=turning, config=config.bouts)
+    standing = detect_standing(gyr, fs, pelvis=pelvis, thighs=thighs, config=config.bouts)
+    quality["bouts"] = [[round(a / fs, 2), round(b / fs, 2)] for a, b in walk.intervals.tolist()]
+    quality["standing"] = standing.as_quality() if standing is not None else None
     quality["event_sources"] = sorted(set(ev.source.tolist()))
     n_ic = int(np.sum(ev.kind == "IC"))
     if n_ic < config.min_ics:
         raise InsufficientDataError(
             f"{session.path}: only {n_ic} initial contacts found; record a longer walk (several strides per side)"
         )
-    return AlignedSession(tl.t_s, fs, tl, alignments, pelvis, thighs, ev, quality)
+    return AlignedSession(tl.t_s, fs, tl, alignments, pelvis, thighs, ev, quality, walk, standing)
 
 
 def process_session(
@@ -201,11 +221,41 @@ def process_session(
     valid = np.ones(n, dtype=bool)
     for gs in aligned.timeline.streams.values():
         valid &= gs.valid
+    if aligned.bouts is not None:
+        valid &= aligned.bouts.steady  # outside bouts, bout edges and turns: not steady, no symmetry statistics
     say("computing strides and summary")
     strides = metrics.stride_table(
         aligned.events, fs, n, pelvis=aligned.pelvis, thighs=aligned.thighs, valid=valid, config=config.metrics
     )
-    rows = metrics.session_summary(strides, config=config.metrics)
+    trunk_result = None
+    if aligned.pelvis is not None:
+        gs, al = aligned.timeline.streams["pelvis"], aligned.alignments["pelvis"]
+        acc = trunk.body_acc(al.apply(gs.acc), al.apply(gs.gyr), gs.valid, fs, config=config.trunk)
+        trunk_result = trunk.trunk_metrics(acc, fs, strides.start_s, strides.end_s, strides.valid, config=config.trunk)
+    standing = aligned.quality.get("standing")
+    standing_tilt = standing.get("pelvic_tilt_deg") if isinstance(standing, Mapping) else None
+    rows = metrics.session_summary(
+        strides, trunk_result=trunk_result, standing_tilt_deg=standing_tilt, config=config.metrics
+    )
+    # subject profile (<root>/<subject>/subject.json): spatial metrics, involved/uninvolved rows, compensation
+    profile = subjects.read_profile(session.path.parent / subjects.SUBJECT_FILE)
+    rows, profile_quality = subjects.extend_summary(
+        subjects.merge_rows(rows, compensation.derived_rows(rows)),
+        profile,
+        strides=strides,
+        events=aligned.events,
+        fs_hz=fs,
+        n_samples=n,
+        pelvis=aligned.pelvis,
+        thighs=aligned.thighs,
+        config=config.spatial,
+    )
+    affected = profile.affected_side if profile is not None else None
+    report = compensation.compensation_report(rows, affected_side=affected, thresholds=config.compensation)
+    curves = cycles.cycle_curves(
+        fs, strides.side, strides.start_s, strides.end_s, strides.valid, pelvis=aligned.pelvis, thighs=aligned.thighs
+    )
+    cycles_table = pa.table(cycles.curves_columns(curves))
     ev = aligned.events
     events_table = pa.table(
         {
@@ -229,6 +279,7 @@ def process_session(
         }
     )
     quality = dict(aligned.quality)
+    quality.update(profile_quality)
     quality["valid_strides"] = int(strides.valid.sum())
     quality["strides"] = len(strides)
     metadata = {
@@ -242,5 +293,7 @@ def process_session(
     write_table(session.derived_path("events"), events_table, EVENTS, metadata)
     write_table(session.derived_path("strides"), strides_table, STRIDES, metadata)
     write_table(session.derived_path("summary"), summary_table, SUMMARY, metadata)
+    write_table(session.derived_path("cycles"), cycles_table, CYCLES, metadata)
+    write_table(session.derived_path("compensation"), compensation.to_table(report), COMPENSATION, metadata)
     log.info("processed %s: %d events, %d strides", session.path, len(ev), len(strides))
-    return ProcessResult(events_table, strides_table, summary_table, quality)
+    return ProcessResult(events_table, strides_table, summary_table, quality, cycles_table)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +13,9 @@ from hypothesis import strategies as st
 from pipeline.catalog import METRICS
 from pipeline.events import GaitEvents, make_events
 from pipeline.metrics import session_summary, stride_table, symmetry_index, window_reduce
+from pipeline.orientation import PelvisAngles
+from pipeline.run import process_session
+from pipeline.symmetry import gait_asymmetry, symmetry_ratio
 
 FS = 100.0
 
@@ -51,6 +57,92 @@ def test_known_answer() -> None:
     assert s[("walking_time_s", "both")] == pytest.approx(19 * 1.2 + 0.65, abs=0.01)
 
 
+def test_temporal_phases_known_answer() -> None:
+    # left stride: IC_L, FC_R +0.15, IC_R +0.65, FC_L +0.75, IC_L +1.2; right stride: IC_R, FC_L +0.10, IC_L +0.55,
+    # FC_R +0.70, IC_R +1.2
+    s = _summary(synthetic_events())
+    assert s[("initial_double_support_s", "left")] == pytest.approx(0.15)
+    assert s[("single_support_time_s", "left")] == pytest.approx(0.50)  # = right swing
+    assert s[("terminal_double_support_s", "left")] == pytest.approx(0.10)
+    assert s[("initial_double_support_s", "right")] == pytest.approx(0.10)
+    assert s[("single_support_time_s", "right")] == pytest.approx(0.45)  # = left swing
+    assert s[("terminal_double_support_s", "right")] == pytest.approx(0.15)
+    assert s[("single_support_pct", "left")] == pytest.approx(50 / 1.2)
+    assert s[("initial_double_support_pct", "left")] == pytest.approx(15 / 1.2)
+    assert s[("terminal_double_support_pct", "right")] == pytest.approx(15 / 1.2)
+    assert s[("double_support_pct", "both")] == pytest.approx(25 / 1.2)
+    for side in ("left", "right"):  # stance = initial DS + single support + terminal DS
+        parts = sum(
+            s[(m, side)] for m in ("initial_double_support_s", "single_support_time_s", "terminal_double_support_s")
+        )
+        assert parts == pytest.approx(s[("stance_time_s", side)])
+    assert s[("swing_time_si_pct", "both")] == pytest.approx(symmetry_index(0.50, 0.45))
+    assert s[("swing_time_ga_pct", "both")] == pytest.approx(100 * np.log(0.50 / 0.45))
+    assert s[("swing_time_sr", "both")] == pytest.approx(0.50 / 0.45)
+    assert s[("single_support_time_si_pct", "both")] == pytest.approx(symmetry_index(0.45, 0.50))
+    assert s[("stance_time_ga_pct", "both")] == pytest.approx(gait_asymmetry(0.70, 0.75))
+    assert s[("step_time_sr", "both")] == pytest.approx(symmetry_ratio(0.65, 0.55))
+    assert s[("initial_double_support_si_pct", "both")] == pytest.approx(symmetry_index(0.10, 0.15))
+    # Plotnik: reference leg = longer swing (right), φ = 360 × 0.55 / 1.2 = 165° every stride -> PCI = 0 + 15/180
+    assert s[("phase_coordination_index_pct", "both")] == pytest.approx(100 * 15 / 180)
+    assert np.isnan(s[("harmonic_ratio_v", "both")])  # no trunk signals given: NaN, not an error
+
+
+def test_missing_contralateral_fc_gives_nan_phases() -> None:
+    ev = synthetic_events()
+    keep = ~((ev.side == "right") & (ev.kind == "FC"))
+    st_ = stride_table(make_events(ev.t_s[keep], ev.side[keep], ev.kind[keep], ev.source[keep], FS), FS, 3000)
+    left = st_.side == "left"
+    assert np.isnan(st_.initial_double_support_s[left]).all()
+    assert np.isnan(st_.single_support_time_s[left]).all()
+    assert np.allclose(st_.terminal_double_support_s[left], 0.10)
+
+
+def _pelvis(n: int, t0: float = 2.0, stride: float = 1.2) -> PelvisAngles:
+    t = np.arange(n) / FS
+    phase = 2 * np.pi * (t - t0) / stride
+    obliquity = 2.0 * np.sin(phase)  # left hip highest a quarter stride after left IC
+    tilt = 10.0 + 1.5 * np.cos(2 * phase)
+    zeros = np.zeros(n)
+    return PelvisAngles(zeros, obliquity, tilt, zeros, zeros, np.ones(n, dtype=bool))
+
+
+def test_pelvic_drop_hike_and_tilt_known_answer() -> None:
+    n = 3000
+    strides = stride_table(synthetic_events(), FS, n, pelvis=_pelvis(n))
+    rows = {(r.metric, r.side): r for r in session_summary(strides, standing_tilt_deg=8.0)}
+    # left stance [0, 0.625) of the cycle: obliquity rises from 0 to its maximum 2° -> drop 2°
+    assert rows[("pelvic_drop_deg", "left")].value == pytest.approx(2.0, abs=0.03)
+    # left swing [0.625, 1): the left hip climbs back to level; at right IC (0.65/1.2 of the cycle) it was at
+    # 2·sin(2π·0.5417) = −0.518°, so it rises ≈ 0.518° (less the last grid step before the next IC)
+    assert rows[("pelvic_hike_deg", "left")].value == pytest.approx(0.518, abs=0.12)
+    # right swing: its elevation −obliquity ends at 2·sin(2π·0.0417) above its level at left IC (0)
+    assert rows[("pelvic_hike_deg", "right")].value == pytest.approx(0.518, abs=0.12)
+    assert rows[("pelvic_tilt_rel_standing_deg", "both")].value == pytest.approx(2.0, abs=0.01)
+    no_standing = {(r.metric, r.side): r for r in session_summary(strides)}
+    assert np.isnan(no_standing[("pelvic_tilt_rel_standing_deg", "both")].value)
+    assert no_standing[("pelvic_tilt_rel_standing_deg", "both")].n == 0
+
+
+def test_hip_hiking_raises_the_hike() -> None:
+    n = 3000
+    base = _pelvis(n)
+    t = np.arange(n) / FS
+    phase = ((t - 2.0) / 1.2) % 1.0
+    bump = np.where((phase > 0.625) & (phase < 1.0), 3.0 * np.sin(np.pi * (phase - 0.625) / 0.375) ** 2, 0.0)
+    hiked = PelvisAngles(
+        base.rotation_deg,
+        base.obliquity_deg + bump,
+        *(base.tilt_deg, base.heading_rate_dps, base.vertical_acc_ms2, base.valid),
+    )
+    a = stride_table(synthetic_events(), FS, n, pelvis=base)
+    b = stride_table(synthetic_events(), FS, n, pelvis=hiked)
+    left = a.valid & (a.side == "left")
+    assert np.nanmean(b.pelvic_hike_deg[left]) > np.nanmean(a.pelvic_hike_deg[left]) + 1.0
+    right = a.valid & (a.side == "right")
+    assert np.allclose(b.pelvic_hike_deg[right], a.pelvic_hike_deg[right])
+
+
 def test_summary_covers_the_catalogue() -> None:
     rows = session_summary(stride_table(synthetic_events(), FS, 3000))
     assert {(r.metric, r.side) for r in rows} == {(m.name, s) for m in METRICS.values() for s in m.sides}
@@ -73,10 +165,11 @@ def _swap(ev: GaitEvents) -> GaitEvents:
     return make_events(ev.t_s, side, ev.kind, ev.source, FS)
 
 
+# Real gaits only: both double supports last at least 2 % of the stride (stance > the other side's step share).
 params = {
     "stride": st.floats(0.9, 1.5),
-    "share": st.floats(0.4, 0.6),
-    "stance": st.tuples(st.floats(0.55, 0.68), st.floats(0.55, 0.68)),
+    "share": st.floats(0.42, 0.52),
+    "stance": st.tuples(st.floats(0.6, 0.68), st.floats(0.6, 0.68)),
 }
 
 
@@ -85,9 +178,13 @@ params = {
 def test_swapping_sides_flips_symmetry_signs(stride: float, share: float, stance: tuple[float, float]) -> None:
     ev = synthetic_events(stride=stride, left_step=share * stride, stance=(stance[0] * stride, stance[1] * stride))
     a, b = _summary(ev), _summary(_swap(ev))
-    for si in ("step_time_si_pct", "stance_time_si_pct"):
-        assert a[(si, "both")] == pytest.approx(-b[(si, "both")], abs=1e-9)
+    for base in ("step_time", "stance_time", "swing_time", "single_support_time"):
+        assert a[(f"{base}_si_pct", "both")] == pytest.approx(-b[(f"{base}_si_pct", "both")], abs=1e-9)
+        assert a[(f"{base}_ga_pct", "both")] == pytest.approx(b[(f"{base}_ga_pct", "both")], abs=1e-9)
+        assert a[(f"{base}_sr", "both")] == pytest.approx(1.0 / b[(f"{base}_sr", "both")])
     assert a[("stance_time_s", "left")] == pytest.approx(b[("stance_time_s", "right")])
+    assert a[("initial_double_support_s", "left")] == pytest.approx(b[("initial_double_support_s", "right")])
+    assert a[("double_support_pct", "both")] == pytest.approx(b[("double_support_pct", "both")])
 
 
 @settings(max_examples=30, deadline=None)
@@ -111,3 +208,52 @@ def test_window_reduce_matches_slow_reference(windows: list[tuple[int, int]]) ->
     got = window_reduce(x, a.astype(np.int64), b.astype(np.int64), np.fmax)
     want = [x[i:j].max() if j > i else np.nan for i, j in zip(a, b, strict=True)]
     assert np.allclose(got, want, equal_nan=True)
+
+
+def _true_hike(model: Any, side: str) -> float:
+    """Hike of ``side`` from the model's obliquity curve at its true events (module-docstring definition)."""
+    truth = model.truth
+    other = "right" if side == "left" else "left"
+
+    def times(s: str, kind: str) -> np.ndarray:
+        return np.asarray(truth.events_t_s[(truth.events_side == s) & (truth.events_kind == kind)])
+
+    ic, fc, oic = times(side, "IC"), times(side, "FC"), times(other, "IC")
+    start, end = ic[:-1], ic[1:]
+    j, k = np.searchsorted(fc, start), np.searchsorted(oic, start)
+    ok = (j < fc.size) & (k < oic.size)
+    start, end, fc_s, ic_o = start[ok], end[ok], fc[j[ok]], oic[k[ok]]
+    grid = np.linspace(0.0, 1.0, 200, endpoint=False)
+    t = fc_s[:, None] + (end - fc_s)[:, None] * grid
+    sign = 1.0 if side == "left" else -1.0
+    swing = sign * model.pelvis_angles_deg(t.ravel())[:, 1].reshape(t.shape)
+    return float(np.mean(swing.max(axis=1) - sign * model.pelvis_angles_deg(ic_o)[:, 1]))
+
+
+def _processed(sim: Any) -> dict[tuple[str, str], float]:
+    rows = process_session(sim.session).summary.to_pylist()
+    return {(r["metric"], r["side"]): r["value"] for r in rows}
+
+
+def test_simulator_temporal_phases_and_hike(sim_factory: Callable[..., Any]) -> None:
+    healthy = sim_factory("healthy")
+    s = _processed(healthy)
+    truth = healthy.model.truth.summary()
+    # measured: 23.6 % vs truth; single support = contralateral swing (measured 0.426 s both sides)
+    assert s[("double_support_pct", "both")] == pytest.approx(truth["double_support_pct"], abs=2.0)
+    assert s[("single_support_time_s", "left")] == pytest.approx(truth["swing_time_s_right"], abs=0.03)
+    assert s[("pelvic_hike_deg", "left")] == pytest.approx(_true_hike(healthy.model, "left"), abs=0.5)
+    # the model walks with its standing tilt (measured 0.42°; needs the standing period at the session start)
+    assert abs(s[("pelvic_tilt_rel_standing_deg", "both")]) < 1.0
+    hiking = sim_factory("healthy", pelvic_drop_extra_deg=(0.0, -4.0))  # left hip lifted in left swing
+    h = _processed(hiking)
+    # measured 2.91° left vs 1.27° right (healthy 1.28° both)
+    assert h[("pelvic_hike_deg", "left")] == pytest.approx(_true_hike(hiking.model, "left"), abs=0.5)
+    assert h[("pelvic_hike_deg", "left")] > h[("pelvic_hike_deg", "right")] + 1.0
+    antalgic = sim_factory("antalgic_right")
+    a = _processed(antalgic)
+    t = antalgic.model.truth.summary()
+    # right single support = left swing, shortened by the painful right knee (measured SI −16.7 %)
+    want = symmetry_index(t["swing_time_s_left"], t["swing_time_s_right"])
+    assert a[("single_support_time_si_pct", "both")] == pytest.approx(want, abs=3.0)
+    assert a[("single_support_time_sr", "both")] < 0.9

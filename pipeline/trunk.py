@@ -1,0 +1,262 @@
+"""Trunk (pelvis-sensor) step-to-step symmetry and regularity, with no laterality needed (reference §3).
+
+Input signals are the pelvis's *free* acceleration in a gravity-levelled body frame (:func:`body_acc`): vertical
+``V`` (up +), antero-posterior ``AP`` (the pelvis's forward axis projected on the horizontal plane, forward +) and
+medio-lateral ``ML`` (left +), gravity and sensor offset removed, as in Moe-Nilssen's (1998) tilt correction.
+Windows come from the gait events: a stride is IC_i → IC_i+2 of the pooled ICs, which is exactly a row of the
+stride table (a side's IC to its next IC), so both sides' strides are used and their side labels are not.
+
+* **Harmonic ratio** (Smidt 1971; Menz 2003; skdh ``HarmonicRatioV``): the DFT of one stride of acceleration puts
+  harmonic k at k × stride frequency. Even harmonics repeat every step, odd ones every stride, so for V and AP
+  (two cycles per stride) ``HR = Σ_even A_k / Σ_odd A_k`` and for ML (one cycle per stride)
+  ``HR = Σ_odd A_k / Σ_even A_k``, over k = 1…20 (A_k amplitudes). Higher = more alike consecutive steps.
+* **Improved harmonic ratio** (Pasciuto et al. 2017): ``iHR = 100 × Σ_intrinsic P_k / Σ_{k=1..20} P_k`` with
+  P_k = A_k², intrinsic = even for V and AP, odd for ML; bounded 0–100 %, 100 % for identical steps.
+* **Step / stride regularity, step symmetry** (Moe-Nilssen & Helbostad 2004): the unbiased autocorrelation
+  ``Ad(m) = 1/(N − |m|) Σ x_i x_{i+m}``, normalised by Ad(0), of each straight bout. Ad1 (peak near one step lag)
+  is step regularity, Ad2 (peak near one stride lag) stride regularity, Ad1/Ad2 step symmetry (1 = symmetric).
+  Peaks are searched within ±``lag_tolerance`` of half and one median valid stride time; bout values are
+  averaged weighted by bout length. Reported for V and AP (ML is anti-phased between steps).
+* **Phase coordination index** (Plotnik et al. 2007): φ_i = 360° × (contralateral IC − IC_i) / (IC_i+2 − IC_i)
+  for the strides of a reference leg; ``PCI = 100 × SD(φ)/mean(φ) + 100 × mean|φ − 180°| / 180°`` (%),
+  0 for perfectly anti-phased steps. φ per stride is computed with the stride table (``metrics.stride_table``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline import _signal as sig
+from pipeline.orientation import track_up
+
+FloatArray = NDArray[np.float64]
+AXES: tuple[str, ...] = ("v", "ap", "ml")
+
+
+@dataclass(frozen=True)
+class TrunkConfig:
+    """Parameters of the trunk metrics."""
+
+    n_harmonics: int = 20  # harmonics 1..n enter the (improved) harmonic ratios
+    samples_per_stride: int = 128  # each stride is resampled to this many points before its DFT
+    lag_tolerance: float = 0.25  # autocorrelation peaks searched within ±25 % of the expected step/stride lag
+    min_bout_strides: int = 4  # shorter runs of valid strides give no autocorrelation
+    fusion_cutoff_hz: float = 0.05  # gravity tracking for the levelled frame (as in orientation)
+
+
+@dataclass(frozen=True)
+class HarmonicRatios:
+    """Per-stride harmonic ratios; columns in :data:`AXES` order (V, AP, ML); NaN where a stride is unusable."""
+
+    hr: FloatArray  # (strides, 3), dimensionless
+    ihr_pct: FloatArray  # (strides, 3), %
+
+
+@dataclass(frozen=True)
+class Regularity:
+    """Unbiased-autocorrelation regularity of V and AP (ML, anti-phased between steps, has no step peak).
+
+    NaN with n = 0 when no bout was long enough.
+    """
+
+    step_regularity: FloatArray  # Ad1, (2,): V, AP
+    stride_regularity: FloatArray  # Ad2, (2,)
+    step_symmetry: FloatArray  # Ad1 / Ad2, (2,)
+    n: int  # valid strides inside the bouts used
+
+
+def body_acc(
+    acc_seg: FloatArray, gyr_seg: FloatArray, valid: NDArray[np.bool_], fs_hz: float, *, config: TrunkConfig
+) -> FloatArray:
+    """Free acceleration (m/s², (n, 3): V, AP, ML) of the pelvis in a gravity-levelled frame; NaN where invalid.
+
+    ``acc_seg``/``gyr_seg`` are segment-frame (x anterior, y left, z up) accelerometer (m/s²) and gyro (deg/s).
+    The world vertical ``u`` is tracked with the complementary filter of :mod:`pipeline.orientation`; V = a·u minus
+    its mean (gravity and offset), AP = a·x_h with x_h the pelvis x axis projected on the horizontal plane, and
+    ML = a·(u × x_h). The horizontal axes follow the pelvis's heading, so turning does not mix AP and ML.
+    """
+    acc, gyr = sig.fill_invalid(acc_seg, valid), sig.fill_invalid(gyr_seg, valid)
+    u = track_up(acc, gyr, fs_hz, cutoff_hz=config.fusion_cutoff_hz)
+    x_h = np.array([1.0, 0.0, 0.0]) - u[:, :1] * u
+    x_h /= np.maximum(np.linalg.norm(x_h, axis=1, keepdims=True), 1e-9)
+    y_h = np.cross(u, x_h)
+    vertical = np.einsum("ij,ij->i", acc, u)
+    out = np.column_stack(
+        (vertical - vertical[valid].mean() if valid.any() else vertical, (acc * x_h).sum(1), (acc * y_h).sum(1))
+    )
+    out[~valid] = np.nan
+    return out
+
+
+def harmonic_ratios(
+    acc: FloatArray, fs_hz: float, start_s: FloatArray, end_s: FloatArray, *, config: TrunkConfig = TrunkConfig()
+) -> HarmonicRatios:
+    """HR and iHR of each stride ``[start_s, end_s)`` of ``acc`` ((n, 3) V, AP, ML on a grid from t = 0).
+
+    Each stride is resampled (linear interpolation, one ``np.interp`` over all strides) to ``samples_per_stride``
+    points, so harmonic k of the stride is DFT bin k exactly; the stride mean is removed. Strides with a
+    non-finite sample, outside the signal, or too short for the harmonics (fewer than 2 × ``n_harmonics`` + 1
+    grid samples) are NaN.
+    """
+    k_max, m = config.n_harmonics, config.samples_per_stride
+    s = start_s.shape[0]
+    nan = np.full((s, 3), np.nan)
+    n = acc.shape[0]
+    if s == 0 or n < 2:
+        return HarmonicRatios(nan, nan.copy())
+    t = start_s[:, None] + (end_s - start_s)[:, None] * (np.arange(m) / m)[None, :]  # (s, m), half-open stride
+    grid = np.arange(n) / fs_hz
+    x = np.stack([np.interp(t.ravel(), grid, acc[:, j]).reshape(s, m) for j in range(3)], axis=-1)  # axes, not samples
+    a = np.ceil(start_s * fs_hz).astype(np.int64)
+    b = np.ceil(end_s * fs_hz).astype(np.int64)
+    inside = (a >= 0) & (b <= n) & (b - a > 2 * k_max)
+    finite = np.isfinite(acc).all(axis=1)
+    bad = np.concatenate(([0], np.cumsum(~finite)))
+    usable = inside & (bad[np.clip(b, 0, n)] - bad[np.clip(a, 0, n)] == 0)
+    amp = np.abs(np.fft.rfft(x - x.mean(axis=1, keepdims=True), axis=1))[:, 1 : k_max + 1, :]  # (s, k, 3)
+    even = np.arange(1, k_max + 1) % 2 == 0
+    a_even, a_odd = amp[:, even].sum(axis=1), amp[:, ~even].sum(axis=1)
+    p_even, p_odd = (amp[:, even] ** 2).sum(axis=1), (amp[:, ~even] ** 2).sum(axis=1)
+    intrinsic_even = np.array([True, True, False])  # V, AP: two cycles per stride; ML: one
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hr = np.where(intrinsic_even, a_even / a_odd, a_odd / a_even)
+        ihr = 100.0 * np.where(intrinsic_even, p_even, p_odd) / (p_even + p_odd)
+    hr[~usable], ihr[~usable] = np.nan, np.nan
+    return HarmonicRatios(hr, ihr)
+
+
+def unbiased_autocorrelation(x: FloatArray) -> FloatArray:
+    """Unbiased autocorrelation of each column of ``x`` ((n,) or (n, c)), mean removed, normalised by lag 0.
+
+    ``Ad(m) = 1/(N − m) Σ_{i=1}^{N−m} x_i x_{i+m}`` for m = 0…N−1 (Moe-Nilssen & Helbostad 2004), by FFT.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = x.shape[0]
+    xc = x - x.mean(axis=0)
+    spec = np.fft.rfft(xc, 2 * n, axis=0)
+    ac = np.fft.irfft(spec * np.conj(spec), axis=0)[:n]
+    ac = ac / (n - np.arange(n)).reshape((n,) + (1,) * (x.ndim - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(ac / ac[0], dtype=np.float64)
+
+
+def bouts(start_s: FloatArray, end_s: FloatArray) -> tuple[FloatArray, FloatArray, NDArray[np.int64]]:
+    """Union of (overlapping or touching) stride intervals: bout starts, ends and the number of strides in each."""
+    if start_s.size == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+    order = np.argsort(start_s)
+    s, e = start_s[order], np.maximum.accumulate(end_s[order])
+    new = np.concatenate(([True], s[1:] > e[:-1] + 1e-9))
+    group = np.cumsum(new) - 1
+    ends = np.full(int(group[-1]) + 1, -np.inf)
+    np.maximum.at(ends, group, e)
+    return s[new], ends, np.bincount(group).astype(np.int64)
+
+
+def _peak(ac: FloatArray, lag: float, tol: float) -> FloatArray:
+    """Highest autocorrelation (per column) within ±``tol`` of ``lag`` samples."""
+    lo, hi = int(np.floor((1 - tol) * lag)), int(np.ceil((1 + tol) * lag)) + 1
+    return np.asarray(ac[lo : min(hi, ac.shape[0])].max(axis=0), dtype=np.float64)
+
+
+def regularity(
+    acc: FloatArray,
+    fs_hz: float,
+    start_s: FloatArray,
+    end_s: FloatArray,
+    *,
+    config: TrunkConfig = TrunkConfig(),
+) -> Regularity:
+    """Step/stride regularity and step symmetry of V and AP (``acc`` (n, 3) V, AP, ML) over bouts of strides.
+
+    ``start_s``/``end_s`` are the valid strides (any side); overlapping strides form bouts, and a bout needs
+    ``min_bout_strides`` strides (per side, i.e. twice as many rows) and at least 90 % finite samples (short
+    gaps are filled linearly before the autocorrelation).
+    """
+    nan2 = np.full(2, np.nan)
+    if start_s.size == 0:
+        return Regularity(nan2, nan2.copy(), nan2.copy(), 0)
+    b0, b1, counts = bouts(start_s, end_s)
+    stride = float(np.median(end_s - start_s))
+    ad1, ad2, weights, n_used = [], [], [], 0
+    for t0, t1, count in zip(b0, b1, counts, strict=True):  # bouts, not samples
+        i0, i1 = int(np.ceil(t0 * fs_hz)), min(int(np.ceil(t1 * fs_hz)), acc.shape[0])
+        seg = acc[i0:i1, :2]
+        finite = np.asarray(np.isfinite(seg).all(axis=1), dtype=bool)
+        if count < 2 * config.min_bout_strides or finite.mean() < 0.9:
+            continue
+        ac = unbiased_autocorrelation(sig.fill_invalid(seg, finite))  # valid strides hold only short gaps
+        ad1.append(_peak(ac, stride / 2 * fs_hz, config.lag_tolerance))
+        ad2.append(_peak(ac, stride * fs_hz, config.lag_tolerance))
+        weights.append(i1 - i0)
+        n_used += int(count)
+    if not weights:
+        return Regularity(nan2, nan2.copy(), nan2.copy(), 0)
+    w = np.asarray(weights, dtype=np.float64)
+    step_r = np.average(np.vstack(ad1), axis=0, weights=w)
+    stride_r = np.average(np.vstack(ad2), axis=0, weights=w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return Regularity(step_r, stride_r, step_r / stride_r, n_used)
+
+
+def phase_coordination_index(phase_deg: FloatArray) -> tuple[float, int]:
+    """Plotnik et al. (2007) PCI, %, from the per-stride phases φ (deg) of the reference leg; NaN if < 2 phases.
+
+    ``PCI = φ_CV + P_φABS`` with ``φ_CV = 100 × SD(φ)/mean(φ)`` (sample SD) and
+    ``P_φABS = 100 × mean|φ − 180°| / 180°``; 0 % for perfect, consistent anti-phase stepping.
+    """
+    phi = phase_deg[np.isfinite(phase_deg)]
+    if phi.size < 2:
+        return float("nan"), int(phi.size)
+    cv = 100.0 * float(np.std(phi, ddof=1) / np.mean(phi))
+    return cv + 100.0 * float(np.mean(np.abs(phi - 180.0))) / 180.0, int(phi.size)
+
+
+@dataclass(frozen=True)
+class TrunkResult:
+    """Harmonic ratios per stride (rows of the strides given) and regularity over the valid strides' bouts."""
+
+    harmonics: HarmonicRatios
+    regularity: Regularity
+    valid: NDArray[np.bool_]  # strides that enter the session means
+
+    def summary(self) -> dict[str, tuple[float, int]]:
+        """Session values (mean over valid strides for HR/iHR) and their counts, keyed by catalogue name."""
+        out: dict[str, tuple[float, int]] = {}
+        for j, axis in enumerate(AXES):
+            for name, values in (
+                (f"harmonic_ratio_{axis}", self.harmonics.hr),
+                (f"ihr_{axis}_pct", self.harmonics.ihr_pct),
+            ):
+                x = values[self.valid, j]
+                x = x[np.isfinite(x)]
+                out[name] = (float(x.mean()), int(x.size)) if x.size else (float("nan"), 0)
+        reg = self.regularity
+        for j, axis in enumerate(AXES[:2]):
+            out[f"step_regularity_{axis}"] = (float(reg.step_regularity[j]), reg.n)
+            out[f"stride_regularity_{axis}"] = (float(reg.stride_regularity[j]), reg.n)
+            out[f"step_symmetry_{axis}"] = (float(reg.step_symmetry[j]), reg.n)
+        return out
+
+
+def trunk_metrics(
+    acc: FloatArray,
+    fs_hz: float,
+    start_s: FloatArray,
+    end_s: FloatArray,
+    valid: NDArray[np.bool_],
+    *,
+    config: TrunkConfig = TrunkConfig(),
+) -> TrunkResult:
+    """All trunk metrics of :func:`body_acc` output ``acc`` for strides ``[start_s, end_s)`` (any side).
+
+    Harmonic ratios are computed for every stride; session values and the autocorrelation use ``valid`` ones.
+    """
+    return TrunkResult(
+        harmonic_ratios(acc, fs_hz, start_s, end_s, config=config),
+        regularity(acc, fs_hz, start_s[valid], end_s[valid], config=config),
+        np.asarray(valid, dtype=bool),
+    )
