@@ -239,7 +239,7 @@ def process_session(
     )
     # subject profile (<root>/<subject>/subject.json): spatial metrics, involved/uninvolved rows, compensation
     profile = subjects.read_profile(session.path.parent / subjects.SUBJECT_FILE)
-    rows, profile_quality = subjects.extend_summary(
+    rows, profile_quality, spatial_result = subjects.extend_summary(
         subjects.merge_rows(rows, compensation.derived_rows(rows)),
         profile,
         strides=strides,
@@ -268,6 +268,13 @@ def process_session(
     )
     cols = strides.columns()
     cols["side"] = cols["side"].tolist()
+    if spatial_result is not None:
+        per_stride = spatial_result.strides
+        cols.update(
+            step_length_m=per_stride.step_length_m,
+            stride_length_m=per_stride.stride_length_m,
+            speed_m_s=per_stride.speed_m_s,
+        )
     strides_table = pa.table(cols)
     summary_table = pa.table(
         {

@@ -98,29 +98,41 @@ EVENTS = TableSchema(
 )
 """One row per gait event (``derived/events.arrow``). ``t_s``, ``side``, ``event`` are a stable contract."""
 
-STRIDES = TableSchema(
-    "gait_strides",
-    1,
-    pa.schema(
-        [
-            _field("side", pa.string()),
-            _field("stride", pa.int32(), doc="index of the stride within its side"),
-            _field("start_s", pa.float64(), "s", doc="IC opening the stride"),
-            _field("end_s", pa.float64(), "s", doc="next IC of the same side (half-open [start_s, end_s))"),
-            _field("stride_time_s", pa.float64(), "s"),
-            _field("step_time_s", pa.float64(), "s", nullable=True, doc="previous contralateral IC to this IC"),
-            _field("stance_time_s", pa.float64(), "s", nullable=True),
-            _field("swing_time_s", pa.float64(), "s", nullable=True),
-            _field("stance_pct", pa.float64(), "%", nullable=True),
-            _field("pelvic_obliquity_range_deg", pa.float64(), "deg", nullable=True),
-            _field("pelvic_tilt_range_deg", pa.float64(), "deg", nullable=True),
-            _field("pelvic_rotation_range_deg", pa.float64(), "deg", nullable=True),
-            _field("pelvic_drop_deg", pa.float64(), "deg", nullable=True, doc="contralateral drop in this stance"),
-            _field("thigh_range_deg", pa.float64(), "deg", nullable=True),
-            _field("valid", pa.bool_(), doc="steady straight stride used for session statistics"),
-        ]
-    ),
-)
+_STRIDES_V1_FIELDS = [
+    _field("side", pa.string()),
+    _field("stride", pa.int32(), doc="index of the stride within its side"),
+    _field("start_s", pa.float64(), "s", doc="IC opening the stride"),
+    _field("end_s", pa.float64(), "s", doc="next IC of the same side (half-open [start_s, end_s))"),
+    _field("stride_time_s", pa.float64(), "s"),
+    _field("step_time_s", pa.float64(), "s", nullable=True, doc="previous contralateral IC to this IC"),
+    _field("stance_time_s", pa.float64(), "s", nullable=True),
+    _field("swing_time_s", pa.float64(), "s", nullable=True),
+    _field("stance_pct", pa.float64(), "%", nullable=True),
+    _field("pelvic_obliquity_range_deg", pa.float64(), "deg", nullable=True),
+    _field("pelvic_tilt_range_deg", pa.float64(), "deg", nullable=True),
+    _field("pelvic_rotation_range_deg", pa.float64(), "deg", nullable=True),
+    _field("pelvic_drop_deg", pa.float64(), "deg", nullable=True, doc="contralateral drop in this stance"),
+    _field("thigh_range_deg", pa.float64(), "deg", nullable=True),
+    _field("valid", pa.bool_(), doc="steady straight stride used for session statistics"),
+]
+# Added in version 2 (all nullable, so version-1 files upgrade by adding null columns).
+_STRIDES_V2_FIELDS = [
+    _field("single_support_time_s", pa.float64(), "s", nullable=True, doc="contralateral swing"),
+    _field("single_support_pct", pa.float64(), "%", nullable=True),
+    _field("initial_double_support_s", pa.float64(), "s", nullable=True, doc="IC to contralateral FC"),
+    _field("initial_double_support_pct", pa.float64(), "%", nullable=True),
+    _field("terminal_double_support_s", pa.float64(), "s", nullable=True, doc="contralateral IC to FC"),
+    _field("terminal_double_support_pct", pa.float64(), "%", nullable=True),
+    _field("double_support_pct", pa.float64(), "%", nullable=True),
+    _field("phase_deg", pa.float64(), "deg", nullable=True, doc="Plotnik step phase of the contralateral IC"),
+    _field("pelvic_hike_deg", pa.float64(), "deg", nullable=True, doc="swing-side hip rise in this swing"),
+    _field("pelvic_tilt_mean_deg", pa.float64(), "deg", nullable=True, doc="mean tilt relative to standing"),
+    _field("step_length_m", pa.float64(), "m", nullable=True, doc="step ending at the stride's closing IC"),
+    _field("stride_length_m", pa.float64(), "m", nullable=True),
+    _field("speed_m_s", pa.float64(), "m/s", nullable=True, doc="stride length / stride time"),
+]
+
+STRIDES = TableSchema("gait_strides", 2, pa.schema(_STRIDES_V1_FIELDS + _STRIDES_V2_FIELDS))
 """One row per stride and side (``derived/strides.arrow``)."""
 
 SUMMARY = TableSchema(
@@ -176,9 +188,21 @@ COMPENSATION = TableSchema(
 
 ALL: Mapping[str, TableSchema] = {s.name: s for s in (RAW_IMU, EVENTS, STRIDES, SUMMARY, CYCLES, COMPENSATION)}
 
-# (name, version found) -> function turning a table of that version into the current one. Empty while every
-# schema is at version 1; each version bump adds an entry here and a test reading a stored old-version file.
-_UPGRADES: dict[tuple[str, int], Callable[[pa.Table], pa.Table]] = {}
+
+def _strides_v1_to_v2(table: pa.Table) -> pa.Table:
+    for f in _STRIDES_V2_FIELDS:
+        if f.name not in table.column_names:
+            table = table.append_column(f, pa.nulls(table.num_rows, f.type))
+    meta = dict(table.schema.metadata or {})
+    meta[VERSION_KEY] = b"2"
+    return table.replace_schema_metadata(meta)
+
+
+# (name, version found) -> function turning a table of that version into the next one. Each version bump adds an
+# entry here and a test that reads a file written by the old version (tests/data/sessions_v1).
+_UPGRADES: dict[tuple[str, int], Callable[[pa.Table], pa.Table]] = {
+    ("gait_strides", 1): _strides_v1_to_v2,
+}
 
 
 def schema_identity(schema: pa.Schema) -> tuple[str | None, int | None]:

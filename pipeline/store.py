@@ -295,6 +295,12 @@ def iter_sessions(root: Path) -> Iterator[Session]:
 def write_table(path: Path, table: pa.Table, schema: TableSchema, metadata: Mapping[str, str] | None = None) -> None:
     """Write a derived table as an Arrow IPC file, atomically (a reader never sees half a file)."""
     full = schema.with_metadata(metadata)
+    missing = [f for f in full if f.name not in table.column_names]
+    required = [f.name for f in missing if not f.nullable]
+    if required:
+        raise DataContractError(f"cannot write a {schema.name} table without {', '.join(required)}", path=path)
+    for f in missing:  # optional columns the producer could not compute are written as nulls
+        table = table.append_column(f.name, pa.nulls(table.num_rows, f.type))
     table = table.select(full.names).cast(full)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -318,7 +324,9 @@ def read_table(path: Path, schema: TableSchema) -> pa.Table:
     except (pa.ArrowInvalid, OSError) as exc:
         raise SchemaMismatchError(f"not a readable Arrow IPC file ({exc})", path=path) from exc
     validate_schema(table.schema, schema, path=path)
-    return upgrade(table, schema)
+    table = upgrade(table, schema)
+    validate_schema(table.schema, schema, path=path)  # the upgraded table must meet the current schema
+    return table
 
 
 def table_identity(path: Path) -> tuple[str | None, int | None]:

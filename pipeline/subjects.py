@@ -244,11 +244,13 @@ def extend_summary(
     pelvis: PelvisAngles | None,
     thighs: Mapping[str, ThighAngles],
     config: spatial.SpatialConfig | None = None,
-) -> tuple[tuple[SummaryRow, ...], dict[str, Any]]:
+) -> tuple[tuple[SummaryRow, ...], dict[str, Any], spatial.SpatialResult | None]:
     """``rows`` with the spatial metrics (when the profile gives a leg length) and the involved/uninvolved rows
-    (when it names the affected side), plus quality entries saying what was used."""
+    (when it names the affected side), quality entries saying what was used, and the per-stride spatial result
+    (None without a leg length)."""
     leg = profile.leg_length if profile is not None else None
     quality: dict[str, Any] = {"subject.profile": profile is not None}
+    result = None
     if profile is None or leg is None:
         quality["spatial.method"] = "none: no subject profile with height or leg length (imugait subject set)"
     else:
@@ -275,4 +277,4 @@ def extend_summary(
     if profile is not None and profile.affected_side is not None:
         rows = merge_rows(rows, involved_rows(rows, profile.affected_side))
         quality["subject.affected_side"] = profile.affected_side
-    return tuple(rows), quality
+    return tuple(rows), quality, result
