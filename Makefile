@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench clean-venv
+.PHONY: demo test lint typecheck pytest bench clean-venv bench-sim validate-real check-mobgap-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,23 @@ pytest: $(VENV)/.installed-dev
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Validation (docs/validation/README.md). bench-sim: simulator truth error table (writes docs/validation/sim_grid.md).
+# validate-real: our pipeline and mobgap on mobgap's example data; needs DATA=<.../example_data> (nothing is
+# downloaded or extracted); mobgap lives only in $(BENCH_VENV), never in imugait's dependencies.
+BENCH_VENV ?= .venv-bench
+
+bench-sim: $(VENV)/.installed
+	$(BIN)/python bench/sim_grid.py
+
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet mobgap -e .
+	touch $@
+
+check-mobgap-data:
+	@test -d "$(DATA)/data/lab" || { echo "validate-real: pass DATA=<mobgap example_data folder> (no $(DATA)/data/lab)"; exit 2; }
+
+validate-real: check-mobgap-data $(VENV)/.installed $(BENCH_VENV)/.installed
+	$(BIN)/python bench/validate_real.py --data "$(DATA)"
+	$(BENCH_VENV)/bin/python bench/compare_mobgap.py --data "$(DATA)"

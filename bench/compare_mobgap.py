@@ -1,0 +1,267 @@
+"""Our pelvis-only figures next to mobgap's on the same Mobilise-D example trials, with ratios.
+
+Run with the benchmark virtualenv, which has mobgap and an editable imugait (mobgap is never a dependency of
+imugait)::
+
+    .venv-bench/bin/python bench/compare_mobgap.py --data /tmp/mobgap_example/example_data
+
+Data and scoring are those of ``bench/validate_real.py`` (INDIP reference walking bouts only, one-to-one pairing
+by ``pipeline.evaluation``). mobgap is loaded offline through ``GenericMobilisedDataset`` on the same ``data.mat``
+files (``LabExampleDataset`` would look for a ``v<version>`` sub-folder and try to download).
+
+Detectors compared (all scored by the same code):
+  imugait            our pipeline on the whole trial (import_tables + process_session), pelvis only.
+  IcdIonescu/+Ullrich, IcdShinImproved/+Ullrich
+                     mobgap's IC detectors run on each reference walking bout, as in mobgap's ICD validation
+                     (IcdEmulationPipeline), laterality from mobgap's default LrcUllrich on the detected ICs.
+  mobgap pipeline    MobilisedPipelineUniversal (healthy or impaired by cohort) on the whole trial: its own gait
+                     sequences, ICs and laterality (``raw_ic_list_``), and walking speed (``per_wb_parameters_``).
+Laterality on the reference ICs (mobgap's LRC validation protocol; our pipeline cannot take given ICs) is shown for
+LrcMcCamley, LrcMansour and LrcUllrich. As a check of the scoring code, mobgap's own ICD scorer
+(``icd_per_datapoint_score``, mutual-nearest-neighbour matching at ±0.5 s) is printed for IcdIonescu.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from validate_real import (
+    DATA_ENV,
+    Detection,
+    Trial,
+    TrialScores,
+    data_dir_argument,
+    evaluate,
+    find_lab_dir,
+    load_trials,
+    markdown,
+    print_rows,
+    run_all_ours,
+)
+
+from pipeline.evaluation import per_trial_mean, pool
+
+try:
+    import pandas as pd
+    from mobgap.data import GenericMobilisedDataset
+    from mobgap.initial_contacts import IcdIonescu, IcdShinImproved
+    from mobgap.initial_contacts.evaluation import icd_per_datapoint_score
+    from mobgap.initial_contacts.pipeline import IcdEmulationPipeline
+    from mobgap.laterality import LrcMansour, LrcMcCamley, LrcUllrich
+    from mobgap.pipeline import MobilisedPipelineUniversal
+    from mobgap.utils.conversions import to_body_frame
+except ImportError:  # reported in main(); the benchmark venv has mobgap
+    GenericMobilisedDataset = None
+
+
+def mobgap_dataset(lab_dir: Path) -> Any:
+    """mobgap's loader on the same files, offline, INDIP continuous walking periods as reference bouts."""
+    return GenericMobilisedDataset(
+        paths_list=sorted(lab_dir.glob("*/*/data.mat")),
+        test_level_names=GenericMobilisedDataset.COMMON_TEST_LEVEL_NAMES["tvs_lab"],
+        parent_folders_as_metadata=["cohort", "participant_id"],
+        measurement_condition="laboratory",
+        reference_system="INDIP",
+        reference_para_level="wb",
+    )
+
+
+def _datapoint(dataset: Any, trial: Trial) -> Any:
+    return dataset.get_subset(cohort=trial.cohort, participant_id=trial.participant, test=trial.test, trial=trial.trial)
+
+
+def per_bout(dp: Any, icd: Callable[[], Any], lrc: Callable[[], Any] | None) -> Detection:
+    """An IC detector (and optionally an LR classifier) on each reference walking bout; times in recording s."""
+    fs = dp.sampling_rate_hz
+    data = to_body_frame(dp.data_ss)
+    times, sides = [], []
+    for _, wb in dp.reference_parameters_.wb_list.iterrows():
+        start, end = int(wb["start"]), int(wb["end"])
+        segment = data.iloc[start:end]
+        ics = icd().detect(segment, sampling_rate_hz=fs).ic_list_
+        if ics.empty:
+            continue
+        if lrc is not None:
+            labels = lrc().predict(segment, ics, sampling_rate_hz=fs).ic_lr_list_["lr_label"].astype(str)
+        else:
+            labels = pd.Series([""] * len(ics))
+        times.append((ics["ic"].to_numpy(dtype=float) + start) / fs)
+        sides.append(labels.to_numpy(dtype=str))
+    t = np.concatenate(times) if times else np.zeros(0)
+    s = np.concatenate(sides) if sides else np.zeros(0, dtype=str)
+    return Detection(t, s, np.zeros(0), np.zeros(0, dtype=str))
+
+
+def full_pipeline(dp: Any) -> Detection:
+    """mobgap's universal pipeline on the whole trial: ICs with laterality and the walking speed."""
+    pipe = MobilisedPipelineUniversal().safe_run(dp)
+    fs = dp.sampling_rate_hz
+    ic = pipe.pipeline_.raw_ic_list_
+    t = ic["ic"].to_numpy(dtype=float) / fs if len(ic) else np.zeros(0)
+    side = ic["lr_label"].astype(str).to_numpy() if "lr_label" in ic and len(ic) else np.full(t.size, "")
+    wb = pipe.per_wb_parameters_
+    speed = math.nan
+    if len(wb) and "walking_speed_mps" in wb:
+        duration = (wb["end"] - wb["start"]).to_numpy(dtype=float) / fs
+        ok = np.isfinite(wb["walking_speed_mps"].to_numpy(dtype=float))
+        if ok.any():
+            speed = float(np.average(wb["walking_speed_mps"].to_numpy(dtype=float)[ok], weights=duration[ok]))
+    return Detection(t, side, np.zeros(0), np.zeros(0, dtype=str), speed)
+
+
+def lrc_on_reference(dp: Any, lrc: Callable[[], Any]) -> float:
+    """Laterality accuracy of an LR classifier given the reference ICs of each bout (mobgap's LRC protocol)."""
+    fs = dp.sampling_rate_hz
+    data = to_body_frame(dp.data_ss)
+    ref = dp.reference_parameters_
+    correct = []
+    for wb_id, wb in ref.wb_list.iterrows():
+        start, end = int(wb["start"]), int(wb["end"])
+        ics = ref.ic_list.loc[wb_id].reset_index()
+        rel = ics[["step_id", "ic"]].set_index("step_id")
+        rel["ic"] = rel["ic"] - start
+        rel = rel[(rel["ic"] >= 0) & (rel["ic"] < end - start)]
+        if rel.empty:
+            continue
+        predicted = lrc().predict(data.iloc[start:end], rel, sampling_rate_hz=fs).ic_lr_list_["lr_label"]
+        truth = ics.set_index("step_id").loc[predicted.index, "lr_label"]
+        known = truth.notna().to_numpy()
+        correct.append(predicted.astype(str).to_numpy()[known] == truth.astype(str).to_numpy()[known])
+    flat = np.concatenate(correct) if correct else np.zeros(0, dtype=bool)
+    return float(flat.mean()) if flat.size else math.nan
+
+
+def _f(value: float, spec: str) -> str:
+    return "n/a" if not math.isfinite(value) else spec.format(value)
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    return "n/a" if not (math.isfinite(ours) and math.isfinite(theirs)) or theirs == 0 else f"{ours / theirs:.2f}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    data_dir_argument(parser)
+    parser.add_argument("--markdown", type=Path, help="also write the tables as markdown to this file")
+    args = parser.parse_args(argv)
+    console = Console(width=220)
+    lab = find_lab_dir(args.data)
+    if lab is None:
+        console.print(f"SKIPPED: no mobgap example data found (--data {args.data}, ${DATA_ENV}).")
+        return 0
+    if GenericMobilisedDataset is None:
+        console.print(
+            "SKIPPED: mobgap is not installed in this interpreter; run with .venv-bench/bin/python "
+            "(make validate-real sets it up)."
+        )
+        return 0
+    warnings.filterwarnings("ignore")  # mobgap's loader warns about its cache and known INDIP quirks
+    trials = [t for t in load_trials(lab) if t.wb_start_s.size]
+    dataset = mobgap_dataset(lab)
+    detectors: dict[str, list[TrialScores]] = {"imugait": run_all_ours(trials)}
+    lrc_ref: dict[str, list[float]] = {"LrcMcCamley": [], "LrcMansour": [], "LrcUllrich": []}
+    mobgap_own_f1, mobgap_own_mae = [], []
+    with console.status("running mobgap") as status:
+        for trial in trials:
+            status.update(f"running mobgap on {trial.label}")
+            dp = _datapoint(dataset, trial)
+            for name, icd in (("IcdIonescu+Ullrich", IcdIonescu), ("IcdShinImproved+Ullrich", IcdShinImproved)):
+                detectors.setdefault(name, []).append(evaluate(trial, per_bout(dp, icd, LrcUllrich), with_fc=False))
+            detectors.setdefault("mobgap pipeline", []).append(evaluate(trial, full_pipeline(dp), with_fc=False))
+            for name, lrc in (("LrcMcCamley", LrcMcCamley), ("LrcMansour", LrcMansour), ("LrcUllrich", LrcUllrich)):
+                lrc_ref[name].append(lrc_on_reference(dp, lrc))
+            own = icd_per_datapoint_score(IcdEmulationPipeline(IcdIonescu()), dp)
+            mobgap_own_f1.append(float(own["f1_score"]))
+            mobgap_own_mae.append(float(own["tp_absolute_timing_error_s"]) * 1e3)
+
+    # Per trial: F1 at ±0.5 s, MAE and laterality per detector.
+    names = list(detectors)
+    header = ["trial", *(f"{n} F1/MAE ms/lat" for n in names)]
+    rows = []
+    for i, trial in enumerate(trials):
+        cells = [trial.label]
+        for n in names:
+            a = detectors[n][i].ic[0.5]
+            f1, mae = _f(a.f1, "{:.3f}"), _f(a.mean_abs_error_s * 1e3, "{:.0f}")
+            cells.append(f"{f1} / {mae} / {_f(a.laterality_accuracy, '{:.2f}')}")
+        rows.append(cells)
+    print_rows(console, "Per trial at ±0.5 s: F1 / mean abs timing error / laterality accuracy", header, rows)
+
+    # Summary: macro (mean of trials, as mobgap publishes) and pooled, per detector.
+    sum_header = [
+        "detector",
+        "F1 ±0.5 (macro)",
+        "F1 ±0.25 (macro)",
+        "F1 ±0.1 (macro)",
+        "F1 ±0.5 (pooled)",
+        "MAE ms (macro)",
+        "bias ms (pooled)",
+        "lat acc (macro)",
+        "lat acc (pooled)",
+        "speed |err| m/s",
+    ]
+    figures: dict[str, dict[str, float]] = {}
+    for n in names:
+        sc = detectors[n]
+        speed = np.array([s.speed_err_m_s for s in sc])
+        fin = speed[np.isfinite(speed)]
+        figures[n] = {
+            "f1_5": per_trial_mean([s.ic[0.5] for s in sc], "f1"),
+            "f1_25": per_trial_mean([s.ic[0.25] for s in sc], "f1"),
+            "f1_1": per_trial_mean([s.ic[0.1] for s in sc], "f1"),
+            "f1_pooled": pool([s.ic[0.5] for s in sc]).f1,
+            "mae": per_trial_mean([s.ic[0.5] for s in sc], "mean_abs_error_s") * 1e3,
+            "bias": pool([s.ic[0.5] for s in sc]).mean_error_s * 1e3,
+            "lat": per_trial_mean([s.ic[0.5] for s in sc], "laterality_accuracy"),
+            "lat_pooled": pool([s.ic[0.5] for s in sc]).laterality_accuracy,
+            "speed": float(np.abs(fin).mean()) if fin.size else math.nan,
+        }
+    fmt = {"mae": "{:.0f}", "bias": "{:+.0f}", "speed": "{:.3f}"}
+    keys = list(figures["imugait"])
+    sum_rows = [[n, *(_f(figures[n][k], fmt.get(k, "{:.3f}")) for k in keys)] for n in names]
+    for n in names[1:]:
+        sum_rows.append([f"ratio imugait / {n}", *(_ratio(figures["imugait"][k], figures[n][k]) for k in keys)])
+    print_rows(console, f"Summary over {len(trials)} trials with reference bouts", sum_header, sum_rows)
+
+    lrc_header = ["trial", *lrc_ref, "imugait (own ICs, pairs ±0.5 s)"]
+    lrc_rows = [
+        [
+            t.label,
+            *(_f(lrc_ref[n][i], "{:.3f}") for n in lrc_ref),
+            _f(detectors["imugait"][i].ic[0.5].laterality_accuracy, "{:.3f}"),
+        ]
+        for i, t in enumerate(trials)
+    ]
+    lrc_rows.append(
+        [
+            "mean of trials",
+            *(_f(float(np.nanmean(v)), "{:.3f}") for v in lrc_ref.values()),
+            _f(figures["imugait"]["lat"], "{:.3f}"),
+        ]
+    )
+    print_rows(console, "Laterality given the reference ICs (mobgap's LRC protocol)", lrc_header, lrc_rows)
+
+    console.print(
+        "Scoring check, IcdIonescu at ±0.5 s, mean of trials: pipeline.evaluation "
+        f"F1 {figures['IcdIonescu+Ullrich']['f1_5']:.3f}, MAE {figures['IcdIonescu+Ullrich']['mae']:.0f} ms; "
+        f"mobgap icd_per_datapoint_score F1 {np.nanmean(mobgap_own_f1):.3f}, MAE {np.nanmean(mobgap_own_mae):.0f} ms"
+    )
+    if args.markdown:
+        args.markdown.write_text(
+            "\n\n".join(markdown(h, r) for h, r in ((header, rows), (sum_header, sum_rows), (lrc_header, lrc_rows)))
+            + "\n",
+            encoding="utf-8",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

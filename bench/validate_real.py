@@ -1,0 +1,347 @@
+"""Real recordings with reference events: our pelvis-only pipeline on mobgap's Mobilise-D lab example data.
+
+Data: mobgap's ``example_data`` (Mobilise-D TVS lab recordings of HA/001, HA/002 and MS/001, 3 trials each; one
+lower-back IMU at 100 Hz, ``data.mat``; INDIP reference walking bouts with initial and final contacts, their side
+and the walking speed). It is not shipped with imugait: pass ``--data`` (the ``example_data`` folder) or set
+``MOBGAP_DATA_DIR``. Without it the script prints why and exits 0 (CI has no copy).
+
+Path. Each trial's lower-back accelerometer (g) and gyroscope (deg/s) go through :func:`pipeline.importer.
+import_tables` into a pelvis-only session and :func:`pipeline.run.process_session`, exactly as a user's import.
+
+Scoring (as mobgap's ICD validation, reference §0/§5): only reference walking bouts count. Detected and reference
+events inside any INDIP ``ContinuousWalkingPeriod`` ``[Start, End]`` are paired one-to-one within the tolerance
+(``pipeline.evaluation``); F1 at ±0.5 s (mobgap's published tolerance), ±0.25 s and ±0.1 s; mean absolute and
+signed timing error of the ±0.5 s pairs; laterality accuracy on those pairs; final contacts likewise at ±0.5 s.
+Walking speed: the pipeline's session speed (if it reports one) against the duration-weighted mean INDIP bout
+speed. "pooled" sums counts over trials (micro); "mean of trials" averages per-trial scores (macro, as mobgap's
+published figures).
+
+Usage::
+
+    .venv/bin/python bench/validate_real.py --data /tmp/mobgap_example/example_data
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import scipy.io as sio
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.errors import ImuGaitError
+from pipeline.evaluation import EventScores, in_intervals, per_trial_mean, pool, score_events
+from pipeline.importer import TableImportSpec, import_tables
+from pipeline.run import process_session
+
+DATA_ENV = "MOBGAP_DATA_DIR"
+TOLERANCES_S = (0.5, 0.25, 0.1)
+SPEED_METRICS = ("walking_speed_m_s", "speed_m_s", "gait_speed_m_s")
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One lab trial: lower-back IMU and INDIP reference (times in seconds from the first sample)."""
+
+    cohort: str
+    participant: str
+    test: str
+    trial: str
+    fs_hz: float
+    acc_g: np.ndarray  # (n, 3)
+    gyr_dps: np.ndarray  # (n, 3)
+    wb_start_s: np.ndarray
+    wb_end_s: np.ndarray
+    wb_speed_m_s: np.ndarray
+    wb_duration_s: np.ndarray
+    ic_t_s: np.ndarray
+    ic_side: np.ndarray  # "left" / "right"
+    fc_t_s: np.ndarray
+    fc_side: np.ndarray
+
+    @property
+    def label(self) -> str:
+        return f"{self.cohort}/{self.participant} {self.test} {self.trial}"
+
+    @property
+    def reference_speed_m_s(self) -> float:
+        """Duration-weighted mean INDIP walking speed over the trial's reference bouts."""
+        ok = np.isfinite(self.wb_speed_m_s) & np.isfinite(self.wb_duration_s)
+        if not ok.any():
+            return math.nan
+        return float(np.average(self.wb_speed_m_s[ok], weights=self.wb_duration_s[ok]))
+
+    def in_bouts(self, t_s: np.ndarray) -> np.ndarray:
+        """Mask of times inside a reference walking bout ``[Start, End]``."""
+        return in_intervals(t_s, self.wb_start_s, self.wb_end_s, closed=True)
+
+
+def find_lab_dir(data: Path | None) -> Path | None:
+    """The ``data/lab`` folder under an ``example_data`` folder (or the folder itself), or None."""
+    if data is None:
+        return None
+    for candidate in (data / "data" / "lab", data / "lab", data):
+        if any(candidate.glob("*/*/data.mat")):
+            return candidate
+    return None
+
+
+def _flat(value: Any) -> np.ndarray:
+    return np.atleast_1d(np.asarray(value))
+
+
+def _events(wbs: Sequence[Any], kind: str) -> tuple[np.ndarray, np.ndarray]:
+    times = [_flat(getattr(wb, f"{kind}_Event")).astype(np.float64) for wb in wbs]
+    sides = [np.char.lower(_flat(getattr(wb, f"{kind}_LeftRight")).astype(str)) for wb in wbs]
+    t = np.concatenate(times) if times else np.zeros(0)
+    s = np.concatenate(sides) if sides else np.zeros(0, dtype=str)
+    keep = np.isfinite(t)
+    # An event listed twice (bouts share it, or the INDIP repeats it) is one reference event.
+    _, first = np.unique(t[keep], return_index=True)
+    return t[keep][first], s[keep][first]
+
+
+def load_trials(lab_dir: Path) -> list[Trial]:
+    """Every trial with a lower-back IMU and INDIP reference bouts (``ContinuousWalkingPeriod``)."""
+    trials = []
+    for path in sorted(lab_dir.glob("*/*/data.mat")):
+        cohort, participant = path.parent.parent.name, path.parent.name
+        data = sio.loadmat(str(path), squeeze_me=True, struct_as_record=False, mat_dtype=True)["data"]
+        for tm_name in data._fieldnames:
+            tm = getattr(data, tm_name)
+            for test_name in tm._fieldnames:
+                test = getattr(tm, test_name)
+                for trial_name in test._fieldnames:
+                    tr = getattr(test, trial_name)
+                    indip = getattr(getattr(tr, "Standards", None), "INDIP", None)
+                    lower_back = getattr(getattr(tr, "SU", None), "LowerBack", None)
+                    if indip is None or lower_back is None or not hasattr(indip, "ContinuousWalkingPeriod"):
+                        continue
+                    wbs = list(_flat(indip.ContinuousWalkingPeriod))
+                    ic_t, ic_s = _events(wbs, "InitialContact")
+                    fc_t, fc_s = _events(wbs, "FinalContact")
+                    trials.append(
+                        Trial(
+                            cohort,
+                            participant,
+                            test_name,
+                            trial_name,
+                            float(lower_back.Fs.Acc),
+                            np.asarray(lower_back.Acc, dtype=np.float64),
+                            np.asarray(lower_back.Gyr, dtype=np.float64),
+                            np.array([float(wb.Start) for wb in wbs]),
+                            np.array([float(wb.End) for wb in wbs]),
+                            np.array([float(wb.WalkingSpeed) for wb in wbs]),
+                            np.array([float(wb.Duration) for wb in wbs]),
+                            ic_t,
+                            ic_s,
+                            fc_t,
+                            fc_s,
+                        )
+                    )
+    return trials
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Events of one trial (seconds from the first sample) and the session speed, if any."""
+
+    ic_t_s: np.ndarray
+    ic_side: np.ndarray
+    fc_t_s: np.ndarray
+    fc_side: np.ndarray
+    speed_m_s: float = math.nan
+    error: str = ""
+
+
+def run_ours(trial: Trial, workdir: Path) -> Detection:
+    """Import the trial's lower-back IMU as a pelvis-only session and process it with the public pipeline."""
+    csv = workdir / f"{trial.cohort}_{trial.participant}_{trial.test}_{trial.trial}.csv"
+    cols = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+    values = np.column_stack([trial.acc_g, trial.gyr_dps])
+    pacsv.write_csv(pa.table({c: values[:, i] for i, c in enumerate(cols)}), csv)
+    spec = TableImportSpec(trial.fs_hz, cols[:3], cols[3:], "g", "deg/s")
+    empty = np.zeros(0)
+    try:
+        session = import_tables({"pelvis": csv}, spec, workdir / "sessions", "mobgap-example")
+        result = process_session(session)
+    except ImuGaitError as exc:
+        return Detection(empty, empty.astype(str), empty, empty.astype(str), error=str(exc))
+    ev = result.events
+    t = np.asarray(ev["t_s"].to_numpy(), dtype=np.float64)
+    kind, side = np.asarray(ev["event"].to_pylist()), np.asarray(ev["side"].to_pylist())
+    summary = result.summary
+    speed = math.nan
+    for metric, s, value in zip(*(summary[c].to_pylist() for c in ("metric", "side", "value")), strict=True):
+        if metric in SPEED_METRICS and s == "both" and value is not None:
+            speed = float(value)
+    ic, fc = kind == "IC", kind == "FC"
+    return Detection(t[ic], side[ic], t[fc], side[fc], speed)
+
+
+def score_trial(trial: Trial, det: Detection, tolerance_s: float, kind: str = "IC") -> EventScores:
+    """Score detections inside the reference walking bouts against the reference events of ``kind``."""
+    if kind == "IC":
+        t, side, ref_t, ref_side = det.ic_t_s, det.ic_side, trial.ic_t_s, trial.ic_side
+    else:
+        t, side, ref_t, ref_side = det.fc_t_s, det.fc_side, trial.fc_t_s, trial.fc_side
+    keep, ref_keep = trial.in_bouts(t), trial.in_bouts(ref_t)
+    return score_events(
+        t[keep],
+        ref_t[ref_keep],
+        tolerance_s=tolerance_s,
+        detected_side=side[keep],
+        reference_side=ref_side[ref_keep],
+    )
+
+
+@dataclass(frozen=True)
+class TrialScores:
+    """All figures of one trial for one detector."""
+
+    label: str
+    ic: dict[float, EventScores]  # by tolerance
+    fc: EventScores | None  # ±0.5 s; None when the detector gives no final contacts
+    speed_err_m_s: float
+    error: str = ""
+
+
+def evaluate(trial: Trial, det: Detection, *, with_fc: bool = True) -> TrialScores:
+    ic = {tol: score_trial(trial, det, tol) for tol in TOLERANCES_S}
+    fc = score_trial(trial, det, 0.5, "FC") if with_fc else None
+    return TrialScores(trial.label, ic, fc, det.speed_m_s - trial.reference_speed_m_s, det.error)
+
+
+def _f(value: float, spec: str) -> str:
+    return "n/a" if not math.isfinite(value) else spec.format(value)
+
+
+HEADER = (
+    "trial",
+    "ref ICs",
+    "F1 ±0.5 s",
+    "F1 ±0.25 s",
+    "F1 ±0.1 s",
+    "MAE ms",
+    "bias ms",
+    "lat acc",
+    "FC F1 ±0.5 s",
+    "FC MAE ms",
+    "speed err m/s",
+)
+
+
+def summary_rows(scores: Sequence[TrialScores]) -> list[list[str]]:
+    """Per-trial rows, then pooled (micro) and mean-of-trials (macro) rows."""
+
+    def row(label: str, ic: dict[float, EventScores], fc: EventScores | None, speed: float) -> list[str]:
+        a = ic[0.5]
+        return [
+            label,
+            str(a.n_reference),
+            *(_f(ic[t].f1, "{:.3f}") for t in TOLERANCES_S),
+            _f(a.mean_abs_error_s * 1e3, "{:.0f}"),
+            _f(a.mean_error_s * 1e3, "{:+.0f}"),
+            _f(a.laterality_accuracy, "{:.3f}"),
+            _f(fc.f1, "{:.3f}") if fc else "n/a",
+            _f(fc.mean_abs_error_s * 1e3, "{:.0f}") if fc else "n/a",
+            _f(speed, "{:+.3f}"),
+        ]
+
+    rows = [row(s.label, s.ic, s.fc, s.speed_err_m_s) for s in scores]
+    fcs = [s.fc for s in scores if s.fc is not None]
+    speed_errors = np.array([s.speed_err_m_s for s in scores])
+    finite = speed_errors[np.isfinite(speed_errors)]
+    mae_speed = float(np.abs(finite).mean()) if finite.size else math.nan
+    pooled_ic = {t: pool([s.ic[t] for s in scores]) for t in TOLERANCES_S}
+    rows.append(row("pooled (micro)", pooled_ic, pool(fcs) if fcs else None, math.nan))
+    macro = [
+        "mean of trials (macro)",
+        str(sum(s.ic[0.5].n_reference for s in scores)),
+        *(_f(per_trial_mean([s.ic[t] for s in scores], "f1"), "{:.3f}") for t in TOLERANCES_S),
+        _f(per_trial_mean([s.ic[0.5] for s in scores], "mean_abs_error_s") * 1e3, "{:.0f}"),
+        _f(per_trial_mean([s.ic[0.5] for s in scores], "mean_error_s") * 1e3, "{:+.0f}"),
+        _f(per_trial_mean([s.ic[0.5] for s in scores], "laterality_accuracy"), "{:.3f}"),
+        _f(per_trial_mean(fcs, "f1"), "{:.3f}") if fcs else "n/a",
+        _f(per_trial_mean(fcs, "mean_abs_error_s") * 1e3, "{:.0f}") if fcs else "n/a",
+        _f(mae_speed, "|{:.3f}|"),
+    ]
+    rows.append(macro)
+    return rows
+
+
+def print_rows(console: Console, title: str, header: Sequence[str], rows: list[list[str]]) -> None:
+    table = Table(title=title)
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for r in rows:
+        table.add_row(*r)
+    console.print(table)
+
+
+def markdown(header: Sequence[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def data_dir_argument(parser: argparse.ArgumentParser) -> None:
+    env = os.environ.get(DATA_ENV)
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(env) if env else None,
+        help=f"mobgap's example_data folder (default: ${DATA_ENV})",
+    )
+
+
+def run_all_ours(trials: Sequence[Trial]) -> list[TrialScores]:
+    with tempfile.TemporaryDirectory(prefix="imugait-real-") as tmp:
+        return [evaluate(t, run_ours(t, Path(tmp))) for t in trials]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    data_dir_argument(parser)
+    parser.add_argument("--markdown", type=Path, help="also write the table as markdown to this file")
+    args = parser.parse_args(argv)
+    console = Console(width=200)
+    lab = find_lab_dir(args.data)
+    if lab is None:
+        console.print(
+            f"SKIPPED: no mobgap example data found (--data {args.data}, ${DATA_ENV}). Extract it with\n"
+            "  git --git-dir=<mobgap git dir> archive HEAD example_data | tar -x -C /tmp/mobgap_example\n"
+            "and pass --data /tmp/mobgap_example/example_data."
+        )
+        return 0
+    trials = load_trials(lab)
+    for t in trials:
+        if not t.wb_start_s.size:
+            console.print(f"{t.label}: no INDIP reference walking bout in this trial; left out")
+    trials = [t for t in trials if t.wb_start_s.size]
+    scores = run_all_ours(trials)
+    rows = summary_rows(scores)
+    print_rows(
+        console, f"imugait pelvis-only vs INDIP, {len(trials)} trials, reference walking bouts only", HEADER, rows
+    )
+    for s in scores:
+        if s.error:
+            console.print(f"[red]{s.label}: pipeline failed: {s.error}[/red]")
+    if args.markdown:
+        args.markdown.write_text(markdown(HEADER, rows) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
