@@ -208,10 +208,27 @@ def demo_sessions(root: Path, *, duration_s: float, log: Callable[[str], None]) 
     if len([s for s in existing if s.meta.subject == DEMO_SUBJECT]) >= len(DEMO_SERIES):
         log(f"reusing the {len(existing)} demo sessions already in {root} (delete the folder to record anew)")
         return existing
+    from pipeline.subjects import SubjectProfile, save_profile
     from sensors.sim.gait_model import get_profile
     from sensors.sim.progression import blend_profiles
 
     healthy, antalgic = get_profile("healthy"), get_profile("antalgic_right")
+    # The simulated walkers' anthropometry, as a clinician would enter it with 'imugait subject set'.
+    root.mkdir(parents=True, exist_ok=True)
+    for subject, affected, notes in (
+        (DEMO_SUBJECT, "right", "Simulated patient: right-knee pain, recovering over six weeks."),
+        (DEMO_CONTROL, None, "Simulated healthy control."),
+    ):
+        save_profile(
+            root,
+            SubjectProfile(
+                subject=subject,
+                height_m=1.70,
+                leg_length_m=healthy.leg_length_m,
+                affected_side=affected,  # type: ignore[arg-type]
+                notes=notes,
+            ),
+        )
     today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
     plans = [
         RecordRequest(
