@@ -53,13 +53,13 @@ from scipy.spatial.transform import Rotation
 from pipeline.errors import ImuGaitError
 from pipeline.evaluation import EventScores, pool, score_events
 from pipeline.run import process_session
-from pipeline.store import RawBatch, RawStreamWriter, SensorInfo, Session, create_session, raw_schema_metadata
+from pipeline.store import Session
+from pipeline.subjects import SubjectProfile, save_profile
 from sensors.sim.gait_model import GaitModel, GaitProfile, SensorSpec, get_profile
+from sensors.sim.offline import LinkImperfections, write_simulated_session
 from sensors.sim.progression import blend_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
-RATE_HZ = 104.0
-HOST_T0_NS = 5_000_000_000_000
 TOLERANCE_S = 0.3
 SITES = ("pelvis", "left_thigh", "right_thigh")
 SPEED_METRICS = ("walking_speed_m_s", "speed_m_s", "gait_speed_m_s")
@@ -111,46 +111,12 @@ def make_profile(cell: Cell) -> GaitProfile:
     return dataclasses.replace(blended, **changes)
 
 
-def _write_site(
-    session: Session, info: SensorInfo, acc: np.ndarray, gyr: np.ndarray, t_model: np.ndarray, dev_us: np.ndarray,
-    rng: np.random.Generator, loss: float,
-) -> None:  # fmt: skip
-    """Packets of 8 samples with one jittered host stamp each; a fraction ``loss`` of packets is dropped."""
-    packet = 8
-    n = t_model.shape[0] // packet * packet
-    n_packets = n // packet
-    keep_packet = rng.random(n_packets) >= loss
-    latency = 0.0075 + rng.exponential(0.008, n_packets) + (rng.random(n_packets) < 0.01) * 0.06
-    host = HOST_T0_NS + np.rint((t_model[packet - 1 : n : packet] + latency) * 1e9).astype(np.int64)
-    host = np.maximum.accumulate(host)
-    keep = np.repeat(keep_packet, packet)
-    batch = RawBatch(
-        packet=np.repeat(np.arange(n_packets), packet)[keep],
-        t_host_ns=np.repeat(host, packet)[keep],
-        t_device_us=dev_us[:n][keep],
-        counter=None,
-        acc=acc[:n][keep],
-        gyr=gyr[:n][keep],
-    )
-    writer = RawStreamWriter(session.raw_path(info.site), raw_schema_metadata(session, info))
-    writer.append(batch, now_ns=int(host[-1]))
-    writer.close()
-
-
 def build_session(root: Path, model: GaitModel, cell: Cell, sites: Sequence[str]) -> Session:
-    """Raw streams of ``sites`` for ``model`` (session time 0 = model time 0), as in tests/pipeline/conftest.py."""
-    infos = tuple(SensorInfo(site=s, family="sim", rate_hz=RATE_HZ) for s in sites)
-    session = create_session(root, "sim", infos, host_t0_ns=HOST_T0_NS, source="simulator", clock="simulated")
-    rng = np.random.default_rng(cell.seed + 100)
-    for info in infos:
-        drift = rng.uniform(-cell.drift_ppm, cell.drift_ppm) * 1e-6
-        start = rng.uniform(0.0, 0.05)
-        k = np.arange(int((cell.duration_s - start) * RATE_HZ * (1 - 1e-4)))
-        t_model = start + k / RATE_HZ / (1.0 + drift)
-        dev_us = np.int64(rng.integers(0, 10**9)) + np.rint(k / RATE_HZ * 1e6).astype(np.int64)
-        acc, gyr = model.imu(info.site, t_model, rng)
-        _write_site(session, info, acc, gyr, t_model, dev_us, rng, cell.loss)
-    return session.update(status="complete")
+    """Raw streams of ``sites`` for ``model`` (session time 0 = model time 0), as the pipeline tests build them."""
+    link = LinkImperfections(loss=cell.loss, drift_ppm=cell.drift_ppm)
+    # the walker's leg length, as a clinician would enter it with 'imugait subject set'
+    save_profile(root, SubjectProfile(subject="sim", leg_length_m=model.profile.leg_length_m))
+    return write_simulated_session(root, model, duration_s=cell.duration_s, sites=sites, seed=cell.seed, link=link)
 
 
 def _summary_value(summary: Any, metric: str, side: str = "both") -> float:

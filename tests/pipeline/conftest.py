@@ -1,8 +1,6 @@
 """Session folders built straight from the simulator's gait model (no BLE), with realistic raw-stream defects.
 
-Each site is sampled at 104 Hz by a device clock that drifts (tens of ppm) and starts at an arbitrary offset;
-samples travel in notifications of 8 that share one host stamp (BLE latency 7.5 ms + exponential jitter, mean
-8 ms, occasionally 60 ms), and a fraction of notifications is lost. Session time 0 is model time 0.
+The writing is :func:`sensors.sim.offline.write_simulated_session`; here are the fixtures around it.
 """
 
 from __future__ import annotations
@@ -15,10 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pipeline.store import RawBatch, RawStreamWriter, SensorInfo, Session, create_session, raw_schema_metadata
+from pipeline.store import Session
+from sensors.sim.offline import HOST_T0_NS, RATE_HZ, LinkImperfections, write_simulated_session
 
-RATE_HZ = 104.0
-HOST_T0_NS = 5_000_000_000_000
+__all__ = ["HOST_T0_NS", "RATE_HZ", "SimSession", "build_sim_session"]
 
 
 @dataclass(frozen=True)
@@ -27,40 +25,6 @@ class SimSession:
 
     session: Session
     model: Any  # sensors.sim.gait_model.GaitModel
-
-
-def write_site(
-    session: Session,
-    sensor: SensorInfo,
-    acc: np.ndarray,
-    gyr: np.ndarray,
-    t_model_s: np.ndarray,
-    dev_us: np.ndarray | None,
-    rng: np.random.Generator,
-    *,
-    loss: float = 0.02,
-    packet: int = 8,
-) -> None:
-    """Write one raw stream: packets of ``packet`` samples, jittered host stamps, random packet loss."""
-    n = t_model_s.shape[0] // packet * packet
-    n_packets = n // packet
-    keep_packet = rng.random(n_packets) >= loss
-    latency = 0.0075 + rng.exponential(0.008, n_packets) + (rng.random(n_packets) < 0.01) * 0.06
-    last = t_model_s[packet - 1 : n : packet]
-    host = HOST_T0_NS + np.rint((last + latency) * 1e9).astype(np.int64)
-    host = np.maximum.accumulate(host)
-    keep = np.repeat(keep_packet, packet)
-    batch = RawBatch(
-        packet=np.repeat(np.arange(n_packets), packet)[keep],
-        t_host_ns=np.repeat(host, packet)[keep],
-        t_device_us=None if dev_us is None else dev_us[:n][keep],
-        counter=None,
-        acc=acc[:n][keep],
-        gyr=gyr[:n][keep],
-    )
-    writer = RawStreamWriter(session.raw_path(sensor.site), raw_schema_metadata(session, sensor))
-    writer.append(batch, now_ns=int(host[-1]))
-    writer.close()
 
 
 def build_sim_session(
@@ -90,19 +54,8 @@ def build_sim_session(
             )
         prof = gait_model.get_profile(profile, sensors=sensors, **overrides)
     model = gait_model.GaitModel(prof, duration_s, seed=seed)
-    infos = tuple(SensorInfo(site=s, family="sim", rate_hz=RATE_HZ) for s in sites)
-    session = create_session(root, "sim", infos, host_t0_ns=HOST_T0_NS, source="simulator", clock="simulated")
-    rng = np.random.default_rng(seed + 100)
-    for info in infos:
-        drift = rng.uniform(-50e-6, 50e-6)
-        start = rng.uniform(0.0, 0.05)
-        k = np.arange(int((duration_s - start) * RATE_HZ * (1 - 1e-4)))
-        t_model = start + k / RATE_HZ / (1.0 + drift)  # device ticks 1/104 s of its own (drifting) time
-        dev_us = np.int64(rng.integers(0, 10**9)) + np.rint(k / RATE_HZ * 1e6).astype(np.int64)
-        acc, gyr = model.imu(info.site, t_model, rng)
-        if nan_at is not None:
-            acc[(t_model >= nan_at[0]) & (t_model < nan_at[1])] = np.nan
-        write_site(session, info, acc, gyr, t_model, dev_us if with_device_clock else None, rng)
+    link = LinkImperfections(with_device_clock=with_device_clock, nan_at=nan_at)
+    session = write_simulated_session(root, model, duration_s=duration_s, sites=sites, seed=seed, link=link)
     return SimSession(session, model)
 
 
