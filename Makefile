@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench clean-venv bench-sim validate-real check-mobgap-data
+.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,6 @@ check-mobgap-data:
 validate-real: check-mobgap-data $(VENV)/.installed $(BENCH_VENV)/.installed
 	$(BIN)/python bench/validate_real.py --data "$(DATA)"
 	$(BENCH_VENV)/bin/python bench/compare_mobgap.py --data "$(DATA)"
+
+bench-speed: $(VENV)/.installed
+	$(BIN)/python bench/pipeline_speed.py
