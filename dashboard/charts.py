@@ -1,8 +1,9 @@
 """What the pages draw: cards, display tables and plotly figures, as pure functions of the frames ``dashboard.data``
 loads. No Streamlit and no file access here, so all of it is testable without an app.
 
-Colours are fixed per side across every chart (left blue, right orange, both-sides metrics grey), so a clinician
-learns them once.
+Colours are fixed per side across every chart (left blue, right orange, both-sides metrics grey; involved purple
+and uninvolved green where a subject profile names the affected side), so a clinician learns them once. The
+session page's pieces are in :mod:`dashboard.charts_session`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from pandas.io.formats.style import Styler
 from plotly.subplots import make_subplots
 
 from pipeline.catalog import METRICS
-from pipeline.schemas import SITES
 
 SI_NOISE_BAND_PCT = 3.0  # healthy IMU symmetry-index floor ≈ ±2–3 % (gait_reference §3, PMC8919661)
 
@@ -40,10 +39,21 @@ def format_value(value: float, unit: str, digits: int = 1) -> str:
     return f"{value:.{digits}f} {unit}"
 
 
-def metric_title(metric: str) -> str:
-    """Catalogue label with unit, e.g. ``Stance-time symmetry index (%)``."""
+def metric_title(metric: str, unit: str = "") -> str:
+    """Catalogue label with unit, e.g. ``Stance-time symmetry index (%)``; a metric the catalogue does not know yet
+    keeps its own name, with ``unit`` (from its summary rows) when given."""
     m = METRICS.get(metric)
-    return f"{m.label} ({m.unit})" if m else metric
+    if m:
+        return f"{m.label} ({m.unit})"
+    return f"{metric} ({unit})" if unit else metric
+
+
+def metric_options(values: pd.DataFrame) -> dict[str, str]:
+    """Every metric of a long summary frame → its title with unit: catalogue metrics in catalogue order, then the
+    ones the catalogue does not know yet, by name."""
+    units = dict(zip(values["metric"], values["unit"], strict=True))
+    names = [m for m in METRICS if m in units] + sorted(set(units) - set(METRICS))
+    return {m: metric_title(m, str(units[m])) for m in names}
 
 
 def is_symmetry_index(metric: str) -> bool:
@@ -51,23 +61,14 @@ def is_symmetry_index(metric: str) -> bool:
     return metric.endswith("_si_pct")
 
 
-def event_markers(signals: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-    """Where each event sits on the plotted signals: its side's thigh and the pelvis (``site, t_s, y, side, event``)."""
-    rows = []
-    for site in SITES:
-        sig = signals[signals["site"] == site]
-        if sig.empty or events.empty:
-            continue
-        own = events if site == "pelvis" else events[events["side"] == site.removesuffix("_thigh")]
-        y = np.interp(own["t_s"].to_numpy(float), sig["t_s"].to_numpy(float), sig["gyr_norm_dps"].to_numpy(float))
-        rows.append(
-            pd.DataFrame(
-                {"site": site, "t_s": own["t_s"].to_numpy(), "y": y, "side": own["side"], "event": own["event"]}
-            )
-        )
-    if not rows:
-        return pd.DataFrame(columns=["site", "t_s", "y", "side", "event"])
-    return pd.concat(rows, ignore_index=True)
+def prefer_involved(values: pd.DataFrame) -> pd.DataFrame:
+    """Where a session reports a metric for the involved/uninvolved sides (its subject profile names the affected
+    side), drop that session's left/right rows of the metric: they are the same numbers under anatomical names, and
+    drawn twice they would hide each other."""
+    keys = ["session_id", "metric"]
+    oriented = values.loc[values["side"].isin(["involved", "uninvolved"]), keys].drop_duplicates()
+    flagged = values.merge(oriented.assign(_oriented=True), on=keys, how="left")["_oriented"].notna().to_numpy()
+    return values[~(flagged & values["side"].isin(["left", "right"]).to_numpy())].reset_index(drop=True)
 
 
 def trends_table(values: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
@@ -123,34 +124,6 @@ def _arrow(diff: float) -> str:
     return "↑" if diff > 0 else "↓"
 
 
-SIDE_METRICS: tuple[str, ...] = (
-    "step_time_s",
-    "stance_time_s",
-    "swing_time_s",
-    "stance_pct",
-    "pelvic_drop_deg",
-    "thigh_range_deg",
-)
-
-
-def side_comparison(summary: pd.DataFrame, strides: pd.DataFrame | None) -> pd.DataFrame:
-    """Left vs right of the per-side metrics, with the SD over valid strides where the strides are readable."""
-    rows = summary[summary["metric"].isin(SIDE_METRICS) & summary["side"].isin(["left", "right"])].copy()
-    rows["sd"] = math.nan
-    if strides is not None and not strides.empty:
-        valid = strides[strides["valid"]]
-        sds = valid.groupby("side")[[m for m in SIDE_METRICS if m in valid.columns]].std()
-        rows["sd"] = [
-            float(sds.at[s, m]) if s in sds.index and m in sds.columns else math.nan
-            for m, s in zip(rows["metric"], rows["side"], strict=True)
-        ]
-    rows["title"] = [metric_title(m) for m in rows["metric"]]
-    rank = {m: i for i, m in enumerate(SIDE_METRICS)}
-    return rows.sort_values(["metric", "side"], key=lambda c: c.map(rank) if c.name == "metric" else c).reset_index(
-        drop=True
-    )
-
-
 @dataclass(frozen=True)
 class Card:
     """One ``st.metric`` card."""
@@ -189,21 +162,6 @@ def cards(summary: pd.DataFrame, which: Sequence[tuple[str, str]]) -> list[Card]
     return out
 
 
-def stride_table(strides: pd.DataFrame, side: str) -> pd.DataFrame:
-    """One side's strides for display (column names already carry their units: ``_s``, ``_pct``, ``_deg``)."""
-    return strides[strides["side"] == side].drop(columns=["side"]).sort_values("stride").reset_index(drop=True)
-
-
-def initial_window(events: pd.DataFrame, signals: pd.DataFrame, width_s: float = 10.0) -> tuple[float, float] | None:
-    """A first zoom that shows single strides: ``width_s`` from just before the first event (None: show it all)."""
-    if signals.empty:
-        return None
-    start = float(events["t_s"].min()) - 1.0 if not events.empty else float(signals["t_s"].min())
-    if float(signals["t_s"].max()) - start <= width_s:
-        return None
-    return (start, start + width_s)
-
-
 def compare_display(table: pd.DataFrame) -> pd.DataFrame:
     """The comparison table as shown: readable column names, one row per metric and side."""
     return table.rename(
@@ -224,18 +182,24 @@ def compare_display(table: pd.DataFrame) -> pd.DataFrame:
 # Figures
 
 
-SIDE_COLOURS = {"left": "#1f77b4", "right": "#ff7f0e", "both": "#444444"}
+SIDE_COLOURS = {
+    "left": "#1f77b4",
+    "right": "#ff7f0e",
+    "both": "#444444",
+    "involved": "#8e24aa",
+    "uninvolved": "#43a047",
+}
 SESSION_COLOURS = ("#9e9e9e", "#00897b")
-SITE_TITLES = {"pelvis": "Pelvis", "left_thigh": "Left thigh", "right_thigh": "Right thigh"}
-EVENT_SYMBOLS = {"IC": "triangle-down", "FC": "circle-open"}
-_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 40, "b": 50}}
+LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 40, "b": 50}}
 
 
 def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
     """One metric over sessions: a line per side, session label on hover, the healthy band for symmetry indices.
 
-    ``values`` is the long frame of :func:`dashboard.data.subject_trends` restricted to ``metric``.
+    ``values`` is the long frame of :func:`dashboard.data.subject_trends` restricted to ``metric``. Sides are
+    left/right/both, or involved/uninvolved where the pipeline knew the subject's affected side.
     """
+    title = metric_title(metric, str(values["unit"].iloc[0]) if len(values) else "")
     fig = go.Figure()
     if is_symmetry_index(metric):
         fig.add_hrect(
@@ -248,7 +212,9 @@ def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
             annotation_position="top left",
         )
         fig.add_hline(y=0, line={"color": "#2e7d32", "width": 1, "dash": "dot"})
-    for side, part in values.sort_values("start").groupby("side", sort=False):
+    rank = {side: i for i, side in enumerate(SIDE_COLOURS)}
+    for side in sorted(values["side"].unique(), key=lambda s: rank.get(s, len(rank))):
+        part = values[values["side"] == side].sort_values("start")
         fig.add_trace(
             go.Scatter(
                 x=part["start"],
@@ -265,100 +231,15 @@ def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
             )
         )
     fig.update_layout(
-        title=metric_title(metric),
+        title=title,
         xaxis_title="Session date",
-        yaxis_title=metric_title(metric),
+        yaxis_title=title,
         height=320,
         legend={"orientation": "h", "y": -0.25},
         showlegend=values["side"].nunique() > 1,
-        **_LAYOUT,
+        **LAYOUT,
     )
     fig.update_xaxes(tickformat="%Y-%m-%d")
-    return fig
-
-
-def signals_figure(signals: pd.DataFrame, markers: pd.DataFrame, window_s: tuple[float, float] | None) -> go.Figure:
-    """Gyroscope norm per site against session time, with the detected IC/FC events of each side on top.
-
-    ``window_s`` is the initial zoom; the whole recording stays one double-click away.
-    """
-    sites = [s for s in SITE_TITLES if s in set(signals["site"])]
-    fig = make_subplots(
-        rows=max(len(sites), 1),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.06,
-        subplot_titles=[SITE_TITLES[s] for s in sites],
-    )
-    shown: set[tuple[str, str]] = set()
-    for row, site in enumerate(sites, start=1):
-        sig = signals[signals["site"] == site]
-        fig.add_trace(
-            go.Scatter(
-                x=sig["t_s"],
-                y=sig["gyr_norm_dps"],
-                mode="lines",
-                line={"color": "#607d8b", "width": 1},
-                name="gyroscope norm",
-                showlegend=row == 1,
-                hovertemplate="%{x:.2f} s: %{y:.0f} deg/s<extra></extra>",
-            ),
-            row=row,
-            col=1,
-        )
-        for (side, event), part in markers[markers["site"] == site].groupby(["side", "event"]):
-            fig.add_trace(
-                go.Scatter(
-                    x=part["t_s"],
-                    y=part["y"],
-                    mode="markers",
-                    marker={"symbol": EVENT_SYMBOLS.get(str(event), "x"), "size": 9, "color": SIDE_COLOURS[str(side)]},
-                    name=f"{event} {side}",
-                    legendgroup=f"{event} {side}",
-                    showlegend=(side, event) not in shown,
-                    hovertemplate=f"{event} {side} %{{x:.2f}} s<extra></extra>",
-                ),
-                row=row,
-                col=1,
-            )
-            shown.add((str(side), str(event)))
-        fig.update_yaxes(title_text="deg/s", row=row, col=1)
-    fig.update_xaxes(title_text="Time since session start (s)", row=max(len(sites), 1), col=1)
-    if window_s is not None:
-        fig.update_xaxes(range=list(window_s))
-    fig.update_layout(height=170 + 190 * len(sites), legend={"orientation": "h", "y": 1.08, "x": 0}, **_LAYOUT)
-    return fig
-
-
-def side_bars_figure(sides: pd.DataFrame) -> go.Figure:
-    """Left vs right bars of each per-side metric, one panel (and unit) each; whiskers: SD over valid strides."""
-    metrics = list(dict.fromkeys(sides["metric"]))
-    cols = 3
-    rows = max(1, -(-len(metrics) // cols))
-    titles = [sides.loc[sides["metric"] == m, "title"].iloc[0] for m in metrics]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, vertical_spacing=0.22, horizontal_spacing=0.09)
-    for i, metric in enumerate(metrics):
-        part = sides[sides["metric"] == metric]
-        for side in ("left", "right"):
-            hit = part[part["side"] == side]
-            if hit.empty:
-                continue
-            fig.add_trace(
-                go.Bar(
-                    x=[side],
-                    y=hit["value"],
-                    error_y={"type": "data", "array": hit["sd"].fillna(0), "visible": bool(hit["sd"].notna().any())},
-                    marker_color=SIDE_COLOURS[side],
-                    name=side,
-                    showlegend=False,
-                    hovertemplate=f"{side}: %{{y:.2f}} {hit['unit'].iloc[0]}<extra></extra>",
-                ),
-                row=i // cols + 1,
-                col=i % cols + 1,
-            )
-        fig.update_yaxes(title_text=part["unit"].iloc[0], row=i // cols + 1, col=i % cols + 1)
-    fig.update_layout(height=300 * rows, **_LAYOUT)
-    fig.update_annotations(font_size=12)
     return fig
 
 
@@ -391,15 +272,6 @@ def compare_figure(table: pd.DataFrame, name_a: str, name_b: str) -> go.Figure:
             )
         fig.update_yaxes(title_text=unit, row=row, col=1)
     fig.update_layout(
-        barmode="group", height=80 + 300 * max(len(units), 1), legend={"orientation": "h", "y": 1.05}, **_LAYOUT
+        barmode="group", height=80 + 300 * max(len(units), 1), legend={"orientation": "h", "y": 1.05}, **LAYOUT
     )
     return fig
-
-
-def style_strides(strides: pd.DataFrame) -> Styler:
-    """A stride table with the valid strides (those behind the session metrics) shaded green."""
-
-    def shade(row: pd.Series) -> list[str]:
-        return ["background-color: #e8f5e9" if row["valid"] else "color: #9e9e9e"] * len(row)
-
-    return strides.style.apply(shade, axis=1).format(precision=3, na_rep="—")

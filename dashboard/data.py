@@ -9,24 +9,19 @@ their message names the file and the problem, and the pages show it instead of a
 from __future__ import annotations
 
 import argparse
-import json
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from pipeline.catalog import METRICS
-from pipeline.errors import DataContractError, ImuGaitError
-from pipeline.schemas import EVENTS, STRIDES, SUMMARY
-from pipeline.store import DATA_ENV, default_data_root, iter_sessions, load_session, read_raw, read_table
-
-MAX_PLOT_POINTS = 20_000  # per site: enough for a 10-minute walk at 33 Hz, light enough for the browser
-TRUTH_FILE = "sim/truth.json"
+from pipeline.errors import ImuGaitError
+from pipeline.schemas import ALL, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TableSchema
+from pipeline.store import DATA_ENV, default_data_root, iter_sessions, read_table
+from pipeline.subjects import load_profile
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,8 @@ def resolve_data_root(argv: Sequence[str], environ: Mapping[str, str]) -> DataRo
     return DataRoot(default_data_root(), "default")
 
 
-def _mtime_ns(path: Path) -> int:
+def file_mtime_ns(path: Path) -> int:
+    """A file's ``st_mtime_ns`` for cache keys; -1 when it does not exist."""
     try:
         return path.stat().st_mtime_ns
     except FileNotFoundError:
@@ -62,7 +58,7 @@ def _mtime_ns(path: Path) -> int:
 
 def _root_fingerprint(root: Path) -> tuple[tuple[str, int], ...]:
     files = sorted(root.glob("*/*/session.json")) + sorted(root.glob("*/*/derived/summary.arrow"))
-    return tuple((str(p), _mtime_ns(p)) for p in files)
+    return tuple((str(p), file_mtime_ns(p)) for p in files)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -100,6 +96,13 @@ def session_choice_label(row: Mapping[str, object]) -> str:
     return text
 
 
+def default_subject(sessions: pd.DataFrame) -> str | None:
+    """The subject of the most recent session (the patient just seen), None when there are no sessions."""
+    if sessions.empty:
+        return None
+    return str(sessions.sort_values("start", kind="stable")["subject"].iloc[-1])
+
+
 @dataclass(frozen=True)
 class Selection:
     """What the sidebar picked; the router stores it in ``st.session_state["selection"]`` for the pages."""
@@ -135,55 +138,6 @@ def section(what: str) -> Iterator[None]:
         st.error(f"Cannot show {what}: {exc}")
 
 
-@dataclass(frozen=True)
-class SessionHeader:
-    """What the top of the session page says about a session."""
-
-    subject: str
-    session_id: str
-    start: pd.Timestamp
-    label: str
-    notes: str
-    status: str
-    source: str
-    sensors: pd.DataFrame  # site, family, model, rate_hz, firmware
-    duration_s: float  # NaN when no raw stream is readable
-    processed: bool
-
-
-def session_header(session_path: Path) -> SessionHeader:
-    """Metadata of one session plus its recorded duration (from the raw streams' host clock)."""
-    session = load_session(session_path)
-    meta = session.meta
-    sensors = pd.DataFrame(
-        [
-            {"site": s.site, "family": s.family, "model": s.model, "rate_hz": s.rate_hz, "firmware": s.firmware}
-            for s in meta.sensors
-        ],
-        columns=["site", "family", "model", "rate_hz", "firmware"],
-    )
-    ends = []
-    for site in session.raw_sites():
-        try:
-            t = _raw_norms(str(session.raw_path(site)), _mtime_ns(session.raw_path(site)), meta.host_t0_ns)["t_s"]
-        except ImuGaitError:
-            continue
-        if len(t):
-            ends.append(float(t.iloc[-1]))
-    return SessionHeader(
-        subject=meta.subject,
-        session_id=meta.session_id,
-        start=pd.Timestamp(meta.start),
-        label=meta.label,
-        notes=meta.notes,
-        status=meta.status,
-        source=meta.source,
-        sensors=sensors,
-        duration_s=max(ends) if ends else math.nan,
-        processed=session.is_processed(),
-    )
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Derived tables
 
@@ -195,69 +149,46 @@ def _summary(path: str, mtime_ns: int) -> pd.DataFrame:  # noqa: ARG001 - mtime_
     return frame
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _strides(path: str, mtime_ns: int) -> pd.DataFrame:  # noqa: ARG001 - mtime_ns is part of the cache key
-    return read_table(Path(path), STRIDES).to_pandas()
+@st.cache_data(max_entries=128, show_spinner=False)
+def _table(path: str, mtime_ns: int, schema: str) -> pd.DataFrame:  # noqa: ARG001 - mtime_ns is part of the cache key
+    return read_table(Path(path), ALL[schema]).to_pandas()
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _events(path: str, mtime_ns: int) -> pd.DataFrame:  # noqa: ARG001 - mtime_ns is part of the cache key
-    return read_table(Path(path), EVENTS).to_pandas()
+def _derived(session_path: Path, name: str, schema: TableSchema) -> pd.DataFrame | None:
+    path = Path(session_path) / "derived" / f"{name}.arrow"
+    if not path.exists():
+        return None
+    return _table(str(path), file_mtime_ns(path), schema.name)
 
 
 def load_summary(session_path: Path) -> pd.DataFrame:
     """``derived/summary.arrow`` (metric, side, value, unit, n) plus the catalogue's display label."""
     path = Path(session_path) / "derived" / "summary.arrow"
-    return _summary(str(path), _mtime_ns(path))
+    return _summary(str(path), file_mtime_ns(path))
 
 
 def load_strides(session_path: Path) -> pd.DataFrame:
     """``derived/strides.arrow``: one row per stride and side."""
     path = Path(session_path) / "derived" / "strides.arrow"
-    return _strides(str(path), _mtime_ns(path))
+    return _table(str(path), file_mtime_ns(path), STRIDES.name)
 
 
 def load_events(session_path: Path) -> pd.DataFrame:
     """``derived/events.arrow``: one row per IC/FC event; empty when the session is not processed."""
-    path = Path(session_path) / "derived" / "events.arrow"
-    if not path.exists():
+    frame = _derived(session_path, "events", EVENTS)
+    if frame is None:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in EVENTS.schema.names})
-    return _events(str(path), _mtime_ns(path))
+    return frame
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Signals
+def load_cycles(session_path: Path) -> pd.DataFrame | None:
+    """``derived/cycles.arrow`` (side, signal, unit, pct, mean, sd, n); None for sessions processed before it."""
+    return _derived(session_path, "cycles", CYCLES)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _raw_norms(path: str, mtime_ns: int, host_t0_ns: int) -> pd.DataFrame:  # noqa: ARG001 - mtime_ns is part of the cache key
-    raw = read_raw(Path(path))
-    step = max(1, math.ceil(len(raw) / MAX_PLOT_POINTS))
-    return pd.DataFrame(
-        {
-            "t_s": (raw.t_host_ns[::step] - host_t0_ns) / 1e9,
-            "gyr_norm_dps": np.linalg.norm(raw.gyr[::step], axis=1),
-            "acc_norm_ms2": np.linalg.norm(raw.acc[::step], axis=1),
-        }
-    )
-
-
-def load_signals(session_path: Path) -> pd.DataFrame:
-    """Per-site signals to draw under the gait events: long form ``site, t_s, gyr_norm_dps, acc_norm_ms2``.
-
-    Built from the raw streams (norms are orientation-free, so no alignment is needed) on the host timeline,
-    ``t_host_ns - host_t0_ns``. This is the one place to switch to ``pipeline.run.load_aligned`` once it exists, to
-    plot resampled angles on the same grid as the events.
-    """
-    session = load_session(Path(session_path))
-    frames = []
-    for site in session.raw_sites():
-        path = session.raw_path(site)
-        frame = _raw_norms(str(path), _mtime_ns(path), session.meta.host_t0_ns)
-        frames.append(frame.assign(site=site))
-    if not frames:
-        return pd.DataFrame(columns=["site", "t_s", "gyr_norm_dps", "acc_norm_ms2"])
-    return pd.concat(frames, ignore_index=True)[["site", "t_s", "gyr_norm_dps", "acc_norm_ms2"]]
+def load_compensation(session_path: Path) -> pd.DataFrame | None:
+    """``derived/compensation.arrow``, one row per pattern and indicator; None when the session has none yet."""
+    return _derived(session_path, "compensation", COMPENSATION)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -289,52 +220,32 @@ def subject_trends(root: Path, subject: str) -> Trends:
     return Trends(values, tuple(problems))
 
 
-def load_truth(session_path: Path, summary: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The simulator's ground truth (``sim/truth.json``) beside the measured values, or None for real recordings.
-
-    Reads ``truth["summary"]`` as the simulator writes it (``sensors.sim``): flat numbers keyed by catalogue metric,
-    with a ``_left``/``_right`` suffix for per-side ones and the pelvic ranges without their ``pelvic_`` prefix.
-    Keys with no catalogue metric (e.g. ``speed_m_s``) are shown as given, without a measured value.
-    """
-    path = Path(session_path) / TRUTH_FILE
-    if not path.is_file():
-        return None
-    try:
-        truth = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataContractError(f"simulator truth is not readable JSON ({exc})", path=path) from exc
-    block = truth.get("summary") if isinstance(truth, dict) else None
-    if not isinstance(block, dict):
-        raise DataContractError("simulator truth has no 'summary' object", path=path)
-    rows = [
-        {**_truth_key(name), "truth": float(value)}
-        for name, value in block.items()
-        if isinstance(value, int | float) and not name.startswith("n_strides")
-    ]
-    frame = pd.DataFrame(rows, columns=["metric", "side", "truth"])
-    frame["label"] = [METRICS[m].label if m in METRICS else m for m in frame["metric"]]
-    frame["unit"] = [METRICS[m].unit if m in METRICS else "" for m in frame["metric"]]
-    rank = {m: i for i, m in enumerate(METRICS)}
-    frame = frame.sort_values(["metric", "side"], key=lambda c: c.map(rank) if c.name == "metric" else c, kind="stable")
-    measured = (
-        summary[["metric", "side", "value"]]
-        if summary is not None
-        else pd.DataFrame(columns=["metric", "side", "value"])
-    )
-    frame = frame.merge(measured, on=["metric", "side"], how="left").rename(columns={"value": "measured"})
-    frame["error"] = frame["measured"] - frame["truth"]
-    frame = frame.rename(columns={"truth": "simulator ground truth", "error": "error (measured − truth)"})
-    return frame[["label", "side", "unit", "measured", "simulator ground truth", "error (measured − truth)"]].round(3)
-
-
 # ---------------------------------------------------------------------------------------------------------------
-# Display-ready pieces of one session
+# Subject profile
 
 
-def _truth_key(name: str) -> dict[str, str]:
-    """``stance_time_s_left`` → stance_time_s/left; ``obliquity_range_deg`` → pelvic_obliquity_range_deg/both."""
-    for side in ("left", "right"):
-        if name.endswith(f"_{side}") and name.removesuffix(f"_{side}") in METRICS:
-            return {"metric": name.removesuffix(f"_{side}"), "side": side}
-    metric = name if name in METRICS else f"pelvic_{name}" if f"pelvic_{name}" in METRICS else name
-    return {"metric": metric, "side": "both"}
+@dataclass(frozen=True)
+class SubjectFacts:
+    """A subject profile as display text; ``problem`` instead when ``subject.json`` cannot be read."""
+
+    facts: tuple[tuple[str, str], ...]  # (label, value with unit), e.g. ("Height", "1.78 m")
+    problem: str = ""
+
+
+def subject_profile(root: Path, subject: str) -> SubjectFacts | None:
+    """Height, leg length and affected side from ``<root>/<subject>/subject.json`` (``pipeline.subjects``); None
+    when the subject has no profile. An invalid file is a ``problem`` to show, not an error."""
+    try:
+        profile = load_profile(root, subject)
+    except ImuGaitError as exc:
+        return SubjectFacts((), str(exc))
+    if profile is None:
+        return None
+    facts = []
+    if profile.height_m is not None:
+        facts.append(("Height", f"{profile.height_m:.2f} m"))
+    leg = profile.leg_length
+    if leg is not None:
+        facts.append(("Leg length", f"{leg.value_m:.2f} m" + (" (estimated from height)" if leg.estimated else "")))
+    facts.append(("Affected side", profile.affected_side or "not set"))
+    return SubjectFacts(tuple(facts))

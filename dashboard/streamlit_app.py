@@ -32,7 +32,13 @@ with st.sidebar:
         st.warning("This folder does not exist. Pass `-- --data <folder>` to `streamlit run`, or set `IMUGAIT_DATA`.")
     subjects = sorted(sessions["subject"].unique())
     if subjects:
-        subject = st.selectbox("Subject", subjects, key="subject")
+        latest = subjects.index(data.default_subject(sessions))
+        subject = st.selectbox("Subject", subjects, index=latest, key="subject")
+        profile = data.subject_profile(root.path, subject)
+        if profile is not None and profile.problem:
+            st.warning(f"Subject profile not readable: {profile.problem}")
+        elif profile is not None and profile.facts:
+            st.caption(" · ".join(f"{label}: **{value}**" for label, value in profile.facts))
         own = sessions[sessions["subject"] == subject]
         names = {row["session_id"]: data.session_choice_label(row) for _, row in own.iterrows()}
         session_id = st.selectbox(

@@ -1,4 +1,5 @@
-"""Session: one walk in detail — symmetry and pelvic metrics, signals with gait events, strides, left vs right."""
+"""Session: one walk in detail — compensation indicators, symmetry and pelvic metrics, angles with gait events,
+gait-cycle curves, strides, left vs right."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import charts, data, session_data
+from dashboard import charts_session as sc
 
 selection = data.current()
 row = selection.session()
@@ -16,7 +18,7 @@ if row is None:
     st.stop()
 
 path = Path(row["path"])
-header = data.session_header(path)
+header = session_data.session_header(path)
 st.header(f"{header.subject} · {header.start:%Y-%m-%d %H:%M} UTC")
 duration = "—" if header.duration_s != header.duration_s else f"{header.duration_s:.0f} s"
 st.markdown(
@@ -36,6 +38,28 @@ if not header.processed:
 
 summary = strides = None
 if header.processed:
+    st.subheader("Compensation indicators")
+    with data.section("the compensation report"):
+        report = data.load_compensation(path)
+        if report is None:
+            st.caption(
+                "No compensation report for this session: it was processed before the pipeline wrote one. "
+                f"Re-run `imugait process {path}` to add it."
+            )
+        else:
+            flagged, within = sc.compensation_tables(report)
+            st.caption(
+                "Indicators to review, not a diagnosis: each compares one measured value with the healthy "
+                "noise-floor threshold for a compensation pattern. Read them with the clinical examination."
+            )
+            if flagged.empty:
+                st.success("No indicator is beyond its threshold in this session.")
+            else:
+                st.warning(f"{len(flagged)} indicator(s) beyond their threshold — to review:")
+                st.table(flagged, hide_index=True)  # a static table wraps the notes, which are the point
+            with st.expander(f"{len(within)} indicator(s) within their threshold"):
+                st.table(within, hide_index=True)
+
     with data.section("the session summary"):
         summary = data.load_summary(path)
     if summary is not None:
@@ -49,7 +73,7 @@ if header.processed:
                 column.metric(card.label, card.value, help=card.help)
 
 with data.section("the simulator ground truth"):
-    truth = data.load_truth(path, summary)
+    truth = session_data.load_truth(path, summary)
     if truth is not None:
         st.subheader("Simulator ground truth")
         st.caption(
@@ -57,30 +81,54 @@ with data.section("the simulator ground truth"):
         )
         st.dataframe(truth, hide_index=True, key="truth_table")
 
-st.subheader("Signals and gait events")
+st.subheader("Angles and gait events")
 with data.section("the signals"):
-    signals = data.load_signals(path)
-    events = data.load_events(path)
-    if signals.empty:
-        st.info("No raw streams in this session.")
-    else:
-        markers = charts.event_markers(signals, events)
-        st.plotly_chart(charts.signals_figure(signals, markers, charts.initial_window(events, signals)), key="signals")
+    signals = session_data.load_signals(path)
+    if not signals.problem:
+        markers = sc.angle_markers(signals.angles, signals.events)
+        window = sc.initial_window(signals.events, signals.angles)
+        st.plotly_chart(sc.angles_figure(signals.angles, markers, window), key="signals")
         st.caption(
-            "Gyroscope norm of each sensor; ▼ initial contact (IC), ○ final contact (FC), blue left, orange right. "
+            "Body-aligned angles on the pipeline's resampled session grid. ▼ initial contact (IC), ○ final contact "
+            "(FC); blue left, orange right"
+            + (" — detected now, as the session is not processed yet" if signals.events_detected_now else "")
+            + ". Gaps: samples the pipeline marked invalid (lost packets, a dropped link). "
             "Zoomed to the first strides: double-click the plot to see the whole session."
         )
+    elif signals.raw.empty:
+        st.info(f"No signals to show: {signals.problem}")
+    else:
+        st.info(
+            f"Body-aligned angles are not available for this session ({signals.problem}). Showing the raw "
+            "gyroscope norm instead, on packet arrival time: samples of one BLE packet share a time, hence the steps."
+        )
+        markers = sc.event_markers(signals.raw, signals.events)
+        window = sc.initial_window(signals.events, signals.raw)
+        st.plotly_chart(sc.raw_signals_figure(signals.raw, markers, window), key="signals")
 
 if header.processed:
+    st.subheader("Gait-cycle curves")
+    with data.section("the gait-cycle curves"):
+        cycles = data.load_cycles(path)
+        if cycles is None:
+            st.caption(
+                "No gait-cycle curves for this session: it was processed before the pipeline wrote them. "
+                f"Re-run `imugait process {path}` to add them."
+            )
+        else:
+            st.plotly_chart(sc.cycles_figure(cycles), key="cycles")
+            st.caption(
+                "Each side's valid strides normalised from its initial contact (0 %) to its next one (100 %): "
+                "line = mean, band = ± 1 SD. Left and right overlaid."
+            )
+
     with data.section("the strides"):
         strides = data.load_strides(path)
         st.subheader("Strides")
         st.caption("Highlighted rows are valid strides (steady, straight), the ones behind the session metrics.")
         for tab, side in zip(st.tabs(["Left", "Right"]), ("left", "right"), strict=True):
-            tab.dataframe(
-                charts.style_strides(charts.stride_table(strides, side)), hide_index=True, key=f"strides_{side}"
-            )
+            tab.dataframe(sc.style_strides(sc.stride_table(strides, side)), hide_index=True, key=f"strides_{side}")
     if summary is not None:
         st.subheader("Left vs right")
-        st.plotly_chart(charts.side_bars_figure(charts.side_comparison(summary, strides)), key="side_bars")
+        st.plotly_chart(sc.side_bars_figure(sc.side_comparison(summary, strides)), key="side_bars")
         st.caption("Bars: session means; whiskers: SD over valid strides.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, data
-from pipeline.catalog import KEY_METRICS, METRICS
+from pipeline.catalog import KEY_METRICS
 
 selection = data.current()
 st.title("Trends")
@@ -20,7 +20,7 @@ if selection.subject is None:
 trends = data.subject_trends(selection.root.path, selection.subject)
 for problem in trends.problems:
     st.error(f"A session was left out: {problem}")
-values = trends.values
+values = charts.prefer_involved(trends.values)
 if values.empty:
     st.info(
         f"No processed sessions yet for {selection.subject} — run `imugait process <session folder>` on a recorded "
@@ -31,12 +31,12 @@ if values.empty:
 dates = values["start"].dt.strftime("%Y-%m-%d")
 st.caption(f"{selection.subject}: {values['session_id'].nunique()} processed sessions, {dates.min()} to {dates.max()}")
 
-available = [m for m in METRICS if m in set(values["metric"])]
+options = charts.metric_options(values)
 metrics = st.multiselect(
     "Metrics",
-    available,
-    default=[m for m in KEY_METRICS if m in available],
-    format_func=charts.metric_title,
+    list(options),
+    default=[m for m in KEY_METRICS if m in options],
+    format_func=options.__getitem__,
     key="trend_metrics",
 )
 
@@ -48,7 +48,8 @@ for row_start in range(0, len(metrics), 2):
 st.caption(
     f"Shaded band on symmetry indices: ±{charts.SI_NOISE_BAND_PCT:g} %, the healthy noise floor of IMU symmetry "
     "indices (≈ ±2–3 %; gait_reference §3, PMC8919661). Inside it, an asymmetry cannot be told from measurement noise. "
-    "SI = (right − left) / mean × 100 %; negative means the right value is smaller."
+    "SI = (right − left) / mean × 100 %; negative means the right value is smaller. Sessions processed with a subject "
+    "profile naming the affected side show involved / uninvolved instead of left / right."
 )
 
 st.subheader("Values per session")

@@ -2,8 +2,10 @@
 
 Subject P01 recovers from a right-knee operation over four processed sessions (stance-time SI −10 → −2 %, right
 pelvic drop shrinking, cadence rising), then has one recorded session that is not processed yet. The last processed
-session is a simulated one with a ``sim/truth.json``. Values are synthetic but schema-valid, and internally consistent:
-events, strides, summary and raw streams come from one gait timeline per session.
+session is a simulated one with a ``sim/truth.json``. The baseline was processed before the pipeline wrote gait-cycle
+curves and compensation reports; the later processed sessions have both. Values are synthetic but schema-valid, and
+internally consistent: events, strides, summary and raw streams come from one gait timeline per session. The raw
+signals are crude, so tests of the pipeline's angles use the simulated walker of ``walker_root`` (``_walker``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.catalog import METRICS
-from pipeline.schemas import EVENTS, SITES, STRIDES, SUMMARY
+from pipeline.schemas import COMPENSATION, CYCLES, EVENTS, SITES, STRIDES, SUMMARY
 from pipeline.store import (
     RawBatch,
     RawStreamWriter,
@@ -32,6 +34,7 @@ from pipeline.store import (
     raw_schema_metadata,
     write_table,
 )
+from tests.dashboard._walker import WalkerRoot, build_walker_root
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
 SUBJECT = "P01"
@@ -56,11 +59,21 @@ class Visit:
     thigh_right_deg: float
     processed: bool = True
     simulated: bool = False
+    curves: bool = True  # derived/cycles.arrow and derived/compensation.arrow (processed sessions only)
 
 
 VISITS = (
     Visit(
-        datetime(2026, 1, 12, 9, 30, tzinfo=UTC), "baseline, 2 weeks post-op", -10.0, -6.0, 96.0, 4.1, 7.9, 44.0, 36.0
+        datetime(2026, 1, 12, 9, 30, tzinfo=UTC),
+        "baseline, 2 weeks post-op",
+        -10.0,
+        -6.0,
+        96.0,
+        4.1,
+        7.9,
+        44.0,
+        36.0,
+        curves=False,
     ),
     Visit(datetime(2026, 2, 2, 9, 15, tzinfo=UTC), "week 5", -7.0, -4.0, 102.0, 4.3, 6.6, 45.0, 39.0),
     Visit(datetime(2026, 2, 23, 10, 0, tzinfo=UTC), "week 8", -4.0, -2.5, 107.0, 4.4, 5.4, 45.5, 42.0),
@@ -164,7 +177,8 @@ def _strides_table(v: Visit, timeline: dict[str, dict[str, np.ndarray]], rng: np
             cols["pelvic_drop_deg"].append(float(drop + rng.normal(0, 0.3)))
             cols["thigh_range_deg"].append(float(thigh + rng.normal(0, 1.0)))
             cols["valid"].append(0 < k < N_STRIDES - 1)  # the first and last stride are acceleration/turn
-    return pa.table(cols)
+    n = len(cols["side"])  # the columns this fixture does not model (double support, lengths, ...) stay null
+    return pa.table({f.name: cols[f.name] or pa.nulls(n, f.type) for f in STRIDES.schema})
 
 
 def _summary_table(v: Visit, timeline: dict[str, dict[str, np.ndarray]]) -> pa.Table:
@@ -200,6 +214,55 @@ def _summary_table(v: Visit, timeline: dict[str, dict[str, np.ndarray]]) -> pa.T
             "unit": [METRICS[m].unit for m, _, _ in values],
             "n": [n] * len(values),
         }
+    )
+
+
+CYCLE_SIGNALS = {"pelvic_obliquity_deg": 4.0, "pelvic_tilt_deg": 1.5, "pelvic_rotation_deg": 4.5}
+CYCLE_PCT = np.linspace(0.0, 100.0, 51)
+SI_THRESHOLD_PCT = 3.0
+DROP_THRESHOLD_DEG = 6.0
+
+
+def _cycles_table(v: Visit) -> pa.Table:
+    """Sine-shaped pelvic curves and a thigh curve whose amplitude is the visit's thigh range, per side."""
+    cols: dict[str, list] = {name: [] for name in CYCLES.schema.names}
+    phase = 2 * np.pi * CYCLE_PCT / 100
+    for side in ("left", "right"):
+        thigh = v.thigh_left_deg if side == "left" else v.thigh_right_deg
+        curves = {name: amp * np.sin(phase) for name, amp in CYCLE_SIGNALS.items()}
+        curves["thigh_sagittal_deg"] = 10 + thigh / 2 * np.cos(phase)
+        for signal, mean in curves.items():
+            cols["side"] += [side] * CYCLE_PCT.size
+            cols["signal"] += [signal] * CYCLE_PCT.size
+            cols["unit"] += ["deg"] * CYCLE_PCT.size
+            cols["pct"] += CYCLE_PCT.tolist()
+            cols["mean"] += mean.tolist()
+            cols["sd"] += [1.0] * CYCLE_PCT.size
+            cols["n"] += [N_STRIDES - 2] * CYCLE_PCT.size
+    return pa.table(cols, schema=CYCLES.schema)
+
+
+def _compensation_table(v: Visit) -> pa.Table:
+    """Antalgic and Trendelenburg indicators, flagged beyond the noise-floor thresholds."""
+    rows = [
+        ("antalgic_gait", "Antalgic gait", "stance_time_si_pct", "both", v.stance_si_pct, SI_THRESHOLD_PCT, "%"),
+        ("antalgic_gait", "Antalgic gait", "step_time_si_pct", "both", v.step_si_pct, SI_THRESHOLD_PCT, "%"),
+        ("trendelenburg", "Trendelenburg", "pelvic_drop_deg", "right", v.drop_right_deg, DROP_THRESHOLD_DEG, "deg"),
+        ("trendelenburg", "Trendelenburg", "pelvic_drop_deg", "left", v.drop_left_deg, DROP_THRESHOLD_DEG, "deg"),
+    ]
+    return pa.table(
+        {
+            "pattern": [r[0] for r in rows],
+            "label": [r[1] for r in rows],
+            "indicator": [r[2] for r in rows],
+            "side": [r[3] for r in rows],
+            "value": [r[4] for r in rows],
+            "threshold": [r[5] for r in rows],
+            "unit": [r[6] for r in rows],
+            "flagged": [abs(r[4]) > r[5] for r in rows],
+            "note": [f"{r[1]}: an indicator to review, not a diagnosis." for r in rows],
+        },
+        schema=COMPENSATION.schema,
     )
 
 
@@ -274,6 +337,9 @@ def build_data_root(root: Path) -> DataRootFixture:
             write_table(session.derived_path("events"), _events_table(timeline), EVENTS)
             write_table(session.derived_path("strides"), _strides_table(visit, timeline, rng), STRIDES)
             write_table(session.derived_path("summary"), _summary_table(visit, timeline), SUMMARY)
+            if visit.curves:
+                write_table(session.derived_path("cycles"), _cycles_table(visit), CYCLES)
+                write_table(session.derived_path("compensation"), _compensation_table(visit), COMPENSATION)
         if visit.simulated:
             (session.path / "sim").mkdir()
             (session.path / "sim" / "truth.json").write_text(json.dumps({"summary": TRUTH_SUMMARY}), encoding="utf-8")
@@ -285,6 +351,12 @@ def build_data_root(root: Path) -> DataRootFixture:
 def data_root(tmp_path_factory: pytest.TempPathFactory) -> DataRootFixture:
     """The P01 series; shared by every test, so tests must not change it (copy it first, see ``own_data_root``)."""
     return build_data_root(tmp_path_factory.mktemp("imugait-data"))
+
+
+@pytest.fixture(scope="session")
+def walker_root(tmp_path_factory: pytest.TempPathFactory) -> WalkerRoot:
+    """Subject W01, simulated walker: one processed session, one recorded only (see ``_walker``)."""
+    return build_walker_root(tmp_path_factory.mktemp("imugait-walker"))
 
 
 @pytest.fixture

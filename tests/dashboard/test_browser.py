@@ -1,24 +1,27 @@
 """One real-browser run: ``streamlit run`` on the fixture root, driven by Playwright in Debian's headless Chromium.
 
 Needs ``/usr/bin/chromium`` (``apt-get install chromium``) and the ``playwright`` package; never ``playwright install``.
-Set ``IMUGAIT_SCREENSHOT_DIR`` (e.g. to ``docs``) to also keep the screenshots there.
+Set ``IMUGAIT_SCREENSHOT_DIR`` (e.g. to ``docs``) to also regenerate the documentation screenshots from the demo
+series (``imugait demo``): the trends of demo-knee and the session page of its first visit.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+SHOTS_ENV = "IMUGAIT_SCREENSHOT_DIR"
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
     "--headless",
@@ -58,11 +61,10 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float 
     pytest.fail(f"streamlit did not answer within {timeout_s:.0f} s:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture
-def server(data_root, tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def _serve(root: Path, log: Path) -> Iterator[str]:
     """The dashboard served on a free local port, with the data root passed as ``-- --data``."""
     port = _free_port()
-    log = tmp_path / "streamlit.log"
     env = {k: v for k, v in os.environ.items() if k != "IMUGAIT_DATA"}
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     command = [
@@ -79,7 +81,7 @@ def server(data_root, tmp_path: Path) -> Iterator[str]:
         str(port),
         "--",
         "--data",
-        str(data_root.root),
+        str(root),
     ]
     with log.open("wb") as sink:
         proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
@@ -96,46 +98,84 @@ def server(data_root, tmp_path: Path) -> Iterator[str]:
             proc.wait()
 
 
-def _keep(shot: Path, name: str) -> None:
-    target = os.environ.get("IMUGAIT_SCREENSHOT_DIR")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, Path(target) / name)
+@pytest.fixture
+def server(data_root, tmp_path: Path) -> Iterator[str]:
+    """The dashboard on the fixture root."""
+    with _serve(data_root.root, tmp_path / "streamlit.log") as url:
+        yield url
 
 
-def test_trends_and_session_pages_render_in_chromium(server: str, data_root, tmp_path: Path) -> None:
+@contextmanager
+def _chromium() -> Iterator[Any]:
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="needs the playwright package (pip install playwright)"
     )
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 2000})
-            page.goto(server)
-            page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-            page.get_by_text("Stance-time symmetry index (%)").first.wait_for(timeout=30_000)
-            page.get_by_text("healthy noise ±3 %").first.wait_for()
-            assert page.locator("[data-testid='stException']").count() == 0
-            page.wait_for_timeout(1500)  # let plotly finish its layout before the picture
-            trends = tmp_path / "screenshot_trends.png"
-            page.screenshot(path=str(trends))
-            _keep(trends, "screenshot_trends.png")
-
-            page.get_by_role("link", name="Session").click()
-            page.get_by_text("not processed yet").first.wait_for(timeout=30_000)
-            page.get_by_test_id("stSidebar").get_by_role("combobox").nth(1).click()
-            page.get_by_role("option", name="week 11").click()
-            page.get_by_text("Simulator ground truth").first.wait_for(timeout=30_000)
-            page.get_by_text("Stance-time symmetry index").first.wait_for()
-            page.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)
-            assert page.locator("[data-testid='stException']").count() == 0
-            page.evaluate("document.activeElement.blur()")
-            page.set_viewport_size({"width": 1440, "height": 3500})  # Streamlit scrolls inside the page: a tall window
-            page.wait_for_timeout(2000)
-            session = tmp_path / "screenshot_session.png"
-            page.screenshot(path=str(session))
-            _keep(session, "screenshot_session.png")
+            yield browser
         finally:
             browser.close()
+
+
+def _open_session(page: Any, option: str, wait_for: str) -> None:
+    page.get_by_role("link", name="Session").click()
+    page.get_by_text("Angles and gait events").first.wait_for(timeout=30_000)
+    page.get_by_test_id("stSidebar").get_by_role("combobox").nth(1).click()
+    page.get_by_role("option", name=option).click()
+    page.get_by_text(wait_for).first.wait_for(timeout=30_000)
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)
+
+
+def _full_page_shot(page: Any, path: Path, height: int) -> None:
+    page.evaluate("document.activeElement.blur()")
+    page.set_viewport_size({"width": 1440, "height": height})  # Streamlit scrolls inside the page: a tall window
+    page.wait_for_timeout(3000)  # let plotly finish its layout before the picture
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(path))
+
+
+def test_trends_and_session_pages_render_in_chromium(server: str, data_root, tmp_path: Path) -> None:
+    with _chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 2000})
+        page.goto(server)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        page.get_by_text("Stance-time symmetry index (%)").first.wait_for(timeout=30_000)
+        page.get_by_text("healthy noise ±3 %").first.wait_for()
+        assert page.locator("[data-testid='stException']").count() == 0
+        trends = tmp_path / "screenshot_trends.png"
+        _full_page_shot(page, trends, 2000)
+
+        _open_session(page, "week 11", "Simulator ground truth")
+        page.get_by_test_id("stMetric").first.wait_for()
+        page.get_by_text("not a diagnosis").first.wait_for()
+        page.get_by_text("Gait-cycle curves").first.wait_for()
+        session = tmp_path / "screenshot_session.png"
+        _full_page_shot(page, session, 5200)
     assert trends.stat().st_size > 10_000
     assert session.stat().st_size > 10_000
+
+
+@pytest.mark.skipif(not os.environ.get(SHOTS_ENV), reason=f"set {SHOTS_ENV}=docs to regenerate the screenshots")
+def test_documentation_screenshots_from_the_demo(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    demo = subprocess.run(
+        [sys.executable, "-m", "imugait", "demo", "--no-dashboard", "--data", str(root)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    target = Path(os.environ[SHOTS_ENV])
+    target.mkdir(parents=True, exist_ok=True)
+    with _serve(root, tmp_path / "streamlit.log") as url, _chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 2000})
+        page.goto(url)
+        page.get_by_text("demo-knee: 4 processed sessions").first.wait_for(timeout=60_000)
+        page.get_by_text("healthy noise ±3 %").first.wait_for()
+        _full_page_shot(page, target / "screenshot_trends.png", 2000)
+        _open_session(page, "week 0", "week 0 - first visit")
+        page.get_by_text("Gait-cycle curves").first.wait_for()
+        _full_page_shot(page, target / "screenshot_session.png", 5200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 PAGE = "app_pages/session.py"
@@ -54,20 +55,21 @@ def test_stride_tables_per_side_mark_the_valid_strides(data_root, run_app, table
         assert len(side) == data_root.n_strides
         assert side["valid"].sum() == data_root.n_strides - 2
         assert "stance_pct" in side.columns
+        assert "stride_length_m" not in side.columns  # left empty by the pipeline without a subject profile: hidden
     assert right["start_s"].iloc[0] > left["start_s"].iloc[0]  # right IC follows left IC in the fixture
 
 
-def test_signals_show_each_site_with_ic_and_fc_of_each_side(data_root, run_app, figure, values):
+def test_signals_carry_the_derived_ic_and_fc_of_each_side(data_root, run_app, figure, values):
     at = open_session(run_app, data_root, 2)
 
     spec = figure(at, "signals")
     names = {t["name"] for t in spec["data"]}
-    assert names == {"gyroscope norm", "IC left", "FC left", "IC right", "FC right"}
+    assert {"IC left", "FC left", "IC right", "FC right"} <= names
     ic_left = [t for t in spec["data"] if t["name"] == "IC left"]
-    assert len(ic_left) == 2  # on the left thigh and on the pelvis
+    assert len(ic_left) >= 2  # on the left thigh and on the pelvis
     assert all(len(values(t, "x")) == data_root.n_strides + 1 for t in ic_left)
-    assert spec["layout"]["xaxis3"]["title"]["text"] == "Time since session start (s)"
-    assert spec["layout"]["yaxis"]["title"]["text"] == "deg/s"
+    bottom = max(k for k in spec["layout"] if k.startswith("xaxis"))
+    assert spec["layout"][bottom]["title"]["text"] == "Time since session start (s)"
 
 
 def test_left_right_bars_cover_times_stance_drop_and_thigh_range(data_root, run_app, figure, values):
@@ -116,7 +118,7 @@ def test_unprocessed_session_says_what_to_run(data_root, run_app, figure):
 
     assert f"imugait process {data_root.sessions[4].path}" in at.warning[0].value
     assert not at.metric
-    assert {t["name"] for t in figure(at, "signals")["data"]} == {"gyroscope norm"}
+    assert figure(at, "signals")["data"]
 
 
 def test_corrupt_strides_file_is_an_error_message_not_a_traceback(own_data_root, run_app):
@@ -142,3 +144,157 @@ def test_empty_data_root(tmp_path, run_app):
     at = run_app(tmp_path, PAGE)
 
     assert "No sessions" in at.info[0].value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Compensation report
+
+
+def test_compensation_report_lists_flagged_indicators_first(data_root, run_app):
+    visit = data_root.visits[1]  # week 5: stance and step SI beyond ±3 %, right drop beyond 6 deg
+
+    at = open_session(run_app, data_root, 1)
+
+    assert "Compensation indicators" in [s.value for s in at.subheader]
+    assert any("not a diagnosis" in c.value for c in at.caption)
+    assert "3 indicator(s) beyond their threshold" in at.warning[0].value
+    flagged, within = (t.value for t in at.table)
+    assert list(flagged["Indicator"]) == [
+        "Stance-time symmetry index",
+        "Step-time symmetry index",
+        "Contralateral pelvic drop",
+    ]
+    assert list(flagged["Value"]) == [f"{v:g}" for v in (visit.stance_si_pct, visit.step_si_pct, visit.drop_right_deg)]
+    assert list(flagged["Threshold"]) == ["3", "3", "6"]
+    assert list(flagged["Pattern"]) == ["Antalgic gait", "Antalgic gait", "Trendelenburg"]
+    assert (list(within["Indicator"]), list(within["Side"])) == (["Contralateral pelvic drop"], ["left"])
+    assert at.expander[1].label == "1 indicator(s) within their threshold"  # [0] is "Sensors"
+
+
+def test_compensation_report_without_flags_says_so(data_root, run_app):
+    at = open_session(run_app, data_root, 3)  # week 11: every indicator inside its threshold
+
+    assert "No indicator is beyond its threshold" in at.success[0].value
+    (within,) = (t.value for t in at.table)
+    assert len(within) == 4
+    assert not [w for w in at.warning if "indicator" in w.value]
+
+
+def test_session_processed_before_reports_and_curves_has_notes(data_root, run_app):
+    at = open_session(run_app, data_root, 0)
+
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("No compensation report for this session") for c in captions)
+    assert any(c.startswith("No gait-cycle curves for this session") for c in captions)
+    assert "cycles" not in [c.key for c in at.get("plotly_chart")]
+    assert "Stance-time symmetry index" in shown_metrics(at)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Gait-cycle curves
+
+
+def test_cycle_curves_overlay_left_and_right_with_sd_bands(data_root, run_app, figure, values):
+    visit = data_root.visits[2]
+
+    spec = figure(open_session(run_app, data_root, 2), "cycles")
+
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert titles == [
+        "Pelvic obliquity (deg)",
+        "Pelvic tilt (deg)",
+        "Pelvic rotation (deg)",
+        "Thigh sagittal angle (deg)",
+    ]
+    thigh = [t for t in spec["data"] if t["xaxis"] == "x4"]
+    means = {t["name"]: values(t, "y") for t in thigh if t.get("mode") == "lines"}
+    n = data_root.n_strides - 2
+    assert set(means) == {f"left (n = {n} strides)", f"right (n = {n} strides)"}
+    assert means[f"right (n = {n} strides)"].max() - means[f"right (n = {n} strides)"].min() == pytest.approx(
+        visit.thigh_right_deg
+    )
+    bands = [t for t in thigh if t.get("fill") == "toself"]
+    assert len(bands) == 2
+    assert spec["layout"]["xaxis4"]["title"]["text"] == "Gait cycle (%)"
+    assert spec["layout"]["yaxis4"]["title"]["text"] == "deg"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Angles from the pipeline
+
+
+def open_walker(run_app, walker, session):
+    at = run_app(walker.root, PAGE)
+    at.sidebar.selectbox(key="session_of_W01").set_value(session.meta.session_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_signals_are_body_aligned_angles_with_the_derived_events(walker_root, run_app, figure, values):
+    from pipeline.schemas import EVENTS
+    from pipeline.store import read_table
+
+    at = open_walker(run_app, walker_root, walker_root.processed)
+
+    spec = figure(at, "signals")
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert titles == [
+        "Pelvic obliquity (deg, + left hip higher)",
+        "Pelvic tilt (deg, + anterior)",
+        "Pelvic rotation (deg, + turned left)",
+        "Thigh sagittal angle (deg, + flexion)",
+    ]
+    lines = {t["name"] for t in spec["data"] if t["mode"] == "lines"}
+    assert lines == {"pelvis", "left thigh", "right thigh"}
+    assert all(spec["layout"][f"yaxis{i}"]["title"]["text"] == "deg" for i in ("", "2", "3", "4"))
+    assert spec["layout"]["xaxis4"]["title"]["text"] == "Time since session start (s)"
+    events = read_table(walker_root.processed.derived_path("events"), EVENTS).to_pandas()
+    ic_left = events[(events["side"] == "left") & (events["event"] == "IC")]["t_s"].to_numpy()
+    ic_left_traces = [t for t in spec["data"] if t["name"] == "IC left"]
+    assert [t["xaxis"] for t in ic_left_traces] == ["x", "x2", "x3", "x4"]  # three pelvic panels, left thigh
+    for trace in ic_left_traces:
+        assert values(trace, "x") == pytest.approx(ic_left)
+    thigh_left = next(t for t in spec["data"] if t["name"] == "left thigh")
+    assert 20 < np.nanmax(values(thigh_left, "y")) - np.nanmin(values(thigh_left, "y")) < 80  # deg, a walking thigh
+    assert not [i for i in at.info if "not available" in i.value]
+
+
+def test_unprocessed_session_shows_angles_with_events_detected_now(walker_root, run_app, figure):
+    at = open_walker(run_app, walker_root, walker_root.unprocessed)
+
+    names = {t["name"] for t in figure(at, "signals")["data"]}
+    assert {"pelvis", "IC left", "FC left", "IC right", "FC right"} <= names
+    assert any("detected now" in c.value for c in at.caption)
+
+
+def test_alignment_runs_once_per_session_state(tmp_path, run_app, monkeypatch):
+    from dashboard import session_data
+    from tests.dashboard._walker import build_walker_root
+
+    walker = build_walker_root(tmp_path / "walker")
+    calls = []
+    real = session_data.load_aligned
+    monkeypatch.setattr(session_data, "load_aligned", lambda session: calls.append(session.path) or real(session))
+
+    at = open_walker(run_app, walker, walker.processed)  # opens on the latest session, then switches
+    at.run()
+    at.switch_page("app_pages/trends.py").run()
+    at.switch_page(PAGE).run()
+
+    assert calls == [walker.unprocessed.path, walker.processed.path]
+
+
+def test_session_the_pipeline_cannot_align_falls_back_to_raw_norms(tmp_path, run_app, figure):
+    from tests.dashboard._walker import build_short_session
+
+    build_short_session(tmp_path)
+
+    at = run_app(tmp_path, PAGE)
+
+    note = next(i.value for i in at.info if "not available" in i.value)
+    assert "usable samples" in note  # the pipeline's own reason
+    assert "raw gyroscope norm" in note
+    spec = figure(at, "signals")
+    assert {t["name"] for t in spec["data"]} == {"gyroscope norm"}
+    assert spec["layout"]["yaxis"]["title"]["text"] == "deg/s"
+    assert [a["text"] for a in spec["layout"]["annotations"]] == ["Pelvis", "Left thigh", "Right thigh"]

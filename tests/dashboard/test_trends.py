@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pyarrow as pa
+import pytest
 
 from dashboard.data import resolve_data_root
 from pipeline.catalog import KEY_METRICS
-from pipeline.store import SensorInfo, create_session
+from pipeline.schemas import SUMMARY
+from pipeline.store import SensorInfo, create_session, read_table, write_table
+from pipeline.subjects import SubjectProfile, save_profile
 
 
 def test_trends_table_has_one_row_per_processed_session(data_root, run_app):
@@ -111,3 +117,87 @@ def test_data_root_comes_from_the_command_line_then_the_environment():
     assert (both.path, both.origin) == (Path("/from/argv"), "--data")
     assert (env.path, env.origin) == (Path("/from/env"), "$IMUGAIT_DATA")
     assert resolve_data_root([], {}).origin == "default"
+
+
+def test_opens_on_the_subject_of_the_most_recent_session(tmp_path, run_app):
+    sensors = (SensorInfo("pelvis", "movesense"),)
+    create_session(tmp_path, "A-control", sensors, start=datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    create_session(tmp_path, "Z-patient", sensors, start=datetime(2026, 2, 1, 9, 0, tzinfo=UTC))
+    latest = create_session(tmp_path, "Z-patient", sensors, start=datetime(2026, 3, 8, 9, 0, tzinfo=UTC))
+
+    at = run_app(tmp_path)
+
+    assert at.sidebar.selectbox(key="subject").value == "Z-patient"
+    assert at.sidebar.selectbox(key="session_of_Z-patient").value == latest.meta.session_id
+
+
+def test_subject_profile_is_shown_in_the_sidebar(own_data_root, run_app):
+    save_profile(own_data_root.root, SubjectProfile("P01", height_m=1.78, leg_length_m=0.92, affected_side="right"))
+
+    at = run_app(own_data_root.root)
+
+    caption = next(c.value for c in at.sidebar.caption if "Height" in c.value)
+    assert caption == "Height: **1.78 m** · Leg length: **0.92 m** · Affected side: **right**"
+
+
+def test_estimated_leg_length_is_marked(own_data_root, run_app):
+    save_profile(own_data_root.root, SubjectProfile("P01", height_m=1.70))
+
+    at = run_app(own_data_root.root)
+
+    caption = next(c.value for c in at.sidebar.caption if "Height" in c.value)
+    assert "Leg length: **0.90 m (estimated from height)**" in caption
+    assert "Affected side: **not set**" in caption
+
+
+def test_unreadable_subject_profile_is_a_warning_not_a_traceback(own_data_root, run_app):
+    (own_data_root.root / "P01" / "subject.json").write_text('{"subject": "P01", "height_m": 178}', encoding="utf-8")
+
+    at = run_app(own_data_root.root)
+
+    assert "Subject profile not readable" in at.sidebar.warning[0].value
+    assert "subject.json" in at.sidebar.warning[0].value
+    assert "centimetres" in at.sidebar.warning[0].value  # the pipeline's own advice
+    assert at.dataframe[0].value["Label"].size == 4
+
+
+def _add_rows(session, rows):
+    table = read_table(session.derived_path("summary"), SUMMARY)
+    extra = pa.table(
+        {
+            "metric": [r[0] for r in rows],
+            "side": [r[1] for r in rows],
+            "value": [r[2] for r in rows],
+            "unit": [r[3] for r in rows],
+            "n": [12] * len(rows),
+        },
+        schema=SUMMARY.schema,
+    )
+    write_table(session.derived_path("summary"), pa.concat_tables([table, extra]), SUMMARY)
+
+
+def test_involved_sides_and_unknown_metrics_are_plotted(own_data_root, run_app, figure, values):
+    processed = own_data_root.processed()
+    for i, (session, _) in enumerate(processed):
+        rows = [("future_metric_au", "both", 1.0 + i / 10, "a.u.")]
+        if i >= 2:  # a subject profile with the affected side was set before the last two sessions were processed
+            rows += [("stance_time_s", "involved", 0.60 + i / 100, "s"), ("stance_time_s", "uninvolved", 0.70, "s")]
+        _add_rows(session, rows)
+
+    at = run_app(own_data_root.root)
+    picker = at.multiselect(key="trend_metrics")
+    assert "future_metric_au (a.u.)" in picker.options
+    picker.set_value(["stance_time_s", "future_metric_au"]).run()
+
+    assert not at.exception
+    stance = figure(at, "trend_stance_time_s")
+    traces = {t["name"]: t for t in stance["data"]}
+    assert list(traces) == ["left", "right", "involved", "uninvolved"]
+    assert [len(values(t, "y")) for t in traces.values()] == [2, 2, 2, 2]  # no session drawn twice
+    assert traces["involved"]["line"]["color"] != traces["uninvolved"]["line"]["color"]
+    assert list(values(traces["involved"], "y")) == pytest.approx([0.62, 0.63])
+    speed = figure(at, "trend_future_metric_au")
+    assert speed["layout"]["yaxis"]["title"]["text"] == "future_metric_au (a.u.)"
+    table = at.dataframe[0].value
+    assert "Stance time involved (s)" in table.columns
+    assert list(table["future_metric_au (a.u.)"]) == pytest.approx([1.0, 1.1, 1.2, 1.3])

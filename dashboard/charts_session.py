@@ -1,0 +1,394 @@
+"""What the session page draws beyond cards: signals with gait events, gait-cycle curves, the compensation report,
+strides and left vs right. Pure functions of the frames :mod:`dashboard.data` and :mod:`dashboard.session_data`
+load, like :mod:`dashboard.charts` (whose side colours and layout they share).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from pandas.io.formats.style import Styler
+from plotly.subplots import make_subplots
+
+from dashboard.charts import LAYOUT, SIDE_COLOURS, metric_title
+from pipeline.catalog import METRICS
+from pipeline.schemas import SITES
+
+SITE_TITLES = {"pelvis": "Pelvis", "left_thigh": "Left thigh", "right_thigh": "Right thigh"}
+EVENT_SYMBOLS = {"IC": "triangle-down", "FC": "circle-open"}
+PELVIS_COLOUR = "#455a64"
+_EVENT_RANK = {("left", "IC"): 10, ("left", "FC"): 11, ("right", "IC"): 12, ("right", "FC"): 13}  # after the lines
+
+# Angle panels of the signals plot: title (signs from pipeline.orientation), then (column, whose events it carries).
+ANGLE_PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Pelvic obliquity (deg, + left hip higher)", (("pelvic_obliquity_deg", "both"),)),
+    ("Pelvic tilt (deg, + anterior)", (("pelvic_tilt_deg", "both"),)),
+    ("Pelvic rotation (deg, + turned left)", (("pelvic_rotation_deg", "both"),)),
+    (
+        "Thigh sagittal angle (deg, + flexion)",
+        (("left_thigh_sagittal_deg", "left"), ("right_thigh_sagittal_deg", "right")),
+    ),
+)
+
+# Names of the gait-cycle signals the pipeline writes (derived/cycles.arrow); others are shown by their own name.
+SIGNAL_LABELS = {
+    "pelvic_obliquity_deg": "Pelvic obliquity",
+    "pelvic_tilt_deg": "Pelvic tilt",
+    "pelvic_rotation_deg": "Pelvic rotation",
+    "thigh_sagittal_deg": "Thigh sagittal angle",
+    "thigh_frontal_deg": "Thigh frontal angle",
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Signals with gait events
+
+
+def angle_markers(angles: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Where each event sits on the angle curves (``column, t_s, y, side, event``): every event on the pelvic
+    curves, each side's events on its own thigh's curve."""
+    rows = []
+    t = angles["t_s"].to_numpy(float) if "t_s" in angles else np.empty(0)
+    for _, columns in ANGLE_PANELS:
+        for column, owner in columns:
+            if column not in angles or events.empty:
+                continue
+            own = events if owner == "both" else events[events["side"] == owner]
+            y = np.interp(own["t_s"].to_numpy(float), t, angles[column].to_numpy(float))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "column": column,
+                        "t_s": own["t_s"].to_numpy(float),
+                        "y": y,
+                        "side": own["side"],
+                        "event": own["event"],
+                    }
+                )
+            )
+    if not rows:
+        return pd.DataFrame(columns=["column", "t_s", "y", "side", "event"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def _event_traces(fig: go.Figure, markers: pd.DataFrame, row: int, shown: set[tuple[str, str]]) -> None:
+    """IC/FC markers, one legend entry per side and kind across all panels."""
+    for (side, event), part in markers.groupby(["side", "event"]):
+        key = (str(side), str(event))
+        fig.add_trace(
+            go.Scatter(
+                x=part["t_s"],
+                y=part["y"],
+                mode="markers",
+                marker={"symbol": EVENT_SYMBOLS.get(key[1], "x"), "size": 9, "color": SIDE_COLOURS.get(key[0])},
+                name=f"{event} {side}",
+                legendgroup=f"{event} {side}",
+                legendrank=_EVENT_RANK.get(key, 20),
+                showlegend=key not in shown,
+                hovertemplate=f"{event} {side} %{{x:.2f}} s<extra></extra>",
+            ),
+            row=row,
+            col=1,
+        )
+        shown.add(key)
+
+
+def angles_figure(angles: pd.DataFrame, markers: pd.DataFrame, window_s: tuple[float, float] | None) -> go.Figure:
+    """Body-aligned pelvic angles and thigh sagittal angles (deg) against session time, IC/FC of each side on top.
+
+    ``angles`` as :class:`dashboard.session_data.SessionSignals` holds them, ``markers`` from :func:`angle_markers`;
+    ``window_s`` is the initial zoom (the whole session stays one double-click away).
+    """
+    panels = [(title, [c for c in columns if c[0] in angles]) for title, columns in ANGLE_PANELS]
+    panels = [(title, columns) for title, columns in panels if columns]
+    fig = make_subplots(
+        rows=max(len(panels), 1),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.07,
+        subplot_titles=[title for title, _ in panels],
+    )
+    shown: set[tuple[str, str]] = set()
+    lines: set[str] = set()
+    for row, (_, columns) in enumerate(panels, start=1):
+        for column, owner in columns:
+            name = "pelvis" if owner == "both" else f"{owner} thigh"
+            fig.add_trace(
+                go.Scatter(
+                    x=angles["t_s"],
+                    y=angles[column],
+                    mode="lines",
+                    line={"color": PELVIS_COLOUR if owner == "both" else SIDE_COLOURS[owner], "width": 1.5},
+                    name=name,
+                    legendgroup=name,
+                    legendrank=1,
+                    showlegend=name not in lines,
+                    hovertemplate=f"{name} %{{x:.2f}} s: %{{y:.1f}} deg<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+            lines.add(name)
+        _event_traces(fig, markers[markers["column"].isin([c for c, _ in columns])], row, shown)
+        fig.update_yaxes(title_text="deg", row=row, col=1)
+    fig.update_xaxes(title_text="Time since session start (s)", row=max(len(panels), 1), col=1)
+    if window_s is not None:
+        fig.update_xaxes(range=list(window_s))
+    fig.update_layout(height=150 + 200 * len(panels), legend={"orientation": "h", "y": 1.06, "x": 0}, **LAYOUT)
+    fig.update_annotations(font_size=13)
+    return fig
+
+
+def event_markers(signals: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Where each event sits on the plotted signals: its side's thigh and the pelvis (``site, t_s, y, side, event``)."""
+    rows = []
+    for site in SITES:
+        sig = signals[signals["site"] == site]
+        if sig.empty or events.empty:
+            continue
+        own = events if site == "pelvis" else events[events["side"] == site.removesuffix("_thigh")]
+        y = np.interp(own["t_s"].to_numpy(float), sig["t_s"].to_numpy(float), sig["gyr_norm_dps"].to_numpy(float))
+        rows.append(
+            pd.DataFrame(
+                {"site": site, "t_s": own["t_s"].to_numpy(), "y": y, "side": own["side"], "event": own["event"]}
+            )
+        )
+    if not rows:
+        return pd.DataFrame(columns=["site", "t_s", "y", "side", "event"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def initial_window(events: pd.DataFrame, signals: pd.DataFrame, width_s: float = 10.0) -> tuple[float, float] | None:
+    """A first zoom that shows single strides: ``width_s`` from just before the first event (None: show it all)."""
+    if signals.empty:
+        return None
+    start = float(events["t_s"].min()) - 1.0 if not events.empty else float(signals["t_s"].min())
+    if float(signals["t_s"].max()) - start <= width_s:
+        return None
+    return (start, start + width_s)
+
+
+def raw_signals_figure(signals: pd.DataFrame, markers: pd.DataFrame, window_s: tuple[float, float] | None) -> go.Figure:
+    """The fallback when a session cannot be aligned: gyroscope norm per site against packet arrival time, with the
+    IC/FC events of each side on top. ``window_s`` is the initial zoom."""
+    sites = [s for s in SITE_TITLES if s in set(signals["site"])]
+    fig = make_subplots(
+        rows=max(len(sites), 1),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        subplot_titles=[SITE_TITLES[s] for s in sites],
+    )
+    shown: set[tuple[str, str]] = set()
+    for row, site in enumerate(sites, start=1):
+        sig = signals[signals["site"] == site]
+        fig.add_trace(
+            go.Scatter(
+                x=sig["t_s"],
+                y=sig["gyr_norm_dps"],
+                mode="lines",
+                line={"color": "#607d8b", "width": 1},
+                name="gyroscope norm",
+                showlegend=row == 1,
+                hovertemplate="%{x:.2f} s: %{y:.0f} deg/s<extra></extra>",
+            ),
+            row=row,
+            col=1,
+        )
+        _event_traces(fig, markers[markers["site"] == site], row, shown)
+        fig.update_yaxes(title_text="deg/s", row=row, col=1)
+    fig.update_xaxes(title_text="Time since session start (s)", row=max(len(sites), 1), col=1)
+    if window_s is not None:
+        fig.update_xaxes(range=list(window_s))
+    fig.update_layout(height=170 + 190 * len(sites), legend={"orientation": "h", "y": 1.08, "x": 0}, **LAYOUT)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Gait-cycle curves
+
+
+def signal_title(signal: str, unit: str) -> str:
+    """``pelvic_obliquity_deg`` → ``Pelvic obliquity (deg)``; unknown signals keep their name."""
+    return f"{SIGNAL_LABELS.get(signal, signal)} ({unit})" if unit else SIGNAL_LABELS.get(signal, signal)
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def cycles_figure(cycles: pd.DataFrame) -> go.Figure:
+    """Mean ± SD over valid strides against % gait cycle, sides overlaid, one small panel per signal.
+
+    ``cycles`` is ``derived/cycles.arrow`` (side, signal, unit, pct, mean, sd, n).
+    """
+    known = [s for s in SIGNAL_LABELS if s in set(cycles["signal"])]
+    signals = known + sorted(set(cycles["signal"]) - set(known))
+    units = {s: str(cycles.loc[cycles["signal"] == s, "unit"].iloc[0]) for s in signals}
+    cols = min(3, max(len(signals), 1))
+    rows = max(1, math.ceil(len(signals) / cols))
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[signal_title(s, units[s]) for s in signals],
+        vertical_spacing=0.28 if rows > 1 else 0.1,
+        horizontal_spacing=0.08,
+    )
+    rank = {side: i for i, side in enumerate(SIDE_COLOURS)}
+    shown: set[str] = set()
+    for i, signal in enumerate(signals):
+        row, col = i // cols + 1, i % cols + 1
+        part = cycles[cycles["signal"] == signal]
+        for side in sorted(part["side"].unique(), key=lambda s: rank.get(s, len(rank))):
+            curve = part[part["side"] == side].sort_values("pct")
+            colour = SIDE_COLOURS.get(str(side), "#444444")
+            n = int(curve["n"].max())
+            upper, lower = curve["mean"] + curve["sd"], curve["mean"] - curve["sd"]
+            fig.add_trace(
+                go.Scatter(
+                    x=np.concatenate([curve["pct"], curve["pct"][::-1]]),
+                    y=np.concatenate([upper, lower[::-1]]),
+                    fill="toself",
+                    fillcolor=_rgba(colour, 0.18),
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    name=f"{side} ± SD",
+                    legendgroup=str(side),
+                    showlegend=False,
+                ),
+                row=row,
+                col=col,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=curve["pct"],
+                    y=curve["mean"],
+                    mode="lines",
+                    line={"color": colour, "width": 2},
+                    name=f"{side} (n = {n} strides)",
+                    legendgroup=str(side),
+                    showlegend=side not in shown,
+                    customdata=curve["sd"],
+                    hovertemplate=(
+                        f"{side} %{{x:.0f}} %: %{{y:.1f}} ± %{{customdata:.1f}} {units[signal]}<extra></extra>"
+                    ),
+                ),
+                row=row,
+                col=col,
+            )
+            shown.add(str(side))
+        fig.update_xaxes(title_text="Gait cycle (%)", range=[0, 100], row=row, col=col)
+        fig.update_yaxes(title_text=units[signal], row=row, col=col)
+    fig.update_layout(height=90 + 290 * rows, legend={"orientation": "h", "y": 1.12, "x": 0}, **LAYOUT)
+    fig.update_annotations(font_size=13)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Compensation report
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}" if value is not None and math.isfinite(value) else "—"
+
+
+def compensation_tables(report: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(flagged, within threshold) rows of ``derived/compensation.arrow``, as shown: indicator labels from the
+    catalogue (unknown names as given), readable column names, numbers as short text (— when not assessed)."""
+    shown = pd.DataFrame(
+        {
+            "Pattern": report["label"].where(report["label"] != "", report["pattern"]),
+            "Indicator": [METRICS[m].label if m in METRICS else m for m in report["indicator"]],
+            "Side": report["side"],
+            "Value": [_number(v) for v in report["value"]],
+            "Threshold": [_number(v) for v in report["threshold"]],
+            "Unit": report["unit"],
+            "Note": report["note"],
+        }
+    )
+    flagged = report["flagged"].to_numpy(bool)
+    return shown[flagged].reset_index(drop=True), shown[~flagged].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Strides and left vs right
+
+
+SIDE_METRICS: tuple[str, ...] = (
+    "step_time_s",
+    "stance_time_s",
+    "swing_time_s",
+    "stance_pct",
+    "pelvic_drop_deg",
+    "thigh_range_deg",
+)
+
+
+def side_comparison(summary: pd.DataFrame, strides: pd.DataFrame | None) -> pd.DataFrame:
+    """Left vs right of the per-side metrics, with the SD over valid strides where the strides are readable."""
+    rows = summary[summary["metric"].isin(SIDE_METRICS) & summary["side"].isin(["left", "right"])].copy()
+    rows["sd"] = math.nan
+    if strides is not None and not strides.empty:
+        valid = strides[strides["valid"]]
+        sds = valid.groupby("side")[[m for m in SIDE_METRICS if m in valid.columns]].std()
+        rows["sd"] = [
+            float(sds.at[s, m]) if s in sds.index and m in sds.columns else math.nan
+            for m, s in zip(rows["metric"], rows["side"], strict=True)
+        ]
+    rows["title"] = [metric_title(m) for m in rows["metric"]]
+    rank = {m: i for i, m in enumerate(SIDE_METRICS)}
+    return rows.sort_values(["metric", "side"], key=lambda c: c.map(rank) if c.name == "metric" else c).reset_index(
+        drop=True
+    )
+
+
+def stride_table(strides: pd.DataFrame, side: str) -> pd.DataFrame:
+    """One side's strides for display (column names already carry their units: ``_s``, ``_pct``, ``_deg``), without
+    the columns the pipeline left empty for this session (e.g. lengths without a subject profile)."""
+    own = strides[strides["side"] == side].drop(columns=["side"]).dropna(axis=1, how="all")
+    return own.sort_values("stride").reset_index(drop=True)
+
+
+def side_bars_figure(sides: pd.DataFrame) -> go.Figure:
+    """Left vs right bars of each per-side metric, one panel (and unit) each; whiskers: SD over valid strides."""
+    metrics = list(dict.fromkeys(sides["metric"]))
+    cols = 3
+    rows = max(1, -(-len(metrics) // cols))
+    titles = [sides.loc[sides["metric"] == m, "title"].iloc[0] for m in metrics]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, vertical_spacing=0.22, horizontal_spacing=0.09)
+    for i, metric in enumerate(metrics):
+        part = sides[sides["metric"] == metric]
+        for side in ("left", "right"):
+            hit = part[part["side"] == side]
+            if hit.empty:
+                continue
+            fig.add_trace(
+                go.Bar(
+                    x=[side],
+                    y=hit["value"],
+                    error_y={"type": "data", "array": hit["sd"].fillna(0), "visible": bool(hit["sd"].notna().any())},
+                    marker_color=SIDE_COLOURS[side],
+                    name=side,
+                    showlegend=False,
+                    hovertemplate=f"{side}: %{{y:.2f}} {hit['unit'].iloc[0]}<extra></extra>",
+                ),
+                row=i // cols + 1,
+                col=i % cols + 1,
+            )
+        fig.update_yaxes(title_text=part["unit"].iloc[0], row=i // cols + 1, col=i % cols + 1)
+    fig.update_layout(height=300 * rows, **LAYOUT)
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def style_strides(strides: pd.DataFrame) -> Styler:
+    """A stride table with the valid strides (those behind the session metrics) shaded green."""
+
+    def shade(row: pd.Series) -> list[str]:
+        return ["background-color: #e8f5e9" if row["valid"] else "color: #9e9e9e"] * len(row)
+
+    return strides.style.apply(shade, axis=1).format(precision=3, na_rep="—")
