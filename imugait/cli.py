@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -262,29 +263,32 @@ def dashboard(
 
 
 def _serve_dashboard(root: Path, port: int) -> int:
+    """Run Streamlit as a child process and take it down with us, whatever stops us (Ctrl-C, SIGTERM)."""
     app_path = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
     console.print(f"dashboard on http://localhost:{port} for {root} (Ctrl-C to stop)")
     env = {**os.environ, "IMUGAIT_DATA": str(root)}
     cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_path),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "localhost",
-        "--browser.gatherUsageStats",
-        "false",
-        "--",
-        "--data",
-        str(root),
-    ]
+        sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
+        "--server.address", "localhost", "--browser.gatherUsageStats", "false", "--", "--data", str(root),
+    ]  # fmt: skip
+    child = subprocess.Popen(cmd, env=env)
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
+        return child.wait()
+    except (KeyboardInterrupt, SystemExit):
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 @app.command()
