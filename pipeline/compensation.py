@@ -32,7 +32,6 @@ import pyarrow as pa
 
 from pipeline.catalog import METRICS
 from pipeline.metrics import SummaryRow
-from pipeline.symmetry import symmetry_index
 
 
 @dataclass(frozen=True)
@@ -91,16 +90,6 @@ _LABELS: Mapping[str, str] = {
     "reduced_knee_flexion": "Reduced knee flexion",
 }
 _REVIEW = "review clinically."
-
-
-def derived_rows(rows: Sequence[SummaryRow]) -> tuple[SummaryRow, ...]:
-    """Summary rows the report needs that are computed from other rows: ``initial_double_support_si_pct``."""
-    by_key = {(r.metric, r.side): r for r in rows}
-    right, left = by_key.get(("initial_double_support_s", "right")), by_key.get(("initial_double_support_s", "left"))
-    if right is None or left is None:
-        return (SummaryRow("initial_double_support_si_pct", "both", math.nan, "%", 0),)
-    n = min(right.n, left.n)
-    return (SummaryRow("initial_double_support_si_pct", "both", symmetry_index(right.value, left.value), "%", n),)
 
 
 class _Report:

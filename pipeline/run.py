@@ -240,7 +240,7 @@ def process_session(
     # subject profile (<root>/<subject>/subject.json): spatial metrics, involved/uninvolved rows, compensation
     profile = subjects.read_profile(session.path.parent / subjects.SUBJECT_FILE)
     rows, profile_quality, spatial_result = subjects.extend_summary(
-        subjects.merge_rows(rows, compensation.derived_rows(rows)),
+        rows,
         profile,
         strides=strides,
         events=aligned.events,

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.catalog import METRICS
-from pipeline.compensation import CompensationThresholds, compensation_report, derived_rows, to_table
+from pipeline.compensation import CompensationThresholds, compensation_report, to_table
 from pipeline.metrics import SummaryRow
 from pipeline.run import process_session
 from pipeline.schemas import COMPENSATION, validate_schema
@@ -109,13 +109,9 @@ def test_thresholds_are_configurable_and_table_matches_schema() -> None:
     assert table.select(COMPENSATION.schema.names).cast(COMPENSATION.schema).num_rows == table.num_rows
 
 
-def test_loading_si_from_double_support() -> None:
-    rows = [
-        SummaryRow("initial_double_support_s", "left", 0.14, "s", 30),
-        SummaryRow("initial_double_support_s", "right", 0.12, "s", 31),
-    ]
-    (si,) = derived_rows(rows)
-    assert si.metric == "initial_double_support_si_pct"
-    assert si.value == pytest.approx((0.12 - 0.14) / 0.13 * 100)
-    assert si.n == 30
-    assert math.isnan(derived_rows([])[0].value)
+def test_loading_si_comes_from_the_metrics_summary() -> None:
+    """The weight-shift indicator reads the SI that ``metrics.session_summary`` computes (not a copy of it)."""
+    rows = [SummaryRow("initial_double_support_si_pct", "both", -17.8, "%", 30)]
+    (weight,) = [r for r in compensation_report(rows) if r.pattern == "weight_shift"]
+    assert weight.value == pytest.approx(-17.8)
+    assert weight.flagged
