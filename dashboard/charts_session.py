@@ -14,7 +14,7 @@ from pandas.io.formats.style import Styler
 from plotly.subplots import make_subplots
 
 from dashboard.charts import LAYOUT, SIDE_COLOURS, metric_title
-from pipeline.catalog import METRICS
+from pipeline.catalog import METRICS, SIGNALS
 from pipeline.schemas import SITES
 
 SITE_TITLES = {"pelvis": "Pelvis", "left_thigh": "Left thigh", "right_thigh": "Right thigh"}
@@ -34,13 +34,7 @@ ANGLE_PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 # Names of the gait-cycle signals the pipeline writes (derived/cycles.arrow); others are shown by their own name.
-SIGNAL_LABELS = {
-    "pelvic_obliquity_deg": "Pelvic obliquity",
-    "pelvic_tilt_deg": "Pelvic tilt",
-    "pelvic_rotation_deg": "Pelvic rotation",
-    "thigh_sagittal_deg": "Thigh sagittal angle",
-    "thigh_frontal_deg": "Thigh frontal angle",
-}
+SIGNAL_LABELS = SIGNALS  # labels of the cycles table's signal names, from the catalogue
 
 
 # ---------------------------------------------------------------------------------------------------------------

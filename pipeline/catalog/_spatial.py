@@ -1,0 +1,61 @@
+"""Step and stride length, walking speed."""
+
+from __future__ import annotations
+
+from pipeline.catalog._metric import ROBINSON, Metric
+
+_ZIJLSTRA = "Zijlstra & Hof 2003, Gait Posture 18:1; mobgap SlZijlstra K = 4.587/4 (reference §2.1)"
+_COMPASS = "compass-gait geometry 2·L·sin(Δθ/2) of the inter-thigh angle at IC (pipeline.spatial docstring)"
+SPATIAL = (
+    Metric(
+        "walking_speed_m_s",
+        "m/s",
+        "Walking speed",
+        "Mean over valid strides of stride length / stride time, stride length from the combined step lengths "
+        "(mean of the pelvis and thigh estimates where both exist; the method is in the quality record).",
+        ("both",),
+        f"{_ZIJLSTRA}; {_COMPASS}",
+    ),
+    Metric(
+        "walking_speed_pelvis_m_s",
+        "m/s",
+        "Walking speed (pelvis)",
+        "As walking speed, step length from the inverted pendulum: K·2·√(2·l·h − h²), h the per-step vertical "
+        "excursion of the pelvis sensor, l its height (else the leg length).",
+        ("both",),
+        _ZIJLSTRA,
+    ),
+    Metric(
+        "walking_speed_thigh_m_s",
+        "m/s",
+        "Walking speed (thighs)",
+        "As walking speed, step length 2·L·sin(Δθ/2) from the angle Δθ between the thighs at IC, L the leg length; "
+        "ignores trailing-knee flexion, so it reads short.",
+        ("both",),
+        _COMPASS,
+    ),
+    Metric(
+        "stride_length_m",
+        "m",
+        "Stride length",
+        "Sum of the two step lengths (combined estimate) inside the stride, mean over valid strides.",
+        ("left", "right", "both"),
+        f"{_ZIJLSTRA}; {_COMPASS}",
+    ),
+    Metric(
+        "step_length_m",
+        "m",
+        "Step length",
+        "Distance covered by the step ending at this side's IC (this foot leading), combined estimate.",
+        ("left", "right"),
+        f"{_ZIJLSTRA}; {_COMPASS}",
+    ),
+    Metric(
+        "step_length_si_pct",
+        "%",
+        "Step-length symmetry index",
+        "Robinson SI of mean step length, (R − L) / mean(R, L) × 100; negative: shorter right step.",
+        ("both",),
+        ROBINSON,
+    ),
+)
