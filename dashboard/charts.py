@@ -28,14 +28,19 @@ def metric_value(summary: pd.DataFrame, metric: str, side: str = "both") -> floa
     return float(hit["value"].iloc[0]) if len(hit) else math.nan
 
 
+DIMENSIONLESS = "1"  # the catalogue's unit for ratios (symmetry ratio, harmonic ratio, regularity)
+
+
 def format_value(value: float, unit: str, digits: int = 1) -> str:
-    """``-10.0 %``, ``1.12 s``; an em dash for a missing value."""
+    """``-10.0 %``, ``1.12 s``, ``0.95`` (a ratio); an em dash for a missing value."""
     if value is None or not math.isfinite(value):
         return "—"
     if unit == "s":
         digits = 2
     elif unit == "steps/min":
         digits = 0
+    elif unit == DIMENSIONLESS:
+        return f"{value:.2f}"
     return f"{value:.{digits}f} {unit}"
 
 
@@ -43,9 +48,8 @@ def metric_title(metric: str, unit: str = "") -> str:
     """Catalogue label with unit, e.g. ``Stance-time symmetry index (%)``; a metric the catalogue does not know yet
     keeps its own name, with ``unit`` (from its summary rows) when given."""
     m = METRICS.get(metric)
-    if m:
-        return f"{m.label} ({m.unit})"
-    return f"{metric} ({unit})" if unit else metric
+    label, unit = (m.label, m.unit) if m else (metric, unit)
+    return f"{label} ({unit})" if unit and unit != DIMENSIONLESS else label
 
 
 def metric_options(values: pd.DataFrame) -> dict[str, str]:

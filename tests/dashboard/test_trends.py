@@ -201,3 +201,11 @@ def test_involved_sides_and_unknown_metrics_are_plotted(own_data_root, run_app, 
     table = at.dataframe[0].value
     assert "Stance time involved (s)" in table.columns
     assert list(table["future_metric_au (a.u.)"]) == pytest.approx([1.0, 1.1, 1.2, 1.3])
+
+
+def test_ratios_are_shown_without_a_unit() -> None:
+    from dashboard.charts import format_value, metric_title
+
+    assert format_value(0.9512, "1") == "0.95"
+    assert metric_title("step_time_sr") == "Step time symmetry ratio"
+    assert metric_title("stance_time_si_pct") == "Stance-time symmetry index (%)"
