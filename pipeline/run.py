@@ -196,11 +196,6 @@ def load_aligned(
     quality["bouts"] = [[round(a / fs, 2), round(b / fs, 2)] for a, b in walk.intervals.tolist()]
     quality["standing"] = standing.as_quality() if standing is not None else None
     quality["event_sources"] = sorted(set(ev.source.tolist()))
-    n_ic = int(np.sum(ev.kind == "IC"))
-    if n_ic < config.min_ics:
-        raise InsufficientDataError(
-            f"{session.path}: only {n_ic} initial contacts found; record a longer walk (several strides per side)"
-        )
     return AlignedSession(tl.t_s, fs, tl, alignments, pelvis, thighs, ev, quality, walk, standing)
 
 
@@ -217,6 +212,11 @@ def process_session(
     """
     say = progress or (lambda _msg: None)
     aligned = load_aligned(session, config=config, progress=progress)
+    n_ic = int(np.sum(aligned.events.kind == "IC"))
+    if n_ic < config.min_ics:
+        raise InsufficientDataError(
+            f"{session.path}: only {n_ic} initial contacts found; record a longer walk (several strides per side)"
+        )
     fs, n = aligned.fs_hz, aligned.t_s.shape[0]
     valid = np.ones(n, dtype=bool)
     for gs in aligned.timeline.streams.values():

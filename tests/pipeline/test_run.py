@@ -150,3 +150,18 @@ def test_turns_are_flagged_and_do_not_break_laterality(sim_factory: Callable[...
     is_ic = truth.events_kind == "IC"
     j = np.abs(truth.events_t_s[is_ic][:, None] - ic.t_s.to_numpy()[None, :]).argmin(axis=1)
     assert np.mean(ic.side.to_numpy()[j] == truth.events_side[is_ic]) >= 0.9  # measured 0.99
+
+
+def test_angles_need_no_strides_but_segmentation_does(tmp_path: Path) -> None:
+    """``load_aligned`` gives angles for any session whose sensors can be aligned (the dashboard plots them);
+    only ``process_session`` needs enough initial contacts to build strides."""
+    from tests.pipeline.conftest import build_sim_session
+
+    sim = build_sim_session(tmp_path, "healthy", duration_s=12.0)
+    strict = PipelineConfig(min_ics=1000)
+    aligned = load_aligned(sim.session, config=strict)
+    assert aligned.pelvis is not None
+    assert np.isfinite(aligned.pelvis.tilt_deg).mean() > 0.9
+    assert set(aligned.thighs) == {"left", "right"}
+    with pytest.raises(InsufficientDataError, match="initial contacts found; record a longer walk"):
+        process_session(sim.session, config=strict)
