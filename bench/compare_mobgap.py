@@ -45,6 +45,7 @@ from validate_real import (
     markdown,
     print_rows,
     run_all_ours,
+    speed_over,
 )
 
 from pipeline.evaluation import per_trial_mean, pool
@@ -100,8 +101,9 @@ def per_bout(dp: Any, icd: Callable[[], Any], lrc: Callable[[], Any] | None) -> 
     return Detection(t, s, np.zeros(0), np.zeros(0, dtype=str))
 
 
-def full_pipeline(dp: Any) -> Detection:
-    """mobgap's universal pipeline on the whole trial: ICs with laterality and the walking speed."""
+def full_pipeline(dp: Any, trial: Trial) -> Detection:
+    """mobgap's universal pipeline on the whole trial: ICs with laterality, the walking speed (duration-weighted
+    over its walking bouts) and, per reference bout, its bouts' speeds weighted by their overlap with the bout."""
     pipe = MobilisedPipelineUniversal().safe_run(dp)
     fs = dp.sampling_rate_hz
     ic = pipe.pipeline_.raw_ic_list_
@@ -109,12 +111,15 @@ def full_pipeline(dp: Any) -> Detection:
     side = ic["lr_label"].astype(str).to_numpy() if "lr_label" in ic and len(ic) else np.full(t.size, "")
     wb = pipe.per_wb_parameters_
     speed = math.nan
+    bout_speed = np.full(trial.wb_start_s.size, np.nan)
     if len(wb) and "walking_speed_mps" in wb:
-        duration = (wb["end"] - wb["start"]).to_numpy(dtype=float) / fs
-        ok = np.isfinite(wb["walking_speed_mps"].to_numpy(dtype=float))
+        start, end = (wb[c].to_numpy(dtype=float) / fs for c in ("start", "end"))
+        v = wb["walking_speed_mps"].to_numpy(dtype=float)
+        ok = np.isfinite(v)
         if ok.any():
-            speed = float(np.average(wb["walking_speed_mps"].to_numpy(dtype=float)[ok], weights=duration[ok]))
-    return Detection(t, side, np.zeros(0), np.zeros(0, dtype=str), speed)
+            speed = float(np.average(v[ok], weights=(end - start)[ok]))
+        bout_speed = speed_over(trial.wb_start_s, trial.wb_end_s, start, end, v)
+    return Detection(t, side, np.zeros(0), np.zeros(0, dtype=str), speed, bout_speed_m_s=bout_speed)
 
 
 def lrc_on_reference(dp: Any, lrc: Callable[[], Any]) -> float:
@@ -141,6 +146,17 @@ def lrc_on_reference(dp: Any, lrc: Callable[[], Any]) -> float:
 
 def _f(value: float, spec: str) -> str:
     return "n/a" if not math.isfinite(value) else spec.format(value)
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    x = np.asarray(values, dtype=np.float64)
+    return float(x[np.isfinite(x)].mean()) if np.isfinite(x).any() else math.nan
+
+
+def _pooled_bout_mae(scores: Sequence[TrialScores]) -> float:
+    err = np.concatenate([s.bout_speed_err_m_s for s in scores]) if scores else np.zeros(0)
+    err = err[np.isfinite(err)]
+    return float(np.abs(err).mean()) if err.size else math.nan
 
 
 def _ratio(ours: float, theirs: float) -> str:
@@ -175,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             dp = _datapoint(dataset, trial)
             for name, icd in (("IcdIonescu+Ullrich", IcdIonescu), ("IcdShinImproved+Ullrich", IcdShinImproved)):
                 detectors.setdefault(name, []).append(evaluate(trial, per_bout(dp, icd, LrcUllrich), with_fc=False))
-            detectors.setdefault("mobgap pipeline", []).append(evaluate(trial, full_pipeline(dp), with_fc=False))
+            detectors.setdefault("mobgap pipeline", []).append(evaluate(trial, full_pipeline(dp, trial), with_fc=False))
             for name, lrc in (("LrcMcCamley", LrcMcCamley), ("LrcMansour", LrcMansour), ("LrcUllrich", LrcUllrich)):
                 lrc_ref[name].append(lrc_on_reference(dp, lrc))
             own = icd_per_datapoint_score(IcdEmulationPipeline(IcdIonescu()), dp)
@@ -194,6 +210,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             cells.append(f"{f1} / {mae} / {_f(a.laterality_accuracy, '{:.2f}')}")
         rows.append(cells)
     print_rows(console, "Per trial at ±0.5 s: F1 / mean abs timing error / laterality accuracy", header, rows)
+    speed_names = [n for n in names if any(s.bout_speed_err_m_s.size for s in detectors[n])]
+    speed_header = ["trial", "INDIP bouts", *(f"{n} bout speed MAE m/s" for n in speed_names)]
+    speed_rows = [
+        [t.label, str(t.wb_start_s.size), *(_f(detectors[n][i].bout_speed_mae_m_s, "{:.3f}") for n in speed_names)]
+        for i, t in enumerate(trials)
+    ]
+    print_rows(console, "Walking speed per INDIP bout: mean absolute error", speed_header, speed_rows)
 
     # Summary: macro (mean of trials, as mobgap publishes) and pooled, per detector.
     sum_header = [
@@ -207,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "lat acc (macro)",
         "lat acc (pooled)",
         "speed |err| m/s",
+        "bout speed MAE m/s (pooled)",
+        "bout speed MAE m/s (macro)",
     ]
     figures: dict[str, dict[str, float]] = {}
     for n in names:
@@ -223,8 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "lat": per_trial_mean([s.ic[0.5] for s in sc], "laterality_accuracy"),
             "lat_pooled": pool([s.ic[0.5] for s in sc]).laterality_accuracy,
             "speed": float(np.abs(fin).mean()) if fin.size else math.nan,
+            "bout_speed": _pooled_bout_mae(sc),
+            "bout_speed_macro": _nanmean([s.bout_speed_mae_m_s for s in sc]),
         }
-    fmt = {"mae": "{:.0f}", "bias": "{:+.0f}", "speed": "{:.3f}"}
+    fmt = {"mae": "{:.0f}", "bias": "{:+.0f}", "speed": "{:.3f}", "bout_speed": "{:.3f}", "bout_speed_macro": "{:.3f}"}
     keys = list(figures["imugait"])
     sum_rows = [[n, *(_f(figures[n][k], fmt.get(k, "{:.3f}")) for k in keys)] for n in names]
     for n in names[1:]:
@@ -256,7 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.markdown:
         args.markdown.write_text(
-            "\n\n".join(markdown(h, r) for h, r in ((header, rows), (sum_header, sum_rows), (lrc_header, lrc_rows)))
+            "\n\n".join(
+                markdown(h, r)
+                for h, r in ((header, rows), (speed_header, speed_rows), (sum_header, sum_rows), (lrc_header, lrc_rows))
+            )
             + "\n",
             encoding="utf-8",
         )

@@ -12,9 +12,14 @@ Scoring (as mobgap's ICD validation, reference §0/§5): only reference walking 
 events inside any INDIP ``ContinuousWalkingPeriod`` ``[Start, End]`` are paired one-to-one within the tolerance
 (``pipeline.evaluation``); F1 at ±0.5 s (mobgap's published tolerance), ±0.25 s and ±0.1 s; mean absolute and
 signed timing error of the ±0.5 s pairs; laterality accuracy on those pairs; final contacts likewise at ±0.5 s.
-Walking speed: the pipeline's session speed (if it reports one) against the duration-weighted mean INDIP bout
-speed. "pooled" sums counts over trials (micro); "mean of trials" averages per-trial scores (macro, as mobgap's
-published figures).
+Walking speed: a subject profile is written from the participant's ``infoForAlgo.mat`` (stature; the sensor
+height, which mobgap also uses as the Zijlstra pendulum length) before processing, so the pipeline reports speed.
+"session speed err": the pipeline's session speed (``walking_speed_m_s``: mean over valid, steady strides, turns
+and pauses excluded) minus the duration-weighted mean INDIP bout speed; "speed err": the duration-weighted mean of
+our per-bout speeds minus the same mean of the reference (as mobgap's pipeline is scored); "bout speed MAE": per
+INDIP bout, our step length × cadence over the bout (``pipeline.spatial.interval_speed``) against the bout's reference
+``WalkingSpeed`` (pooled = over all bouts; macro = mean of per-trial MAEs). "pooled" sums counts over trials
+(micro); "mean of trials" averages per-trial scores (macro, as mobgap's published figures).
 
 Usage::
 
@@ -29,7 +34,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +49,8 @@ from pipeline.errors import ImuGaitError
 from pipeline.evaluation import EventScores, in_intervals, per_trial_mean, pool, score_events
 from pipeline.importer import TableImportSpec, import_tables
 from pipeline.run import process_session
+from pipeline.spatial import interval_speed
+from pipeline.subjects import SubjectProfile, save_profile
 
 DATA_ENV = "MOBGAP_DATA_DIR"
 TOLERANCES_S = (0.5, 0.25, 0.1)
@@ -69,6 +76,8 @@ class Trial:
     ic_side: np.ndarray  # "left" / "right"
     fc_t_s: np.ndarray
     fc_side: np.ndarray
+    height_m: float = math.nan  # infoForAlgo.mat Height (cm → m)
+    sensor_height_m: float = math.nan  # infoForAlgo.mat SensorHeight: lower-back sensor above the floor (cm → m)
 
     @property
     def label(self) -> str:
@@ -112,11 +121,27 @@ def _events(wbs: Sequence[Any], kind: str) -> tuple[np.ndarray, np.ndarray]:
     return t[keep][first], s[keep][first]
 
 
+def load_anthropometry(participant_dir: Path) -> tuple[float, float]:
+    """Height and lower-back sensor height (m) from ``infoForAlgo.mat`` (first time measure), NaN when missing.
+
+    mobgap's loader reads the same fields (``Height``, ``SensorHeight`` in cm) and passes ``SensorHeight / 100`` as
+    the inverted-pendulum length of its Zijlstra step length.
+    """
+    path = participant_dir / "infoForAlgo.mat"
+    if not path.is_file():
+        return math.nan, math.nan
+    info = sio.loadmat(str(path), squeeze_me=True, struct_as_record=False)["infoForAlgo"]
+    tm = getattr(info, info._fieldnames[0])
+    height, sensor = (float(getattr(tm, name, math.nan)) / 100.0 for name in ("Height", "SensorHeight"))
+    return height, sensor
+
+
 def load_trials(lab_dir: Path) -> list[Trial]:
     """Every trial with a lower-back IMU and INDIP reference bouts (``ContinuousWalkingPeriod``)."""
     trials = []
     for path in sorted(lab_dir.glob("*/*/data.mat")):
         cohort, participant = path.parent.parent.name, path.parent.name
+        height_m, sensor_height_m = load_anthropometry(path.parent)
         data = sio.loadmat(str(path), squeeze_me=True, struct_as_record=False, mat_dtype=True)["data"]
         for tm_name in data._fieldnames:
             tm = getattr(data, tm_name)
@@ -148,6 +173,8 @@ def load_trials(lab_dir: Path) -> list[Trial]:
                             ic_s,
                             fc_t,
                             fc_s,
+                            height_m,
+                            sensor_height_m,
                         )
                     )
     return trials
@@ -155,7 +182,8 @@ def load_trials(lab_dir: Path) -> list[Trial]:
 
 @dataclass(frozen=True)
 class Detection:
-    """Events of one trial (seconds from the first sample) and the session speed, if any."""
+    """Events of one trial (seconds from the first sample), the session speed and the speed over each reference
+    bout (NaN where the detector gives none; empty when it gives no speed at all)."""
 
     ic_t_s: np.ndarray
     ic_side: np.ndarray
@@ -163,10 +191,41 @@ class Detection:
     fc_side: np.ndarray
     speed_m_s: float = math.nan
     error: str = ""
+    bout_speed_m_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def speed_over(start_s: np.ndarray, end_s: np.ndarray, a_s: np.ndarray, b_s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Time-weighted mean of piecewise speeds ``v`` on ``[a_s, b_s)`` over each interval ``[start_s, end_s]``.
+
+    Each piece counts with its overlap with the interval; NaN speeds are skipped; NaN where nothing overlaps.
+    """
+    ok = np.isfinite(v) & (b_s > a_s)
+    a, b, v = a_s[ok], b_s[ok], v[ok]
+    overlap = np.clip(np.minimum(b[None, :], end_s[:, None]) - np.maximum(a[None, :], start_s[:, None]), 0.0, None)
+    weight = overlap.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(weight > 0, (overlap * v[None, :]).sum(axis=1) / weight, np.nan)
+
+
+def subject_id(trial: Trial) -> str:
+    return f"{trial.cohort}-{trial.participant}"
+
+
+def write_profile(trial: Trial, root: Path) -> None:
+    """The participant's profile from ``infoForAlgo.mat``: stature, and the sensor height as pendulum length."""
+    height = trial.height_m if math.isfinite(trial.height_m) else None
+    sensor = trial.sensor_height_m if math.isfinite(trial.sensor_height_m) else None
+    save_profile(root, SubjectProfile(subject_id(trial), height_m=height, pelvis_sensor_height_m=sensor))
 
 
 def run_ours(trial: Trial, workdir: Path) -> Detection:
-    """Import the trial's lower-back IMU as a pelvis-only session and process it with the public pipeline."""
+    """Import the trial's lower-back IMU as a pelvis-only session (with the participant's subject profile, so the
+    pipeline computes walking speed) and process it with the public pipeline.
+
+    Speed over a reference bout: :func:`pipeline.spatial.interval_speed` (step length × cadence) from the ICs and
+    the per-step lengths (``strides.step_length_m``, the step ending at each stride's closing IC), turns included
+    as in the INDIP bout.
+    """
     csv = workdir / f"{trial.cohort}_{trial.participant}_{trial.test}_{trial.trial}.csv"
     cols = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
     values = np.column_stack([trial.acc_g, trial.gyr_dps])
@@ -174,7 +233,8 @@ def run_ours(trial: Trial, workdir: Path) -> Detection:
     spec = TableImportSpec(trial.fs_hz, cols[:3], cols[3:], "g", "deg/s")
     empty = np.zeros(0)
     try:
-        session = import_tables({"pelvis": csv}, spec, workdir / "sessions", "mobgap-example")
+        write_profile(trial, workdir / "sessions")
+        session = import_tables({"pelvis": csv}, spec, workdir / "sessions", subject_id(trial))
         result = process_session(session)
     except ImuGaitError as exc:
         return Detection(empty, empty.astype(str), empty, empty.astype(str), error=str(exc))
@@ -187,7 +247,13 @@ def run_ours(trial: Trial, workdir: Path) -> Detection:
         if metric in SPEED_METRICS and s == "both" and value is not None:
             speed = float(value)
     ic, fc = kind == "IC", kind == "FC"
-    return Detection(t[ic], side[ic], t[fc], side[fc], speed)
+    st = result.strides
+    bouts = np.full(trial.wb_start_s.size, np.nan)
+    if "step_length_m" in st.column_names:
+        end = np.asarray(st["end_s"].to_numpy(), dtype=np.float64)
+        length = np.asarray(st["step_length_m"].to_numpy(zero_copy_only=False), dtype=np.float64)
+        bouts = interval_speed(trial.wb_start_s, trial.wb_end_s, t[ic], end, length)
+    return Detection(t[ic], side[ic], t[fc], side[fc], speed, bout_speed_m_s=bouts)
 
 
 def score_trial(trial: Trial, det: Detection, tolerance_s: float, kind: str = "IC") -> EventScores:
@@ -213,14 +279,27 @@ class TrialScores:
     label: str
     ic: dict[float, EventScores]  # by tolerance
     fc: EventScores | None  # ±0.5 s; None when the detector gives no final contacts
-    speed_err_m_s: float
+    speed_err_m_s: float  # duration-weighted mean of the per-bout speeds − the same mean of the reference
     error: str = ""
+    session_speed_err_m_s: float = math.nan  # the detector's own session speed − the reference trial speed
+    bout_speed_err_m_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per reference bout, NaN: none
+
+    @property
+    def bout_speed_mae_m_s(self) -> float:
+        e = self.bout_speed_err_m_s[np.isfinite(self.bout_speed_err_m_s)]
+        return float(np.abs(e).mean()) if e.size else math.nan
 
 
 def evaluate(trial: Trial, det: Detection, *, with_fc: bool = True) -> TrialScores:
     ic = {tol: score_trial(trial, det, tol) for tol in TOLERANCES_S}
     fc = score_trial(trial, det, 0.5, "FC") if with_fc else None
-    return TrialScores(trial.label, ic, fc, det.speed_m_s - trial.reference_speed_m_s, det.error)
+    bout_err = det.bout_speed_m_s - trial.wb_speed_m_s if det.bout_speed_m_s.size else np.zeros(0)
+    speed_err = math.nan
+    if bout_err.size:
+        ok = np.isfinite(bout_err) & np.isfinite(trial.wb_duration_s)
+        speed_err = float(np.average(bout_err[ok], weights=trial.wb_duration_s[ok])) if ok.any() else math.nan
+    session_err = det.speed_m_s - trial.reference_speed_m_s
+    return TrialScores(trial.label, ic, fc, speed_err, det.error, session_err, bout_err)
 
 
 def _f(value: float, spec: str) -> str:
@@ -238,14 +317,18 @@ HEADER = (
     "lat acc",
     "FC F1 ±0.5 s",
     "FC MAE ms",
+    "session speed err m/s",
     "speed err m/s",
+    "bout speed MAE m/s",
 )
 
 
 def summary_rows(scores: Sequence[TrialScores]) -> list[list[str]]:
     """Per-trial rows, then pooled (micro) and mean-of-trials (macro) rows."""
 
-    def row(label: str, ic: dict[float, EventScores], fc: EventScores | None, speed: float) -> list[str]:
+    def row(
+        label: str, ic: dict[float, EventScores], fc: EventScores | None, session: float, speed: float, bout_mae: float
+    ) -> list[str]:
         a = ic[0.5]
         return [
             label,
@@ -256,16 +339,25 @@ def summary_rows(scores: Sequence[TrialScores]) -> list[list[str]]:
             _f(a.laterality_accuracy, "{:.3f}"),
             _f(fc.f1, "{:.3f}") if fc else "n/a",
             _f(fc.mean_abs_error_s * 1e3, "{:.0f}") if fc else "n/a",
+            _f(session, "{:+.3f}"),
             _f(speed, "{:+.3f}"),
+            _f(bout_mae, "{:.3f}"),
         ]
 
-    rows = [row(s.label, s.ic, s.fc, s.speed_err_m_s) for s in scores]
+    rows = [row(s.label, s.ic, s.fc, s.session_speed_err_m_s, s.speed_err_m_s, s.bout_speed_mae_m_s) for s in scores]
     fcs = [s.fc for s in scores if s.fc is not None]
     speed_errors = np.array([s.speed_err_m_s for s in scores])
     finite = speed_errors[np.isfinite(speed_errors)]
     mae_speed = float(np.abs(finite).mean()) if finite.size else math.nan
     pooled_ic = {t: pool([s.ic[t] for s in scores]) for t in TOLERANCES_S}
-    rows.append(row("pooled (micro)", pooled_ic, pool(fcs) if fcs else None, math.nan))
+    bout_errors = np.concatenate([s.bout_speed_err_m_s for s in scores])
+    bout_errors = bout_errors[np.isfinite(bout_errors)]
+    pooled_bout = float(np.abs(bout_errors).mean()) if bout_errors.size else math.nan
+    rows.append(row("pooled (micro)", pooled_ic, pool(fcs) if fcs else None, math.nan, math.nan, pooled_bout))
+    session_errors = np.array([s.session_speed_err_m_s for s in scores])
+    session_errors = session_errors[np.isfinite(session_errors)]
+    bout_maes = np.array([s.bout_speed_mae_m_s for s in scores])
+    bout_maes = bout_maes[np.isfinite(bout_maes)]
     macro = [
         "mean of trials (macro)",
         str(sum(s.ic[0.5].n_reference for s in scores)),
@@ -275,7 +367,9 @@ def summary_rows(scores: Sequence[TrialScores]) -> list[list[str]]:
         _f(per_trial_mean([s.ic[0.5] for s in scores], "laterality_accuracy"), "{:.3f}"),
         _f(per_trial_mean(fcs, "f1"), "{:.3f}") if fcs else "n/a",
         _f(per_trial_mean(fcs, "mean_abs_error_s") * 1e3, "{:.0f}") if fcs else "n/a",
+        _f(float(np.abs(session_errors).mean()) if session_errors.size else math.nan, "|{:.3f}|"),
         _f(mae_speed, "|{:.3f}|"),
+        _f(float(bout_maes.mean()) if bout_maes.size else math.nan, "{:.3f}"),
     ]
     rows.append(macro)
     return rows

@@ -76,7 +76,7 @@ def _unit(v: FloatArray) -> FloatArray:
     return v / np.linalg.norm(v)
 
 
-def _horizontal_basis(up: FloatArray) -> FloatArray:
+def horizontal_basis(up: FloatArray) -> FloatArray:
     """Two orthonormal vectors (2, 3) spanning the plane orthogonal to ``up``."""
     helper = np.eye(3)[int(np.argmin(np.abs(up)))]
     e1 = _unit(np.cross(up, helper))
@@ -116,7 +116,7 @@ def align_thigh(
     walk = valid & ~still
     if walk.sum() < 2 * fs_hz:
         raise InsufficientDataError(f"{site}: less than two seconds of movement; cannot find the thigh's swing axis")
-    basis = _horizontal_basis(up)
+    basis = horizontal_basis(up)
     g_h = sig.fill_invalid(gyr, valid) @ basis.T  # (n, 2)
     cov = np.cov(g_h[walk].T)
     evals, evecs = np.linalg.eigh(cov)
@@ -150,7 +150,7 @@ def align_pelvis(
     turning = np.convolve(turning.astype(np.float64), np.ones(int(fs_hz) + 1), mode="same") > 0
     stride = _stride_period(np.where(turning, 0.0, yaw_rate), fs_hz, config)
     stride_used = stride if np.isfinite(stride) else config.default_stride_s
-    basis = _horizontal_basis(up)
+    basis = horizontal_basis(up)
     a_h = _stride_band(acc_f @ basis.T, fs_hz, stride_used)[walk]
     g_h = _stride_band(gyr_f @ basis.T, fs_hz, stride_used)[walk]
     ca, cg = np.cov(a_h.T), np.cov(g_h.T)

@@ -9,8 +9,10 @@ extension → flexion excursion, an angle-based landmark (see :func:`thigh_event
 ``ic_offset_s`` / ``fc_offset_s`` (default 0) can correct a known bias; being the same on both sides, a bias
 cancels in symmetry indices.
 
-Pelvis (reference §2.1 and §2.2): McCamley 2012 / Caramia 2019 CWT events with rotation-based laterality, in
-:mod:`pipeline._pelvis_events` (re-exported here as :func:`pelvis_events`).
+Pelvis (reference §2.1 and §2.2): McCamley 2012 / Caramia 2019 CWT events, in :mod:`pipeline._pelvis_events`
+(re-exported here as :func:`pelvis_events`). Laterality: given the pelvis accelerometer and gyroscope, Mansour 2015
+(sign of the derivative of the 1 Hz low-passed medio-lateral acceleration) with the ML axis and its sign estimated
+per walking bout; otherwise the older rotation-angle rule, which fails on real lower-back recordings.
 """
 
 from __future__ import annotations

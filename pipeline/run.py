@@ -181,8 +181,16 @@ def load_aligned(
     turning, pe = None, None
     if pelvis is not None:
         turning = metrics.turning_mask(pelvis, fs, config=config.metrics)
+        raw = tl.streams["pelvis"]
         pe = events.pelvis_events(
-            pelvis.vertical_acc_ms2, pelvis.rotation_deg, pelvis.valid, fs, turning=turning, config=config.events
+            pelvis.vertical_acc_ms2,
+            pelvis.rotation_deg,
+            pelvis.valid,
+            fs,
+            turning=turning,
+            acc_ms2=raw.acc,
+            gyr_dps=raw.gyr,
+            config=config.events,
         )
         quality["pelvis.laterality_agreement"] = round(pe.laterality_agreement, 3)
     thigh_ev = events.merge(*parts, fs_hz=fs) if parts else None

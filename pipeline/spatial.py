@@ -28,7 +28,12 @@ thigh double pendulum of Aminian et al. 2002, J Biomech 35:689, which needs shan
 
 (c) Combined: per step, the mean of the methods that produced a value; ``method`` records which
 ("pelvis+thigh", "pelvis", "thigh"). Session speed is the mean stride speed over valid strides, per method and
-combined; per bout (a run of strides without a gap) speed = Σ step lengths / Σ step times.
+combined. Per bout (a run of strides without a pause over ``bout_gap_s``, or any given interval,
+:func:`interval_speed`) speed = mean step length × cadence, the cadence counting every IC in the interval: the
+definition of a walking bout's speed as its length over its duration (Mobilise-D: walking speed = step length ×
+cadence; INDIP bout ``WalkingSpeed``), so hesitations, slow or unmeasured steps inside a bout count with their
+time instead of being dropped. (Σ lengths / Σ times over the steps that have a length drops them, and read
++0.2 m/s fast on the Mobilise-D daily-life trials, ``docs/validation/README.md``.)
 """
 
 from __future__ import annotations
@@ -214,6 +219,24 @@ def stride_spatial(strides: StrideTable, steps: Steps) -> StrideSpatial:
     return StrideSpatial(sl_p, sl_t, sl, own, sl_p / stride_s, sl_t / stride_s, sl / stride_s, _method(sl_p, sl_t))
 
 
+def interval_speed(
+    start_s: FloatArray, end_s: FloatArray, ic_t_s: FloatArray, step_end_s: FloatArray, step_length_m: FloatArray
+) -> FloatArray:
+    """Walking speed (m/s) over each interval ``[start_s, end_s]``: mean step length × cadence.
+
+    Step length: mean of the finite ``step_length_m`` whose step ends (``step_end_s``) inside the interval. Cadence
+    (steps/s): (ICs inside − 1) over the time from the first to the last of them, so every interval between ICs
+    counts, with or without a length. NaN with fewer than two ICs or no step length inside. Loops over intervals.
+    """
+    out = np.full(np.shape(start_s), np.nan)
+    for k, (a, b) in enumerate(zip(start_s, end_s, strict=True)):
+        ic = ic_t_s[(ic_t_s >= a) & (ic_t_s <= b)]
+        inside = (step_end_s >= a) & (step_end_s <= b) & np.isfinite(step_length_m)
+        if ic.size >= 2 and ic[-1] > ic[0] and inside.any():
+            out[k] = float(step_length_m[inside].mean()) * (ic.size - 1) / float(ic[-1] - ic[0])
+    return out
+
+
 def bouts(strides: StrideTable, steps: Steps, *, config: SpatialConfig = SpatialConfig()) -> Bouts:
     """Walking bouts from the union of stride intervals; distance and speed from the steps inside each bout."""
     if len(strides) == 0:
@@ -231,10 +254,8 @@ def bouts(strides: StrideTable, steps: Steps, *, config: SpatialConfig = Spatial
     inside = (k >= 0) & (steps.t_s <= end[np.maximum(k, 0)]) & np.isfinite(steps.length_m)
     kk = k[inside]
     distance = np.bincount(kk, steps.length_m[inside], minlength=n)
-    time = np.bincount(kk, steps.duration_s[inside], minlength=n)
     count = np.bincount(kk, minlength=n).astype(np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        speed = np.where(count > 0, distance / time, np.nan)
+    speed = interval_speed(start, end, steps.t_s, steps.t_s, steps.length_m)
     return Bouts(start, end, count, np.where(count > 0, distance, np.nan), speed)
 
 

@@ -17,6 +17,7 @@ from pipeline.spatial import (
     ZIJLSTRA_K_MS_MS,
     SpatialConfig,
     compass_step_length,
+    interval_speed,
     pendulum_step_length,
     spatial_metrics,
     step_table,
@@ -193,3 +194,15 @@ def test_process_session_uses_the_subject_profile(sim_builder: Callable[..., Any
     assert result.quality["subject.leg_length_estimated"] is True
     assert result.quality["spatial.method"] == "pelvis+thigh"
     assert len(df) == len(without)  # placeholders replaced, not duplicated
+
+
+def test_interval_speed_counts_pauses_and_unmeasured_steps() -> None:
+    # ICs every 0.5 s with 0.6 m steps, then a 2 s hesitation (no length: too long a step) and 4 more steps
+    ic = np.concatenate([np.arange(0.0, 3.01, 0.5), 5.0 + np.arange(0.0, 1.51, 0.5)])
+    length = np.where(np.diff(ic, prepend=np.nan) <= 1.5, 0.6, np.nan)
+    speed = interval_speed(np.array([0.0, 0.0, 5.0, 9.0]), np.array([6.5, 3.0, 6.5, 12.0]), ic, ic, length)
+    # whole bout: 10 intervals in 6.5 s, each counted with the mean measured length (not 0.6 / 0.5 = 1.2 m/s)
+    assert speed[0] == pytest.approx(0.6 * 10 / 6.5)
+    assert speed[1] == pytest.approx(1.2)
+    assert speed[2] == pytest.approx(1.2)
+    assert np.isnan(speed[3])  # no IC inside
