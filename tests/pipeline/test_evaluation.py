@@ -195,7 +195,9 @@ def test_swapping_roles_swaps_precision_and_recall(ref: np.ndarray, det: np.ndar
     b = score_events(ref, det, tolerance_s=tol * _TICK)
     assert (a.tp, a.fp, a.fn) == (b.tp, b.fn, b.fp)
     np.testing.assert_equal(a.precision, b.recall)
-    assert sorted(np.abs(a.errors_s)) == sorted(np.abs(b.errors_s))
+    # The matching maximises the number of pairs, then minimises their total |Δt|; with ties several assignments
+    # reach that optimum pair by pair differently, so the total (not each error) is what must agree.
+    assert np.abs(a.errors_s).sum() == pytest.approx(np.abs(b.errors_s).sum(), abs=1e-9)
 
 
 @settings(max_examples=100, deadline=None)
