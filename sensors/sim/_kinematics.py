@@ -258,12 +258,17 @@ class Course:
         half = 0.5 * tau[:, None]
         return np.stack([(half * np.cos(np.pi * s)) @ _GL_WEIGHTS, (half * np.sin(np.pi * s)) @ _GL_WEIGHTS], axis=-1)
 
-    def position(self, t: FloatArray) -> FloatArray:
-        """Horizontal path point (n, 3) in metres; z is 0."""
+    def distance(self, t: FloatArray) -> FloatArray:
+        """Path length travelled since standing (m), turns included: ``speed · ∫ w dt``."""
         start = self.walk_s - self.ramp_s
         u = np.clip((t - start) / self.ramp_s, 0.0, 1.0)
         travelled = np.where(t < self.walk_s, self.ramp_s * smoothstep_integral(u), self.ramp_s / 2 + t - self.walk_s)
-        xy = np.stack([self.speed * travelled, np.zeros_like(t)], axis=-1)
+        result: FloatArray = self.speed * travelled
+        return result
+
+    def position(self, t: FloatArray) -> FloatArray:
+        """Horizontal path point (n, 3) in metres; z is 0."""
+        xy = np.stack([self.distance(t), np.zeros_like(t)], axis=-1)
         if self.every_s is not None:
             k, tau = self._turn_index(t)
             on = k >= 1

@@ -144,7 +144,10 @@ class GaitProfile:
         speed_m_s: forward walking speed, m/s.
         stance_pct: (left, right) stance time as % of that side's stride.
         step_share_left: left step time (right IC → left IC) / stride time; 0.5 is symmetric.
-        thigh_rom_scale: (left, right) multiplier of the canonical thigh sagittal curve about its mean.
+        thigh_rom_scale: (left, right) share of the thigh sagittal range: the canonical curve, scaled about its mean
+            to the step length (see :mod:`sensors.sim._geometry`), is multiplied by ``2·r_side / (r_left +
+            r_right)``, so (1.0, 0.8) gives a right thigh range 0.8 times the left one at the same mean
+            inter-thigh angle.
         pelvic_drop_extra_deg: extra contralateral pelvic drop (deg) during (left, right) single support, added to
             the base obliquity curve as a smooth bump peaking at mid single support (the Trendelenburg knob;
             negative values lift the swing side instead).
@@ -152,7 +155,8 @@ class GaitProfile:
         tilt_mean_deg: mean anterior pelvic tilt, also the standing tilt, deg.
         tilt_range_deg: peak-to-peak of the tilt oscillation (two cycles per stride), deg.
         rotation_range_deg: peak-to-peak pelvic rotation (one cycle per stride), deg.
-        leg_length_m: hip-joint height standing, m.
+        leg_length_m: hip-joint height standing, m. Step length (speed × step time) must stay within 0.1-1.2 leg
+            lengths.
         stride_cv: stride-time coefficient of variation (0.02 = 2 %); step share and stance fractions jitter
             with an absolute SD of ``stride_cv / 4``.
         standing_s: quiet standing at the start, s.
@@ -160,13 +164,21 @@ class GaitProfile:
         sensors: :class:`SensorSpec` per site in :data:`SITES` (stored as a read-only dict; pass any mapping).
         turn_duration_s: duration of each turn, s.
         ramp_s: gait-initiation ramp between standing and the first IC, s.
-        vertical_range_per_speed_s: pelvis vertical peak-to-peak per unit speed (m per m/s).
+        vertical_excursion_coeff: pelvis vertical peak-to-peak = this × step_length² / leg_length (dimensionless;
+            0.078 gives 4.5 cm for 0.72 m steps on a 0.90 m leg; see :mod:`sensors.sim._geometry`).
         sway_range_m: pelvis lateral peak-to-peak, m.
         ap_range_m: pelvis anterior-posterior oscillation peak-to-peak about steady progression, m.
         pelvis_half_width_m: hip joints at ± this along the pelvis y axis, m.
         sacrum_offset_m: sacral sensor position relative to the pelvis centre, pelvis frame, m.
         thigh_sensor_offset_m: left thigh sensor position relative to the hip joint, thigh frame, m (the right
             thigh uses the mirror image, y negated).
+        impact_peak_g: (pelvis, thigh) peak acceleration, in g, of the soft-tissue transient at each IC at
+            1.3 m/s, proportional to speed; the pelvis sensor rings at both ICs, a thigh sensor at its own side's
+            IC; (0, 0) turns the transients off (see :mod:`sensors.sim._impact`).
+        impact_freq_hz: (pelvis, thigh) frequency of the transient's damped oscillation, Hz.
+        impact_decay_s: (pelvis, thigh) exponential decay time of the transient, s.
+        impact_ap_ratio: forward / downward share of the transient's displacement (in the heading frame; the
+            tissue keeps moving forward and down when the foot stops).
     """
 
     name: str
@@ -187,12 +199,16 @@ class GaitProfile:
     sensors: Mapping[str, SensorSpec] = field(default_factory=_default_sensors)
     turn_duration_s: float = 2.0
     ramp_s: float = 1.0
-    vertical_range_per_speed_s: float = 0.019
+    vertical_excursion_coeff: float = 0.078
     sway_range_m: float = 0.04
     ap_range_m: float = 0.012
     pelvis_half_width_m: float = 0.09
     sacrum_offset_m: tuple[float, float, float] = (-0.10, 0.0, 0.05)
     thigh_sensor_offset_m: tuple[float, float, float] = (0.0, 0.07, -0.20)
+    impact_peak_g: tuple[float, float] = (0.45, 1.0)
+    impact_freq_hz: tuple[float, float] = (12.0, 16.0)
+    impact_decay_s: tuple[float, float] = (0.030, 0.025)
+    impact_ap_ratio: float = 0.4
 
     def __post_init__(self) -> None:
         _validate_profile(self)
@@ -208,7 +224,7 @@ def _check(ok: bool, message: str) -> None:
 
 def _pair(profile: GaitProfile, name: str) -> tuple[float, float]:
     values = tuple(float(v) for v in getattr(profile, name))
-    _check(len(values) == 2 and all(math.isfinite(v) for v in values), f"{name} must be (left, right) numbers")
+    _check(len(values) == 2 and all(math.isfinite(v) for v in values), f"{name} must be a pair of numbers")
     object.__setattr__(profile, name, values)
     return values[0], values[1]
 
@@ -237,7 +253,8 @@ def _validate_profile(p: GaitProfile) -> None:
         "obliquity_range_deg",
         "tilt_range_deg",
         "rotation_range_deg",
-        "vertical_range_per_speed_s",
+        "vertical_excursion_coeff",
+        "impact_ap_ratio",
         "sway_range_m",
         "ap_range_m",
         "standing_s",
@@ -247,6 +264,16 @@ def _validate_profile(p: GaitProfile) -> None:
         _check(math.isfinite(value) and value >= 0.0, f"{name} must be a finite number >= 0, got {value}")
     _check(abs(p.tilt_mean_deg) < 45.0, f"tilt_mean_deg must be within ±45°, got {p.tilt_mean_deg}")
     _check(0.3 <= p.leg_length_m <= 1.5, f"leg_length_m must be within 0.3..1.5 m, got {p.leg_length_m}")
+    step_m = 60.0 * p.speed_m_s / p.cadence_spm
+    _check(
+        0.1 <= step_m / p.leg_length_m <= 1.2,
+        f"the mean step length, speed_m_s × 60 / cadence_spm = {step_m:.2f} m, must be within 0.1-1.2 leg lengths "
+        f"({p.leg_length_m:g} m): change speed_m_s or cadence_spm",
+    )
+    _check(min(_pair(p, "impact_peak_g")) >= 0.0, f"impact_peak_g must be >= 0 g, got {p.impact_peak_g}")
+    freq, decay = _pair(p, "impact_freq_hz"), _pair(p, "impact_decay_s")
+    _check(all(5.0 <= f <= 40.0 for f in freq), f"impact_freq_hz must be within 5..40 Hz, got {freq}")
+    _check(all(0.005 <= d <= 0.1 for d in decay), f"impact_decay_s must be within 0.005..0.1 s, got {decay}")
     _check(0.0 <= p.stride_cv <= 0.1, f"stride_cv must be within 0..0.1 (0..10 %), got {p.stride_cv}")
     _check(p.ramp_s > 0.0, f"ramp_s must be > 0 s (the gait needs a smooth start), got {p.ramp_s}")
     _check(p.turn_duration_s > 0.0, f"turn_duration_s must be > 0 s, got {p.turn_duration_s}")

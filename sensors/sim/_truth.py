@@ -93,6 +93,8 @@ class GaitTruth:
         speed_m_s: forward speed of steady walking (m/s).
         pelvis_angles_fn: the model's pelvis angle curves (``t -> (n, 3)`` rotation, obliquity, tilt in degrees),
             used by :meth:`summary`; ``None`` gives NaN pelvic metrics.
+        progression_fn: the model's forward progression of the pelvis centre along its path (``t -> (n,)`` m),
+            used by :meth:`summary` for step and stride lengths; ``None`` gives NaN lengths.
     """
 
     events_t_s: FloatArray
@@ -103,6 +105,7 @@ class GaitTruth:
     standing_end_s: float = 0.0
     speed_m_s: float = math.nan
     pelvis_angles_fn: Callable[[FloatArray], FloatArray] | None = field(default=None, repr=False)
+    progression_fn: Callable[[FloatArray], FloatArray] | None = field(default=None, repr=False)
 
     def _times(self, side: str, kind: str) -> FloatArray:
         mask = (self.events_side == side) & (self.events_kind == kind)
@@ -137,6 +140,10 @@ class GaitTruth:
           left strides, % of stride).
         - ``step_time_si_pct``, ``stance_time_si_pct``: Robinson symmetry index (R − L) / ((R + L)/2) × 100.
         - ``speed_m_s``: forward speed of steady walking.
+        - ``step_length_m_left/right``: forward progression of the pelvis centre from the contralateral IC to this
+          side's IC (in steady walking, the heel-to-heel distance at this side's IC); ``stride_length_m``: from
+          IC to the next IC of the same side, both sides pooled. Straight walking at constant speed makes them
+          ``speed_m_s`` × the step / stride time.
         - ``obliquity_range_deg``, ``tilt_range_deg``, ``rotation_range_deg``: mean over left strides of the
           per-stride max − min of the pelvis angle.
         - ``pelvic_drop_deg_left``: mean over left stances of max obliquity − obliquity at left IC (the right hip
@@ -157,7 +164,21 @@ class GaitTruth:
         out["step_time_si_pct"] = _si(out["step_time_s_right"], out["step_time_s_left"])
         out["stance_time_si_pct"] = _si(out["stance_time_s_right"], out["stance_time_s_left"])
         out["speed_m_s"] = float(self.speed_m_s)
+        out.update(self._lengths(strides))
         out.update(self._pelvic_metrics(strides))
+        return out
+
+    def _lengths(self, strides: dict[str, _Strides]) -> dict[str, float]:
+        """Step and stride lengths from the model's true forward progression."""
+        out = dict.fromkeys(("step_length_m_left", "step_length_m_right", "stride_length_m"), math.nan)
+        progress = self.progression_fn
+        if progress is None:
+            return out
+        strides_m = []
+        for side, (start, end, _, oc) in strides.items():
+            out[f"step_length_m_{side}"] = _mean(progress(end) - progress(oc))
+            strides_m.append(progress(end) - progress(start))
+        out["stride_length_m"] = _mean(np.concatenate(strides_m))
         return out
 
     def _pelvic_metrics(self, strides: dict[str, _Strides]) -> dict[str, float]:

@@ -35,17 +35,31 @@ oscillations. The sacral sensor sits at ``sacrum_offset_m`` in the pelvis frame,
 ``±pelvis_half_width_m`` along the pelvis y axis, the thigh sensors at ``thigh_sensor_offset_m`` (left; y mirrored
 for the right) in the thigh frame.
 
+The sizes of the movements follow from the step length (speed × step time) and the leg length, from normative
+data (:mod:`sensors.sim._geometry`): pelvis vertical peak-to-peak ``vertical_excursion_coeff · SL² / leg_length``
+(Miff, Gard & Childress 2000; 4.5 cm for 0.72 m steps on a 0.90 m leg) and thigh sagittal range scaled so that
+the inter-thigh angle at IC is ``42° · (SL / leg_length) / 0.8`` (Winter's normative thigh angles).
+
 Pelvis curves
 -------------
 On the pelvis clock (cycles; left IC 0, right FC 0.1, right IC 0.5, left FC 0.6): rotation
 ``(range/2)·cos(2π(φ − 0.5))``, extreme at each IC with the leading leg's hip forward (positive at right IC);
 obliquity ``(range/2)·cos(2π(φ − 0.2))`` plus smooth ``sin³`` bumps of ``pelvic_drop_extra_deg`` over each single
 support (positive over left single support 0.1–0.5, negative over right single support 0.6–1.0); tilt
-``tilt_mean + (range/2)·cos(4π(φ − 0.45))``. Vertical displacement ``(v·vertical_range_per_speed_s/2)·
-cos(4π(φ − 0.3))`` (lowest at 0.05/0.55, just after each IC); lateral sway ``(sway_range/2)·cos(2π(φ − 0.3))``;
+``tilt_mean + (range/2)·cos(4π(φ − 0.45))``. Vertical displacement ``(h/2)·cos(4π(φ − 0.3))`` with h the
+excursion above (lowest at 0.05/0.55, just after each IC); lateral sway ``(sway_range/2)·cos(2π(φ − 0.3))``;
 AP oscillation ``(ap_range/2)·cos(4π(φ − 0.175))`` about steady progression. The thigh sagittal curve is a
-4-harmonic Fourier series: +22° at IC, −9.9° at 52 %, +26.9° at 87 %, scaled about its mean (10.05°) by
+4-harmonic Fourier series, at the reference step length (0.8 leg lengths) +25° at IC, −17° at 52 %, +29° at
+87 % (mean 8.71°), scaled about its mean in proportion to step length and shared between the sides by
 ``thigh_rom_scale``; frontal ``−1° − 3°·sin(2πφ)``.
+
+Heel-strike transients
+----------------------
+Each IC makes the soft tissue under the skin-mounted sensors ring (:mod:`sensors.sim._impact`): the sensor moves
+relative to its segment by a damped oscillation (smooth 8 ms onset, ``impact_freq_hz``, ``impact_decay_s``),
+downward and ``impact_ap_ratio`` forward in the heading frame, with peak added acceleration ``impact_peak_g`` ×
+speed / 1.3 m/s: the sacral sensor at both ICs, each thigh sensor at its own side's IC. It is a translation, so
+the gyroscopes do not see it; positions and accelerations stay exactly consistent.
 
 Timing
 ------
@@ -54,7 +68,8 @@ Model time starts at 0 with quiet standing, truly still, on ``[0, standing_s)``.
 Per side, time maps to a canonical phase by a monotone C2 warp through the knots IC → 0 %, FC → 60 %, next IC →
 100 %; the pelvis uses one stride clock through left IC → 0 %, right FC → 10 %, right IC → 50 %, left FC → 60 %.
 Past ``duration_s`` the model keeps walking (a few more jittered strides, then constant phase rates; turns stay on
-schedule), so any time is valid; the truth lists only events before ``duration_s``.
+schedule), so any time is valid; the truth lists only events before ``duration_s``. Heel-strike transients
+stop with the stride table, a few strides past ``duration_s``.
 """
 
 from __future__ import annotations
@@ -64,6 +79,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from sensors.sim._geometry import THIGH_SAGITTAL_DEG, thigh_sagittal_scales, vertical_excursion_m
+from sensors.sim._impact import ImpactTrain
 from sensors.sim._kinematics import (
     Course,
     Jet,
@@ -106,9 +123,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-# Canonical thigh sagittal angle (deg) over one cycle, Fourier coefficients [a0, a1, b1, a2, b2, ...]:
-# +22° at IC, peak extension −9.9° at 52 %, peak flexion +26.9° at 87 %.
-_THIGH_SAGITTAL_DEG = np.array([10.05, 16.5, -2.57, -3.0, -2.86, -0.69, 1.03, -0.71, 0.16])
 # Canonical thigh frontal angle (deg): −1 − 3·sin(2πφ), adducted in stance (−4° at 25 %), abducted in swing.
 _THIGH_FRONTAL_DEG = np.array([-1.0, 0.0, -3.0])
 # Where the pelvis curves peak, in cycles of the pelvis clock (left IC 0, right FC 0.1, right IC 0.5, left FC 0.6).
@@ -118,6 +132,7 @@ _AP_PEAK = 0.175  # puts the slowest forward velocity at mid single support (0.3
 _SWAY_PEAK = 0.30  # furthest left at mid left single support
 _VERTICAL_PEAK = 0.30  # highest at mid single support (0.30, 0.80), lowest just after each IC (0.05, 0.55)
 _SINGLE_SUPPORT = 0.4  # length of each single support on the pelvis clock
+_IMPACT_REFERENCE_SPEED_M_S = 1.3  # impact_peak_g applies at this speed, proportional to speed
 
 
 def _as_times(t: npt.ArrayLike) -> FloatArray:
@@ -139,6 +154,20 @@ def _check_side(side: str) -> None:
 
 def _interleave(*arrays: FloatArray) -> FloatArray:
     return np.stack(arrays, axis=-1).ravel()
+
+
+def _in_heading_frame(local: list[Jet], heading: Jet) -> tuple[FloatArray, FloatArray]:
+    """World displacement and acceleration of a displacement given in the heading frame (x forward, y left,
+    z up), which turns with the walking direction (transport, Coriolis and centripetal terms included)."""
+    Rh = rot_z(heading.v)
+    q = rotate(Rh, np.stack([j.v for j in local], axis=-1))
+    q_d = rotate(Rh, np.stack([j.d for j in local], axis=-1))
+    q_dd = rotate(Rh, np.stack([j.dd for j in local], axis=-1))
+    zeros = np.zeros_like(heading.v)
+    w_h = np.stack([zeros, zeros, heading.d], axis=-1)
+    a_h = np.stack([zeros, zeros, heading.dd], axis=-1)
+    acc = q_dd + 2.0 * np.cross(w_h, q_d) + np.cross(a_h, q) + np.cross(w_h, np.cross(w_h, q))
+    return q, acc
 
 
 class GaitModel:
@@ -191,7 +220,29 @@ class GaitModel:
             ),
         )
         self._course = Course(walk_s, p.ramp_s, p.speed_m_s, p.turn_every_s, p.turn_duration_s)
+        self._thigh_scale = dict(zip(("left", "right"), thigh_sagittal_scales(p), strict=True))
+        self._impacts = self._make_impacts(s)
         self.truth = self._make_truth(s, walk_s)
+
+    def _make_impacts(self, s: Strides) -> dict[str, ImpactTrain]:
+        """Heel-strike transients: the pelvis sensor at every IC, each thigh sensor at its own side's ICs."""
+        p = self.profile
+        per_speed = G * p.speed_m_s / _IMPACT_REFERENCE_SPEED_M_S
+        ic = {"left": s.ic_l, "right": s.ic_r}
+        both = np.sort(np.concatenate([s.ic_l, s.ic_r]))
+        # A step taken during gait initiation lands with the ramp's share of the full gait amplitude.
+        trains = {
+            "pelvis": ImpactTrain(
+                both,
+                self._course.envelope(both).v * per_speed * p.impact_peak_g[0],
+                p.impact_freq_hz[0],
+                p.impact_decay_s[0],
+            )
+        }
+        for side in ("left", "right"):
+            gain = self._course.envelope(ic[side]).v * per_speed * p.impact_peak_g[1]
+            trains[f"{side}_thigh"] = ImpactTrain(ic[side], gain, p.impact_freq_hz[1], p.impact_decay_s[1])
+        return trains
 
     def _make_truth(self, s: Strides, walk_s: float) -> GaitTruth:
         times = np.concatenate([s.ic_l, s.fc_l, s.ic_r, s.fc_r])
@@ -215,7 +266,15 @@ class GaitModel:
             standing_end_s=self.profile.standing_s,
             speed_m_s=self.profile.speed_m_s,
             pelvis_angles_fn=self.pelvis_angles_deg,
+            progression_fn=self._progression_m,
         )
+
+    def _progression_m(self, t: FloatArray) -> FloatArray:
+        """Forward progression of the pelvis centre along the path (m): distance travelled plus the AP oscillation."""
+        p, ph = self.profile, self._warp["pelvis"](t)
+        ap = cosine_jet(ph, 2, p.ap_range_m / 2, _AP_PEAK).v
+        result: FloatArray = self._course.distance(t) + self._course.envelope(t).v * ap
+        return result
 
     # --- angle curves (radians, as jets) -------------------------------------------------------------------------
 
@@ -237,8 +296,8 @@ class GaitModel:
 
     def _thigh_jets(self, side: str, t: FloatArray) -> tuple[Jet, Jet]:
         w, ph = self._course.envelope(t), self._warp[side](t)
-        scale = self.profile.thigh_rom_scale[0 if side == "left" else 1]
-        sagittal = np.deg2rad(_THIGH_SAGITTAL_DEG) * np.where(np.arange(_THIGH_SAGITTAL_DEG.size) == 0, 1.0, scale)
+        scale = self._thigh_scale[side]
+        sagittal = np.deg2rad(THIGH_SAGITTAL_DEG) * np.where(np.arange(THIGH_SAGITTAL_DEG.size) == 0, 1.0, scale)
         return jet_mul(w, fourier_jet(ph, sagittal)), jet_mul(w, fourier_jet(ph, np.deg2rad(_THIGH_FRONTAL_DEG)))
 
     def pelvis_angles_deg(self, t: npt.ArrayLike) -> FloatArray:
@@ -276,26 +335,21 @@ class GaitModel:
         local = [
             jet_mul(w, cosine_jet(ph, 2, p.ap_range_m / 2, _AP_PEAK)),
             jet_mul(w, cosine_jet(ph, 1, p.sway_range_m / 2, _SWAY_PEAK)),
-            jet_mul(w, cosine_jet(ph, 2, p.vertical_range_per_speed_s * p.speed_m_s / 2, _VERTICAL_PEAK)),
+            jet_mul(w, cosine_jet(ph, 2, vertical_excursion_m(p) / 2, _VERTICAL_PEAK)),
         ]
-        Rh = rot_z(heading.v)
-        q = rotate(Rh, np.stack([j.v for j in local], axis=-1))
-        q_d = rotate(Rh, np.stack([j.d for j in local], axis=-1))
-        q_dd = rotate(Rh, np.stack([j.dd for j in local], axis=-1))
-        zeros = np.zeros_like(t)
-        w_h = np.stack([zeros, zeros, heading.d], axis=-1)
-        a_h = np.stack([zeros, zeros, heading.dd], axis=-1)
+        q, q_acc = _in_heading_frame(local, heading)
         centre = course.position(t) + q + np.array([0.0, 0.0, p.leg_length_m])
-        centre_acc = (
-            course.acceleration(t)
-            + q_dd
-            + 2.0 * np.cross(w_h, q_d)
-            + np.cross(a_h, q)
-            + np.cross(w_h, np.cross(w_h, q))
+        centre_acc = course.acceleration(t) + q_acc
+        # Soft tissue under the sensor rings after each IC: a displacement of the sensor relative to its segment.
+        impact = self._impacts[site](t)
+        norm = math.hypot(1.0, p.impact_ap_ratio)
+        shake, shake_acc = _in_heading_frame(
+            [jet_scale(impact, p.impact_ap_ratio / norm), jet_const(0.0, t.size), jet_scale(impact, -1.0 / norm)],
+            heading,
         )
         if site == "pelvis":
             r = rotate(pelvis.R, np.array(p.sacrum_offset_m))
-            return pelvis, centre + r, carried_point_acc(centre_acc, pelvis, r)
+            return pelvis, centre + r + shake, carried_point_acc(centre_acc, pelvis, r) + shake_acc
         side = site.removesuffix("_thigh")
         mirror = np.array([1.0, 1.0 if side == "left" else -1.0, 1.0])
         r_hip = rotate(pelvis.R, mirror * np.array([0.0, p.pelvis_half_width_m, 0.0]))
@@ -303,7 +357,7 @@ class GaitModel:
         sagittal, frontal = self._thigh_jets(side, t)
         thigh = rot_zxy(heading, jet_scale(frontal, mirror[1]), jet_scale(sagittal, -1.0))
         r = rotate(thigh.R, mirror * np.array(p.thigh_sensor_offset_m))
-        return thigh, hip + r, carried_point_acc(hip_acc, thigh, r)
+        return thigh, hip + r + shake, carried_point_acc(hip_acc, thigh, r) + shake_acc
 
     def segment_pose(self, site: str, t: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Sensor orientation ``R_segment · R_mount`` (n, 3, 3; sensor axes as columns in world axes) and sensor

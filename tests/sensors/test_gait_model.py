@@ -298,20 +298,27 @@ def test_flexed_thigh_puts_the_knee_ahead_of_the_hip(healthy: GaitModel, side: s
         np.testing.assert_allclose(down_the_thigh[:, 0], np.sin(np.radians(sagittal)), atol=1e-9)
 
 
-def test_thigh_curve_shape_and_rom_scale(antalgic: GaitModel) -> None:
-    ic = events(antalgic.truth, "left", "IC")[2]
-    stride = events(antalgic.truth, "left", "IC")[3] - ic
-    t = np.linspace(ic, ic + stride, 2001)
-    phase = np.mod(antalgic.gait_phase("left", t), 100.0)
-    angle = antalgic.thigh_angles_deg("left", t)[:, 0]
-    assert 20.0 <= angle[0] <= 25.0
-    assert -11.0 <= angle.min() <= -9.0
+def one_stride(model: GaitModel, side: str, k: int = 2) -> np.ndarray:
+    ic = events(model.truth, side, "IC")
+    return np.linspace(ic[k], ic[k + 1], 2001)
+
+
+def test_thigh_curve_shape_is_winters_at_the_reference_step_length(healthy: GaitModel) -> None:
+    # Healthy: 0.72 m steps on a 0.90 m leg, the reference; Winter: ~+25° at IC, ~-17° at 52 %, ~+29° at 87 %.
+    t = one_stride(healthy, "left")
+    phase = np.mod(healthy.gait_phase("left", t), 100.0)
+    angle = healthy.thigh_angles_deg("left", t)[:, 0]
+    assert 24.0 <= angle[0] <= 26.0
+    assert -18.0 <= angle.min() <= -16.0
     assert 50.0 <= phase[angle.argmin()] <= 55.0
-    assert 25.0 <= angle.max() <= 30.0
+    assert 28.0 <= angle.max() <= 30.0
     assert 80.0 <= phase[angle.argmax()] <= 90.0
-    ic_r = events(antalgic.truth, "right", "IC")[2:4]
-    right = antalgic.thigh_angles_deg("right", np.linspace(ic_r[0], ic_r[1], 2001))[:, 0]
-    assert np.ptp(right) == pytest.approx(0.8 * np.ptp(angle), rel=1e-4)
+
+
+def test_reduced_right_hip_range_is_a_reduced_right_thigh_range(antalgic: GaitModel) -> None:
+    left = antalgic.thigh_angles_deg("left", one_stride(antalgic, "left"))[:, 0]
+    right = antalgic.thigh_angles_deg("right", one_stride(antalgic, "right"))[:, 0]
+    assert np.ptp(right) == pytest.approx(0.8 * np.ptp(left), rel=1e-4)  # thigh_rom_scale (1.0, 0.8)
 
 
 def test_pelvis_lowest_in_double_support_and_sways_over_the_stance_leg(healthy: GaitModel) -> None:
@@ -324,8 +331,113 @@ def test_pelvis_lowest_in_double_support_and_sways_over_the_stance_leg(healthy: 
     y = position[:, 1].reshape(t.shape)
     lowest = t[np.arange(t.shape[0]), z.argmin(axis=1)]
     assert np.all((lowest > ic_l) & (lowest < fc_r[: ic_l.size]))  # IC → contralateral FC
-    assert np.ptp(z, axis=1).mean() == pytest.approx(0.019 * 1.3, rel=0.15)
+    # 0.078 · (0.72 m)² / 0.90 m = 4.5 cm for the pelvis centre; the sacral sensor also sees tilt and obliquity.
+    assert np.ptp(z, axis=1).mean() == pytest.approx(0.045, rel=0.05)
     assert np.all(t[np.arange(t.shape[0]), y.argmax(axis=1)] > fc_r[: ic_l.size])  # leftmost in left single support
+
+
+# --- geometry for the step length, heel-strike transients, step and stride lengths -----------------------------------
+
+
+def pelvis_excursion_m(model: GaitModel) -> float:
+    """Mean per-step peak-to-peak height of the sacral sensor in steady walking."""
+    ics = np.sort(np.concatenate([events(model.truth, "left", "IC"), events(model.truth, "right", "IC")]))[2:-1]
+    t = ics[:-1, None] + np.diff(ics)[:, None] * np.linspace(0.0, 1.0, 300)
+    z = model.segment_pose("pelvis", t.ravel())[1][:, 2].reshape(t.shape)
+    return float(np.ptp(z, axis=1).mean())
+
+
+@pytest.mark.parametrize(
+    ("speed_m_s", "cadence_spm", "band_m"),
+    [
+        # Normative pelvis/COM peak-to-peak: ~2-3 cm slow, 4-5 cm at ordinary speed (Saunders et al. 1953; Perry &
+        # Burnfield 2010), rising with step length (Miff, Gard & Childress 2000) to ~6-7 cm for long fast steps.
+        (0.80, 92.0, (0.020, 0.030)),  # 0.52 m steps
+        (1.30, 108.0, (0.040, 0.050)),  # 0.72 m steps
+        (1.75, 122.0, (0.055, 0.070)),  # 0.86 m steps
+    ],
+)
+def test_vertical_excursion_follows_step_length_within_the_normative_band(
+    speed_m_s: float, cadence_spm: float, band_m: tuple[float, float]
+) -> None:
+    model = GaitModel(get_profile("healthy", speed_m_s=speed_m_s, cadence_spm=cadence_spm), 15.0, seed=4)
+    excursion = pelvis_excursion_m(model)
+    assert band_m[0] <= excursion <= band_m[1]
+    step_m = speed_m_s * 60.0 / cadence_spm
+    assert excursion == pytest.approx(0.078 * step_m**2 / 0.90, rel=0.05)  # h = coeff · SL² / leg length
+
+
+def inter_thigh_at_ic_deg(model: GaitModel, side: str) -> np.ndarray:
+    """Leading (this side) minus trailing thigh sagittal angle at this side's ICs."""
+    ic = events(model.truth, side, "IC")[1:-1]
+    other = "right" if side == "left" else "left"
+    return model.thigh_angles_deg(side, ic)[:, 0] - model.thigh_angles_deg(other, ic)[:, 0]
+
+
+def test_inter_thigh_angle_at_ic_matches_the_step_length(healthy: GaitModel, antalgic: GaitModel) -> None:
+    # Winter: thigh ~+25° at IC and ~-17° at contralateral IC, ~42° apart for 0.72 m steps with 0.90 m legs.
+    for side in ("left", "right"):
+        assert np.all((inter_thigh_at_ic_deg(healthy, side) > 40.0) & (inter_thigh_at_ic_deg(healthy, side) < 45.0))
+    slow = GaitModel(get_profile("healthy", speed_m_s=0.8, cadence_spm=92.0), 15.0, seed=4)
+    assert inter_thigh_at_ic_deg(slow, "left").mean() == pytest.approx(42.0 * (0.8 * 60 / 92 / 0.9) / 0.8, abs=1.0)
+    # Antalgic: the mean over both ICs still matches the mean step length (1.05 m/s × 0.6 s = 0.63 m) ...
+    left, right = inter_thigh_at_ic_deg(antalgic, "left").mean(), inter_thigh_at_ic_deg(antalgic, "right").mean()
+    assert (left + right) / 2 == pytest.approx(42.0 * (0.63 / 0.9) / 0.8, abs=1.0)
+    # ... and the step that needs the stiff right hip's extension, the left one, is the short one.
+    s = antalgic.truth.summary()
+    assert s["step_length_m_left"] < s["step_length_m_right"]
+    assert left < right - 1.0
+
+
+def impact_only(model: GaitModel, site: str, t: np.ndarray) -> np.ndarray:
+    """Accelerometer difference with and without heel-strike transients (sensor frame, m/s²)."""
+    without = GaitModel(dataclasses.replace(model.profile, impact_peak_g=(0.0, 0.0)), model.duration_s, seed=1)
+    np.testing.assert_array_equal(without.truth.events_t_s, model.truth.events_t_s)
+    return model.imu(site, t)[0] - without.imu(site, t)[0]
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_heel_strike_transient_rings_at_each_ic_and_dies_out(healthy: GaitModel, site: str) -> None:
+    truth, p = healthy.truth, healthy.profile
+    sides = ("left", "right") if site == "pelvis" else (site.removesuffix("_thigh"),)
+    peak_m_s2 = G * p.impact_peak_g[0 if site == "pelvis" else 1]  # at 1.3 m/s, the healthy speed
+    t = np.arange(truth.walking_start_s, 20.0, 1e-3)
+    added = np.linalg.norm(impact_only(healthy, site, t), axis=1)
+    ic = np.sort(np.concatenate([events(truth, side, "IC") for side in sides]))
+    ic = ic[ic < 19.8]
+    since = t - ic[np.maximum(np.searchsorted(ic, t, side="right") - 1, 0)]
+    since[t < ic[0]] = np.inf
+    delay = np.arange(0.0, 0.1, 1e-4)
+    window = np.linalg.norm(impact_only(healthy, site, (ic[:, None] + delay).ravel()), axis=1).reshape(-1, delay.size)
+    np.testing.assert_allclose(window.max(axis=1), peak_m_s2, rtol=1e-3)
+    assert np.all((delay[window.argmax(axis=1)] >= 0.003) & (delay[window.argmax(axis=1)] <= 0.03))  # sharp, early
+    assert added[since >= 0.1].max() < 0.05 * peak_m_s2  # decayed within 100 ms
+    if site != "pelvis":  # a thigh sensor does not ring at the other foot's contact
+        other = events(truth, "right" if sides == ("left",) else "left", "IC")
+        near_other = np.any(np.abs(t[:, None] - other[None, :]) < 0.05, axis=1)
+        assert added[near_other].max() < 1e-3 * peak_m_s2
+    # Translation of the sensor only: the gyroscope does not see it.
+    without = GaitModel(dataclasses.replace(p, impact_peak_g=(0.0, 0.0)), healthy.duration_s, seed=1)
+    np.testing.assert_allclose(healthy.imu(site, t[:2000])[1], without.imu(site, t[:2000])[1], atol=1e-12)
+
+
+def test_heel_strike_transient_scales_with_speed() -> None:
+    slow = GaitModel(get_profile("healthy", speed_m_s=0.8, cadence_spm=92.0), 12.0, seed=1)
+    t = np.arange(slow.truth.walking_start_s, 11.0, 1e-3)
+    peak = np.linalg.norm(impact_only(slow, "pelvis", t), axis=1).max()
+    assert peak == pytest.approx(0.45 * G * 0.8 / 1.3, rel=0.01)
+    standing = np.arange(0.0, slow.truth.standing_end_s, 1e-2)
+    np.testing.assert_array_equal(impact_only(slow, "left_thigh", standing), 0.0)
+
+
+@pytest.mark.parametrize("fixture", ["healthy", "antalgic", "turning"])
+def test_summary_step_and_stride_lengths_are_speed_times_time(request: pytest.FixtureRequest, fixture: str) -> None:
+    model: GaitModel = request.getfixturevalue(fixture)
+    s, v = model.truth.summary(), model.profile.speed_m_s
+    for side in ("left", "right"):
+        assert s[f"step_length_m_{side}"] == pytest.approx(v * s[f"step_time_s_{side}"], rel=1e-9)
+    assert s["stride_length_m"] == pytest.approx(v * s["stride_time_s"], rel=1e-9)
+    assert s["stride_length_m"] == pytest.approx(2 * v * 60 / model.profile.cadence_spm, rel=0.02)
 
 
 # --- time handling, noise, determinism ------------------------------------------------------------------------------
@@ -409,6 +521,10 @@ def test_profiles_are_frozen_and_hashable() -> None:
         ({"ramp_s": 0.0}, "ramp_s"),
         ({"sensors": {"pelvis": PROFILES["healthy"].sensors["pelvis"]}}, "sites"),
         ({"cadence": 100.0}, "unknown GaitProfile field.*cadence_spm"),
+        ({"speed_m_s": 2.5, "cadence_spm": 60.0}, "step length.*within 0.1-1.2 leg lengths"),
+        ({"impact_freq_hz": (12.0, 80.0)}, "impact_freq_hz"),
+        ({"impact_decay_s": (0.0, 0.03)}, "impact_decay_s"),
+        ({"impact_peak_g": (-0.1, 1.0)}, "impact_peak_g"),
     ],
 )
 def test_bad_profile_parameters_are_rejected(overrides: dict[str, object], message: str) -> None:
@@ -443,5 +559,7 @@ def test_too_short_for_a_stride_gives_nan_summary() -> None:
     assert summary["n_strides_left"] == 0.0
     assert np.isnan(summary["stance_time_si_pct"])
     assert np.isnan(summary["obliquity_range_deg"])
+    assert np.isnan(summary["step_length_m_left"])
+    assert np.isnan(summary["stride_length_m"])
     with pytest.raises(ValueError, match="read-only"):
         model.truth.events_t_s[:] = 0.0
