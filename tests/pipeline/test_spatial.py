@@ -152,8 +152,6 @@ def test_simulator_measurement_chain(profile: str, sim_factory: Callable[..., An
     measured_pelvis = float(np.nanmean(res.strides.speed_pelvis_m_s[v]))
     measured_thigh = float(np.nanmean(res.strides.speed_thigh_m_s[v]))
     truth_pelvis, truth_thigh = _truth_speeds(sim.model, leg, SpatialConfig())
-    # measured vs model-on-truth, m/s: healthy pelvis 0.839/0.847, thigh 0.867/0.872;
-    # antalgic_right pelvis 0.692/0.707, thigh 0.732/0.740
     assert measured_pelvis == pytest.approx(truth_pelvis, rel=0.05)
     assert measured_thigh == pytest.approx(truth_thigh, rel=0.05)
     assert res.method == "pelvis+thigh"
@@ -161,10 +159,12 @@ def test_simulator_measurement_chain(profile: str, sim_factory: Callable[..., An
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Model gap, not a measurement error: the simulator's walker moves at speed_m_s with a pelvis vertical "
-    "excursion of only 0.019 m per m/s and a 31° inter-thigh angle at IC, which the inverted pendulum (with "
-    "mobgap's K) and the straight-leg compass model both read as ~0.48 m steps vs the true 0.72 m. Measured speed "
-    "error: healthy pelvis −35.5 %, thigh −33.3 %; antalgic_right pelvis −34.1 %, thigh −30.3 % (see test above).",
+    reason="Open: on simulator v2 both step-length models read about 13 % short (healthy: pelvis -12.6 %, thigh "
+    "-14.0 %; antalgic_right: -13.0 % / -12.3 %). The simulator anchors the sacral vertical excursion to the "
+    "normative ~4.5 cm for 0.72 m steps (Saunders 1953) and the inter-thigh angle to ~42 deg (Winter), while the "
+    "inverted pendulum with mobgap's K, fitted on real people, implies ~5.7 cm. On real lower-back data the pelvis "
+    "model beats mobgap on the same bouts (docs/validation/README.md). Neither side is tuned to the other; when "
+    "this starts passing, remove the marker.",
 )
 @pytest.mark.parametrize("profile", ["healthy", "antalgic_right"])
 def test_walking_speed_within_5_pct_of_truth(profile: str, sim_factory: Callable[..., Any]) -> None:
