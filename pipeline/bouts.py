@@ -45,6 +45,24 @@ class BoutConfig:
     min_standing_s: float = 1.0
 
 
+def merge_intervals(
+    start_s: FloatArray, end_s: FloatArray, *, max_gap_s: float = 0.0
+) -> tuple[FloatArray, FloatArray, NDArray[np.int64]]:
+    """Union of intervals that overlap or are at most ``max_gap_s`` apart (e.g. strides into runs of walking).
+
+    Returns the runs' starts and ends (sorted) and how many input intervals each run holds.
+    """
+    if start_s.size == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+    order = np.argsort(start_s, kind="stable")
+    s, e = start_s[order], np.maximum.accumulate(end_s[order])
+    new = np.concatenate(([True], s[1:] > e[:-1] + max_gap_s + 1e-9))
+    group = np.cumsum(new) - 1
+    ends = np.full(int(group[-1]) + 1, -np.inf)
+    np.maximum.at(ends, group, e)
+    return s[new], ends, np.bincount(group).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class Bouts:
     """Walking bouts as half-open grid-sample intervals, and the per-sample steady-state mask."""

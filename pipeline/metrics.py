@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 
 from pipeline import _signal as sig
 from pipeline import trunk
+from pipeline.bouts import merge_intervals
 from pipeline.catalog import METRICS
 from pipeline.events import GaitEvents
 from pipeline.orientation import PelvisAngles, ThighAngles
@@ -374,7 +375,7 @@ def session_summary(
     if trunk_result is not None:
         both.update(trunk_result.summary())
     plausible = (strides.stride_time_s >= config.min_stride_s) & (strides.stride_time_s <= config.max_stride_s)
-    b0, b1, _ = trunk.bouts(strides.start_s[plausible], strides.end_s[plausible])
+    b0, b1, _ = merge_intervals(strides.start_s[plausible], strides.end_s[plausible])
     both["walking_time_s"] = (float(np.sum(b1 - b0)), int(plausible.sum()))
     missing = (float("nan"), 0)
     rows = []

@@ -38,7 +38,7 @@ from pipeline import (
 )
 from pipeline.bouts import BoutConfig, Bouts, Standing, detect_bouts, detect_standing
 from pipeline.errors import DataContractError, InsufficientDataError
-from pipeline.schemas import COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY
+from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY
 from pipeline.store import Session, app_version, read_raw, write_table
 
 PIPELINE_VERSION = "1.0"
@@ -309,6 +309,8 @@ def process_session(
     write_table(session.derived_path("strides"), strides_table, STRIDES, metadata)
     write_table(session.derived_path("summary"), summary_table, SUMMARY, metadata)
     write_table(session.derived_path("cycles"), cycles_table, CYCLES, metadata)
+    bouts_table = pa.table(spatial.bout_columns(strides, spatial_result, config=config.spatial))
+    write_table(session.derived_path("bouts"), bouts_table, BOUTS, metadata)
     write_table(session.derived_path("compensation"), compensation.to_table(report), COMPENSATION, metadata)
     log.info("processed %s: %d events, %d strides", session.path, len(ev), len(strides))
     return ProcessResult(events_table, strides_table, summary_table, quality, cycles_table)

@@ -150,6 +150,24 @@ SUMMARY = TableSchema(
 )
 """Session-level metrics in long form (``derived/summary.arrow``): new metrics need no schema change."""
 
+BOUTS = TableSchema(
+    "walking_bouts",
+    1,
+    pa.schema(
+        [
+            _field("bout", pa.int32()),
+            _field("start_s", pa.float64(), "s", doc="first IC of the bout's first stride"),
+            _field("end_s", pa.float64(), "s", doc="closing IC of its last stride"),
+            _field("duration_s", pa.float64(), "s"),
+            _field("n_strides", pa.int64()),
+            _field("n_steps", pa.int64(), doc="steps with a length (0 without a subject profile)"),
+            _field("distance_m", pa.float64(), "m", nullable=True),
+            _field("speed_m_s", pa.float64(), "m/s", nullable=True, doc="mean step length x cadence"),
+        ]
+    ),
+)
+"""Walking bouts: runs of strides with no pause longer than 0.5 s (``derived/bouts.arrow``)."""
+
 CYCLES = TableSchema(
     "gait_cycles",
     1,
@@ -186,7 +204,7 @@ COMPENSATION = TableSchema(
 )
 """Compensation patterns mapped to their indicator metrics (``derived/compensation.arrow``)."""
 
-ALL: Mapping[str, TableSchema] = {s.name: s for s in (RAW_IMU, EVENTS, STRIDES, SUMMARY, CYCLES, COMPENSATION)}
+ALL: Mapping[str, TableSchema] = {s.name: s for s in (RAW_IMU, EVENTS, STRIDES, SUMMARY, BOUTS, CYCLES, COMPENSATION)}
 
 
 def _strides_v1_to_v2(table: pa.Table) -> pa.Table:

@@ -47,6 +47,7 @@ from numpy.typing import NDArray
 from scipy.integrate import cumulative_trapezoid
 
 from pipeline import _signal as sig
+from pipeline.bouts import merge_intervals
 from pipeline.events import GaitEvents
 from pipeline.metrics import StrideTable, SummaryRow, window_reduce
 from pipeline.orientation import PelvisAngles, ThighAngles
@@ -242,14 +243,8 @@ def bouts(strides: StrideTable, steps: Steps, *, config: SpatialConfig = Spatial
     if len(strides) == 0:
         empty = np.zeros(0)
         return Bouts(empty, empty, np.zeros(0, dtype=np.int64), empty, empty)
-    order = np.argsort(strides.start_s)
-    s, e = strides.start_s[order], np.maximum.accumulate(strides.end_s[order])
-    new = np.concatenate(([True], s[1:] > e[:-1] + config.bout_gap_s))
-    group = np.cumsum(new) - 1
-    n = int(group[-1]) + 1
-    start, end = np.full(n, np.inf), np.full(n, -np.inf)
-    np.minimum.at(start, group, s)
-    np.maximum.at(end, group, e)
+    start, end, _ = merge_intervals(strides.start_s, strides.end_s, max_gap_s=config.bout_gap_s)
+    n = start.size
     k = np.searchsorted(start, steps.t_s, side="right") - 1
     inside = (k >= 0) & (steps.t_s <= end[np.maximum(k, 0)]) & np.isfinite(steps.length_m)
     kk = k[inside]
@@ -257,6 +252,31 @@ def bouts(strides: StrideTable, steps: Steps, *, config: SpatialConfig = Spatial
     count = np.bincount(kk, minlength=n).astype(np.int64)
     speed = interval_speed(start, end, steps.t_s, steps.t_s, steps.length_m)
     return Bouts(start, end, count, np.where(count > 0, distance, np.nan), speed)
+
+
+def bout_columns(
+    strides: StrideTable, result: SpatialResult | None, *, config: SpatialConfig = SpatialConfig()
+) -> dict[str, NDArray[Any]]:
+    """The ``derived/bouts.arrow`` columns: every run of strides, with distance and speed when lengths exist."""
+    if result is not None:
+        b = result.bouts
+        start, end, n_steps, distance, speed = b.start_s, b.end_s, b.n_steps, b.distance_m, b.speed_m_s
+    else:
+        start, end, _ = merge_intervals(strides.start_s, strides.end_s, max_gap_s=config.bout_gap_s)
+        n_steps = np.zeros(start.size, dtype=np.int64)
+        distance = speed = np.full(start.size, np.nan)
+    first = np.searchsorted(np.sort(strides.start_s), start, side="left")
+    last = np.searchsorted(np.sort(strides.start_s), end, side="left")
+    return {
+        "bout": np.arange(start.size, dtype=np.int32),
+        "start_s": start,
+        "end_s": end,
+        "duration_s": end - start,
+        "n_strides": (last - first).astype(np.int64),
+        "n_steps": n_steps.astype(np.int64),
+        "distance_m": distance,
+        "speed_m_s": speed,
+    }
 
 
 def spatial_metrics(

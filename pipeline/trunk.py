@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline import _signal as sig
+from pipeline.bouts import merge_intervals
 from pipeline.orientation import track_up
 
 FloatArray = NDArray[np.float64]
@@ -143,19 +144,6 @@ def unbiased_autocorrelation(x: FloatArray) -> FloatArray:
         return np.asarray(ac / ac[0], dtype=np.float64)
 
 
-def bouts(start_s: FloatArray, end_s: FloatArray) -> tuple[FloatArray, FloatArray, NDArray[np.int64]]:
-    """Union of (overlapping or touching) stride intervals: bout starts, ends and the number of strides in each."""
-    if start_s.size == 0:
-        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
-    order = np.argsort(start_s)
-    s, e = start_s[order], np.maximum.accumulate(end_s[order])
-    new = np.concatenate(([True], s[1:] > e[:-1] + 1e-9))
-    group = np.cumsum(new) - 1
-    ends = np.full(int(group[-1]) + 1, -np.inf)
-    np.maximum.at(ends, group, e)
-    return s[new], ends, np.bincount(group).astype(np.int64)
-
-
 def _peak(ac: FloatArray, lag: float, tol: float) -> FloatArray:
     """Highest autocorrelation (per column) within ±``tol`` of ``lag`` samples."""
     lo, hi = int(np.floor((1 - tol) * lag)), int(np.ceil((1 + tol) * lag)) + 1
@@ -179,7 +167,7 @@ def regularity(
     nan2 = np.full(2, np.nan)
     if start_s.size == 0:
         return Regularity(nan2, nan2.copy(), nan2.copy(), 0)
-    b0, b1, counts = bouts(start_s, end_s)
+    b0, b1, counts = merge_intervals(start_s, end_s)
     stride = float(np.median(end_s - start_s))
     ad1, ad2, weights, n_used = [], [], [], 0
     for t0, t1, count in zip(b0, b1, counts, strict=True):  # bouts, not samples

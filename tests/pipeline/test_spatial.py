@@ -206,3 +206,25 @@ def test_interval_speed_counts_pauses_and_unmeasured_steps() -> None:
     assert speed[1] == pytest.approx(1.2)
     assert speed[2] == pytest.approx(1.2)
     assert np.isnan(speed[3])  # no IC inside
+
+
+def test_bouts_table_with_and_without_a_profile(sim_builder: Callable[..., Any], tmp_path: Path) -> None:
+    """``derived/bouts.arrow``: one row per run of strides; distance and speed only with a leg length."""
+    from pipeline.run import process_session
+    from pipeline.schemas import BOUTS
+    from pipeline.store import read_table
+    from pipeline.subjects import SubjectProfile, save_profile
+
+    sim = sim_builder(tmp_path, "healthy", duration_s=40.0, turn_every_s=None)
+    process_session(sim.session)
+    bare = read_table(sim.session.derived_path("bouts"), BOUTS).to_pandas()
+    assert len(bare) >= 1
+    assert (bare.n_strides > 0).all()
+    assert bare.speed_m_s.isna().all()
+    save_profile(tmp_path, SubjectProfile(sim.session.meta.subject, leg_length_m=sim.model.profile.leg_length_m))
+    process_session(sim.session)
+    bouts = read_table(sim.session.derived_path("bouts"), BOUTS).to_pandas()
+    walk = bouts.loc[bouts.duration_s.idxmax()]
+    assert walk.duration_s > 25.0  # one straight walk of ~35 s after standing
+    assert walk.distance_m == pytest.approx(walk.speed_m_s * walk.duration_s, rel=0.15)
+    assert walk.speed_m_s == pytest.approx(sim.model.truth.speed_m_s, rel=0.2)  # see the speed xfail above
