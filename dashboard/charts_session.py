@@ -386,3 +386,17 @@ def style_strides(strides: pd.DataFrame) -> Styler:
         return ["background-color: #e8f5e9" if row["valid"] else "color: #9e9e9e"] * len(row)
 
     return strides.style.apply(shade, axis=1).format(precision=3, na_rep="—")
+
+
+def bouts_display(bouts: pd.DataFrame) -> pd.DataFrame:
+    """The walking-bouts table as shown: one row per bout, units in the column names."""
+    return pd.DataFrame(
+        {
+            "Bout": bouts["bout"] + 1,
+            "Start (s)": bouts["start_s"].round(1),
+            "Duration (s)": bouts["duration_s"].round(1),
+            "Strides": bouts["n_strides"],
+            "Distance (m)": bouts["distance_m"].round(1),
+            "Speed (m/s)": bouts["speed_m_s"].round(2),
+        }
+    )

@@ -19,7 +19,7 @@ import streamlit as st
 
 from pipeline.catalog import METRICS
 from pipeline.errors import ImuGaitError
-from pipeline.schemas import ALL, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TableSchema
+from pipeline.schemas import ALL, BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TableSchema
 from pipeline.store import DATA_ENV, default_data_root, iter_sessions, read_table
 from pipeline.subjects import load_profile
 
@@ -184,6 +184,11 @@ def load_events(session_path: Path) -> pd.DataFrame:
 def load_cycles(session_path: Path) -> pd.DataFrame | None:
     """``derived/cycles.arrow`` (side, signal, unit, pct, mean, sd, n); None for sessions processed before it."""
     return _derived(session_path, "cycles", CYCLES)
+
+
+def load_bouts(session_path: Path) -> pd.DataFrame | None:
+    """``derived/bouts.arrow`` (one row per walking bout); None for sessions processed before it."""
+    return _derived(session_path, "bouts", BOUTS)
 
 
 def load_compensation(session_path: Path) -> pd.DataFrame | None:

@@ -128,6 +128,16 @@ if header.processed:
         st.caption("Highlighted rows are valid strides (steady, straight), the ones behind the session metrics.")
         for tab, side in zip(st.tabs(["Left", "Right"]), ("left", "right"), strict=True):
             tab.dataframe(sc.style_strides(sc.stride_table(strides, side)), hide_index=True, key=f"strides_{side}")
+    with data.section("the walking bouts"):
+        bouts = data.load_bouts(path)
+        if bouts is not None and len(bouts):
+            st.subheader("Walking bouts")
+            st.dataframe(sc.bouts_display(bouts), hide_index=True, key="bouts")
+            if bouts["speed_m_s"].isna().all():
+                st.caption(
+                    "Distance and speed need the subject's leg length: `imugait subject set "
+                    f"{header.subject} --height M` (or `--leg-length M`), then re-process."
+                )
     if summary is not None:
         st.subheader("Left vs right")
         st.plotly_chart(sc.side_bars_figure(sc.side_comparison(summary, strides)), key="side_bars")

@@ -298,3 +298,16 @@ def test_session_the_pipeline_cannot_align_falls_back_to_raw_norms(tmp_path, run
     assert {t["name"] for t in spec["data"]} == {"gyroscope norm"}
     assert spec["layout"]["yaxis"]["title"]["text"] == "deg/s"
     assert [a["text"] for a in spec["layout"]["annotations"]] == ["Pelvis", "Left thigh", "Right thigh"]
+
+
+def test_walking_bouts_from_the_pipeline_are_listed(walker_root, run_app, tables):
+    from pipeline.schemas import BOUTS
+    from pipeline.store import read_table
+
+    at = open_walker(run_app, walker_root, walker_root.processed)
+    (shown,) = tables(at, "Strides")
+    stored = read_table(walker_root.processed.derived_path("bouts"), BOUTS).to_pandas()
+    assert list(shown["Strides"]) == list(stored["n_strides"])
+    assert list(shown.columns) == ["Bout", "Start (s)", "Duration (s)", "Strides", "Distance (m)", "Speed (m/s)"]
+    if stored["speed_m_s"].isna().all():  # the walker has no subject profile
+        assert any("imugait subject set W01" in c.value for c in at.caption)
