@@ -21,6 +21,14 @@ INDIP bout, our step length × cadence over the bout (``pipeline.spatial.interva
 ``WalkingSpeed`` (pooled = over all bouts; macro = mean of per-trial MAEs). "pooled" sums counts over trials
 (micro); "mean of trials" averages per-trial scores (macro, as mobgap's published figures).
 
+Pelvis alignment check (:func:`alignment_check`): the Mobilise-D lower-back sensor is worn with a known mounting
+(mobgap ``consts.INITIAL_MOBILISED_ORIENTATION`` and ``utils.conversions.to_body_frame``: sensor x → ``is``
+(superior), y → ``ml``, z → ``pa`` (anterior), with ``is × ml = pa``, so ``ml`` = sensor +y points to the
+*right*). The true segment axes are then: up = gravity (the same estimate :func:`pipeline.align.align_pelvis` uses),
+forward = sensor +z and left = −y, both projected onto the horizontal plane. Per trial: the angle between
+align_pelvis's forward/left axes and the true ones (> 90° = sign flipped), and the mean per-stride (INDIP same-side
+IC to IC, inside the reference bouts) pelvic obliquity and tilt ranges with our alignment vs with the true axes.
+
 Usage::
 
     .venv/bin/python bench/validate_real.py --data /tmp/mobgap_example/example_data
@@ -45,9 +53,11 @@ import scipy.io as sio
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.align import AlignConfig, Alignment, G, align_pelvis
 from pipeline.errors import ImuGaitError
 from pipeline.evaluation import EventScores, in_intervals, per_trial_mean, pool, score_events
 from pipeline.importer import TableImportSpec, import_tables
+from pipeline.orientation import OrientationConfig, pelvis_angles
 from pipeline.run import process_session
 from pipeline.spatial import interval_speed
 from pipeline.subjects import SubjectProfile, save_profile
@@ -400,6 +410,127 @@ def data_dir_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+MOBILISED_FORWARD = np.array([0.0, 0.0, 1.0])  # sensor +z = pa (anterior)
+MOBILISED_LEFT = np.array([0.0, -1.0, 0.0])  # sensor +y = ml points right, so left = −y
+
+ALIGN_HEADER = (
+    "trial",
+    "forward err °",
+    "left err °",
+    "confidence",
+    "strides",
+    "obliquity range ours °",
+    "obliquity range true axes °",
+    "tilt range ours °",
+    "tilt range true axes °",
+)
+
+
+@dataclass(frozen=True)
+class AlignmentCheck:
+    """align_pelvis against the known Mobilise-D mounting on one trial."""
+
+    label: str
+    forward_err_deg: float
+    left_err_deg: float
+    confidence: float
+    n_strides: int
+    obliquity_range_deg: tuple[float, float]  # (ours, true axes): mean per-stride range
+    tilt_range_deg: tuple[float, float]
+    error: str = ""
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)), -1.0, 1.0))))
+
+
+def true_alignment(estimated: Alignment) -> Alignment:
+    """The Mobilise-D mounting as an Alignment, sharing the estimate's gravity 'up'."""
+    up = estimated.rotation[2]
+    forward = MOBILISED_FORWARD - up * (MOBILISED_FORWARD @ up)
+    forward /= np.linalg.norm(forward)
+    return Alignment("pelvis", np.vstack([forward, np.cross(up, forward), up]), estimated.up_source, math.nan, 1, False)
+
+
+def stride_windows(trial: Trial) -> list[tuple[float, float]]:
+    """Reference strides (same-side IC to the next IC of that side, at most 2.5 s) inside one reference bout."""
+    out = []
+    for side in ("left", "right"):
+        t = np.sort(trial.ic_t_s[trial.ic_side == side])
+        for a, b in zip(t[:-1], t[1:], strict=True):
+            inside = (trial.wb_start_s <= a) & (b <= trial.wb_end_s)
+            if b - a <= 2.5 and inside.any():
+                out.append((float(a), float(b)))
+    return out
+
+
+def _mean_range(angle: np.ndarray, strides: Sequence[tuple[float, float]], fs_hz: float) -> float:
+    ranges = [np.ptp(angle[int(round(a * fs_hz)) : int(round(b * fs_hz)) + 1]) for a, b in strides]
+    finite = [r for r in ranges if math.isfinite(r)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+def alignment_check(trial: Trial) -> AlignmentCheck:
+    """align_pelvis on the trial's lower-back IMU vs the known mounting (see the module docstring)."""
+    acc, gyr = trial.acc_g * G, trial.gyr_dps
+    valid = np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+    try:
+        est = align_pelvis(acc, gyr, valid, trial.fs_hz, config=AlignConfig())
+    except ImuGaitError as exc:
+        nan2 = (math.nan, math.nan)
+        return AlignmentCheck(trial.label, math.nan, math.nan, math.nan, 0, nan2, nan2, str(exc))
+    true = true_alignment(est)
+    strides = stride_windows(trial)
+    obliquity, tilt = [], []
+    for al in (est, true):
+        p = pelvis_angles(al.apply(acc), al.apply(gyr), valid, trial.fs_hz, config=OrientationConfig())
+        obliquity.append(_mean_range(p.obliquity_deg, strides, trial.fs_hz))
+        tilt.append(_mean_range(p.tilt_deg, strides, trial.fs_hz))
+    return AlignmentCheck(
+        trial.label,
+        _angle_deg(est.rotation[0], true.rotation[0]),
+        _angle_deg(est.rotation[1], true.rotation[1]),
+        est.confidence,
+        len(strides),
+        (obliquity[0], obliquity[1]),
+        (tilt[0], tilt[1]),
+    )
+
+
+def alignment_rows(checks: Sequence[AlignmentCheck]) -> list[list[str]]:
+    rows = [
+        [
+            c.label,
+            _f(c.forward_err_deg, "{:.1f}"),
+            _f(c.left_err_deg, "{:.1f}"),
+            _f(c.confidence, "{:.2f}"),
+            str(c.n_strides),
+            _f(c.obliquity_range_deg[0], "{:.2f}"),
+            _f(c.obliquity_range_deg[1], "{:.2f}"),
+            _f(c.tilt_range_deg[0], "{:.2f}"),
+            _f(c.tilt_range_deg[1], "{:.2f}"),
+        ]
+        for c in checks
+    ]
+    fwd = np.array([c.forward_err_deg for c in checks])
+    obl = np.array([c.obliquity_range_deg[0] - c.obliquity_range_deg[1] for c in checks])
+    tilt = np.array([c.tilt_range_deg[0] - c.tilt_range_deg[1] for c in checks])
+    rows.append(
+        [
+            "worst | mean of |Δ range|",
+            _f(float(np.nanmax(fwd)) if np.isfinite(fwd).any() else math.nan, "{:.1f}"),
+            _f(float(np.nanmax([c.left_err_deg for c in checks])), "{:.1f}"),
+            "",
+            "",
+            _f(float(np.nanmean(np.abs(obl))), "Δ {:.2f}"),
+            "",
+            _f(float(np.nanmean(np.abs(tilt))), "Δ {:.2f}"),
+            "",
+        ]
+    )
+    return rows
+
+
 def run_all_ours(trials: Sequence[Trial]) -> list[TrialScores]:
     with tempfile.TemporaryDirectory(prefix="imugait-real-") as tmp:
         return [evaluate(t, run_ours(t, Path(tmp))) for t in trials]
@@ -432,8 +563,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     for s in scores:
         if s.error:
             console.print(f"[red]{s.label}: pipeline failed: {s.error}[/red]")
+    checks = [alignment_check(t) for t in trials]
+    print_rows(
+        console,
+        "pelvis alignment vs the known Mobilise-D mounting (x up, y right, z forward)",
+        ALIGN_HEADER,
+        alignment_rows(checks),
+    )
+    for c in checks:
+        if c.error:
+            console.print(f"[red]{c.label}: align_pelvis failed: {c.error}[/red]")
     if args.markdown:
-        args.markdown.write_text(markdown(HEADER, rows) + "\n", encoding="utf-8")
+        text = markdown(HEADER, rows) + "\n\n" + markdown(ALIGN_HEADER, alignment_rows(checks)) + "\n"
+        args.markdown.write_text(text, encoding="utf-8")
     return 0
 
 
