@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,8 +21,11 @@ class ThighEventConfig:
     min_swing_peak_dps: float = 40.0  # absolute floor of a mid-swing peak
     swing_peak_fraction: float = 0.4  # of the 95th percentile of the flexion rate
     min_stride_fraction: float = 0.6  # peaks closer than this fraction of the stride period are merged
-    terminal_swing_frac: float = 0.2  # search span (stride fraction) for the terminal-swing dip and its arrest
-    ic_after_max_flexion_frac: float = 0.13  # fallback IC delay after maximal flexion (stride fraction)
+    terminal_swing_frac: float = 0.2  # search span (stride fraction) after maximal flexion for IC (impact, dip, arrest)
+    ic_after_max_flexion_frac: float = 0.13  # last-resort IC delay after maximal flexion (stride fraction)
+    impact_snr: float = 6.0  # heel-strike transient: |Δ²‖a‖| above this many robust SDs of its recording-wide level
+    impact_quiet_samples: int = 2  # valid, sub-threshold Δ²‖a‖ samples required just before an impact onset
+    min_calibration_strides: int = 5  # strides with both an impact and a gyro landmark to calibrate the latter
     fc_flexion_fraction: float = 0.11  # FC: share of the peak-extension → peak-flexion excursion already flexed
     max_gap_s: float = 0.1  # masked (lost) samples tolerated between the swing peak and an event
     ic_offset_s: float = 0.0
@@ -62,6 +66,7 @@ class GaitEvents:
     kind: StrArray  # "IC" | "FC"
     source: StrArray  # site the event was detected from
     laterality_agreement: float = float("nan")  # pelvis only: share of ICs whose rotation vote matched the side
+    rule_counts: Mapping[str, int] = field(default_factory=dict)  # events per detection rule, e.g. {"IC impact": 50}
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -79,6 +84,7 @@ def make_events(
     fs_hz: float,
     *,
     laterality_agreement: float = float("nan"),
+    rule_counts: Mapping[str, int] | None = None,
 ) -> GaitEvents:
     """Build a sorted :class:`GaitEvents` (sample = nearest grid index of ``t_s``)."""
     t = np.asarray(t_s, dtype=np.float64)
@@ -91,11 +97,16 @@ def make_events(
         np.asarray(kind, dtype=str)[order],
         np.asarray(source, dtype=str)[order],
         laterality_agreement,
+        dict(rule_counts or {}),
     )
 
 
 def merge(*parts: GaitEvents, fs_hz: float) -> GaitEvents:
-    """Concatenate event sets and sort them by time."""
+    """Concatenate event sets and sort them by time (rule counts are summed)."""
+    counts: dict[str, int] = {}
+    for p in parts:
+        for rule, n in p.rule_counts.items():
+            counts[rule] = counts.get(rule, 0) + n
     return make_events(
         np.concatenate([p.t_s for p in parts]),
         np.concatenate([p.side for p in parts]),
@@ -105,6 +116,7 @@ def merge(*parts: GaitEvents, fs_hz: float) -> GaitEvents:
         laterality_agreement=next(
             (p.laterality_agreement for p in parts if np.isfinite(p.laterality_agreement)), np.nan
         ),
+        rule_counts=counts,
     )
 
 

@@ -1,11 +1,12 @@
 """Gait events (initial contact IC, final contact FC) per side, from a thigh or from the pelvis.
 
 Thigh (reference §2.3). The sagittal flexion rate has one large positive peak per stride (mid-swing). Searching
-forward from it, the rate falls through zero where the thigh reaches maximal flexion (≈ 13 % of a stride before
-IC, too early to be IC itself), dips as the thigh is pulled back in terminal swing, and that retraction is
-arrested at foot contact: IC = the angular-acceleration maximum after the dip. Backward from the peak, the rate
-rose through zero at peak extension; FC is where the thigh has since flexed through a normative share of its
-extension → flexion excursion, an angle-based landmark (see :func:`thigh_events`). Constant offsets
+forward from it, the rate falls through zero at maximal flexion (≈ 13 % of a stride before IC), which opens the
+terminal-swing window in which IC is sought: the onset of the heel-strike transient in the thigh accelerometer when
+one is given and found (:mod:`pipeline._thigh_impact`), else a gyroscope landmark (the arrest of the
+terminal-swing retraction). Backward from the peak, the rate rose through zero at peak extension; FC is where the
+thigh has since flexed through a normative share of its extension → flexion excursion, an angle-based landmark.
+Which rule produced how many events is returned in :attr:`GaitEvents.rule_counts`. Constant offsets
 ``ic_offset_s`` / ``fc_offset_s`` (default 0) can correct a known bias; being the same on both sides, a bias
 cancels in symmetry indices.
 
@@ -37,6 +38,7 @@ from pipeline._event_core import (
     merge,
 )
 from pipeline._pelvis_events import pelvis_events
+from pipeline._thigh_impact import impact_onsets
 
 
 def _excursion_fraction(
@@ -72,27 +74,43 @@ def thigh_events(
     *,
     side: str,
     source: str,
+    acc_ms2: FloatArray | None = None,
     config: EventConfig = DEFAULT_EVENT_CONFIG,
 ) -> GaitEvents:
-    """IC and FC of one leg from its thigh's sagittal flexion rate (deg/s, flexion +).
+    """IC and FC of one leg from its thigh's sagittal flexion rate (deg/s, flexion +) and, optionally, accelerometer.
 
-    IC: after each mid-swing peak the rate crosses zero (maximal flexion), dips (terminal-swing retraction of the
-    thigh) and is then abruptly arrested by the foot contact: IC is the first maximum of the angular
-    acceleration after that dip. Without a dip within ``terminal_swing_frac`` of a stride, IC is taken
-    ``ic_after_max_flexion_frac`` of a stride after maximal flexion (normative: max hip flexion ≈ 85–87 % of the
-    cycle, Perry & Burnfield).
+    IC, impact rule (``acc_ms2`` given, (n, 3) m/s² in any sensor frame): IC is the onset of the heel-strike
+    transient, searched in the window of ``terminal_swing_frac`` of a stride after maximal flexion (Perry &
+    Burnfield: maximal hip flexion ≈ 85-87 % of the cycle, terminal swing ends at contact), see
+    :mod:`pipeline._thigh_impact`. This is physically what IC is: the foot hits the ground. It assumes that
+    contact makes a transient (hard or ordinary heels; Light et al. 1980 halved it with resilient heels) that
+    reaches the thigh well above the sensor noise, and that the first activity leading up to the stride's largest
+    transient is the contact.
+
+    IC, gyroscope rule (no accelerometer, or no transient in the window: soft shoes, a gap): after maximal flexion
+    the rate dips (terminal-swing retraction of the thigh) and the retraction is arrested at foot contact: the
+    first maximum of the angular acceleration after the dip; without a dip, ``ic_after_max_flexion_frac`` of a
+    stride after maximal flexion. Thigh-gyroscope landmarks precede contact (Strick, Farris & Sawicki 2024, J
+    Biomech Eng 146:044502: HS −41 ± 20 ms from a thigh IMU and joint angles). When the same recording has at least
+    ``min_calibration_strides`` strides with both an impact and a gyroscope landmark, the landmark is shifted by
+    their median lag, so a stride whose transient was lost keeps the impact rule's timing; the rule name then says
+    "impact-calibrated".
 
     FC: between peak extension (the last upward zero crossing of the rate before the swing peak) and peak flexion
     (the next downward crossing) the thigh flexes monotonically, so its angle is a phase variable of the swing
-    (thigh phase portrait, Holgate et al. 2009; Villarreal & Gregg 2016). FC is where the integrated rate
-    (the flexion gained since peak extension) reaches ``fc_flexion_fraction`` of the whole excursion. The
-    fraction comes from normative thigh kinematics (Perry & Burnfield: peak extension ≈ −10° at ≈ 52 % of the
-    cycle, toe-off at ≈ 60 % with the thigh at ≈ −6°, peak flexion ≈ +27° at ≈ 87 % → 4/37 ≈ 0.11). Being defined
-    in angle rather than time it does not move when stance or swing is shortened (an antalgic stance), which a
-    fixed time ratio does; the relative form also cancels a reduced range of motion. Thigh rules, the fraction
-    in particular, still need validation on real recordings with reference events: the simulator has no
-    heel-strike transient and its thigh curve is the same normative model, so it tests robustness (asymmetry,
-    speed, noise, mounting, packet loss), not the fraction itself.
+    (thigh phase portrait, Holgate et al. 2009; Villarreal & Gregg 2016). FC is where the integrated rate (the
+    flexion gained since peak extension) reaches ``fc_flexion_fraction`` of the whole excursion. The fraction is
+    normative, not fitted: Perry & Burnfield (peak extension ≈ −10° at ≈ 52 % of the cycle, toe-off ≈ 60 % with the
+    thigh at ≈ −6°, peak flexion ≈ +27° at ≈ 87 %) give 4/37 ≈ 0.11; Winter's thigh angles (−17° at 52 %, +29° at
+    87 %, ≈ −11.6° at 60 %) give ≈ 0.12. Defined in angle rather than time it does not move when stance or swing is
+    shortened (an antalgic stance), and the relative form cancels a reduced range of motion. It assumes the thigh
+    kinematics of toe-off are near-normative; a published thigh-IMU toe-off rule that needs no knee angle was not
+    found (Strick 2024, TO −1.4 ± 21 ms, uses the knee angle and per-subject thresholds).
+
+    Every thigh rule here, the impact onset and the FC fraction in particular, needs validation on real recordings
+    with reference events (force plates or instrumented walkways); none with thigh sensors is available to us. The
+    simulator's thigh curve is Winter's normative shape and its transients are plausible rather than measured, so
+    it tests robustness (asymmetry, speed, noise, mounting, packet loss), not these rules' physiology.
     """
     cfg = config.thigh
     if valid.sum() < 2 * fs_hz * config.stride_range_s[0]:  # not even two short strides: nothing to segment
@@ -118,8 +136,32 @@ def thigh_events(
     has_arrest &= has_dip & (arrest - dip < cfg.terminal_swing_frac * T)
     arrest_f = _parabolic(ang_acc, np.nan_to_num(arrest).astype(np.int64))
     ic = np.where(has_arrest, arrest_f, max_flex + cfg.ic_after_max_flexion_frac * T)
+    impact = np.full(peaks.size, np.nan)
+    if acc_ms2 is not None:
+        window = np.where(has_mf, max_flex, np.nan)
+        impact = impact_onsets(
+            acc_ms2,
+            valid,
+            window,
+            window + cfg.terminal_swing_frac * T,
+            snr=cfg.impact_snr,
+            quiet_samples=cfg.impact_quiet_samples,
+        )
+    has_impact = np.isfinite(impact)
+    # where this recording has impacts, its gyroscope landmark is calibrated against them (median lag)
+    paired = has_impact & has_mf
+    calibrated = int(paired.sum()) >= cfg.min_calibration_strides
+    if calibrated:
+        ic = ic + float(np.median(impact[paired] - ic[paired]))
+    ic = np.where(has_impact, impact, ic)
     max_bad = int(cfg.max_gap_s * fs_hz)
     ok_ic = has_mf & _window_valid(valid, peaks_f, np.where(has_mf, ic, peaks_f), max_bad)
+    gyro = "IC gyro (impact-calibrated)" if calibrated else "IC gyro"
+    rules = {
+        "IC impact": int((ok_ic & has_impact).sum()),
+        f"{gyro} arrest": int((ok_ic & ~has_impact & has_arrest).sum()),
+        f"{gyro} max flexion": int((ok_ic & ~has_impact & ~has_arrest).sum()),
+    }
     ic = ic[ok_ic]
     # FC: the thigh angle (integrated rate) crosses the set fraction of its peak-extension → peak-flexion excursion.
     j = np.searchsorted(up, peaks_f) - 1
@@ -132,7 +174,8 @@ def thigh_events(
     t_fc = fc[ok_fc] / fs_hz + cfg.fc_offset_s
     t = np.concatenate([t_ic, t_fc])
     kind = np.array(["IC"] * t_ic.size + ["FC"] * t_fc.size)
-    return make_events(t, np.full(t.size, side), kind, np.full(t.size, source), fs_hz)
+    rules["FC flexion fraction"] = int(t_fc.size)
+    return make_events(t, np.full(t.size, side), kind, np.full(t.size, source), fs_hz, rule_counts=rules)
 
 
 __all__ = [

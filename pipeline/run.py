@@ -173,11 +173,17 @@ def load_aligned(
             )
     say("detecting gait events")
     for thigh_side, th in thighs.items():
-        parts.append(
-            events.thigh_events(
-                th.flexion_rate_dps, th.valid, fs, side=thigh_side, source=f"{thigh_side}_thigh", config=config.events
-            )
+        part = events.thigh_events(
+            th.flexion_rate_dps,
+            th.valid,
+            fs,
+            side=thigh_side,
+            source=f"{thigh_side}_thigh",
+            acc_ms2=tl.streams[f"{thigh_side}_thigh"].acc,
+            config=config.events,
         )
+        quality[f"{thigh_side}_thigh.event_rules"] = dict(part.rule_counts)
+        parts.append(part)
     turning, pe = None, None
     if pelvis is not None:
         turning = metrics.turning_mask(pelvis, fs, config=config.metrics)
