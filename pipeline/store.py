@@ -132,18 +132,7 @@ class SessionMeta:
     @classmethod
     def from_json(cls, text: str, *, path: Path | None = None) -> SessionMeta:
         """Parse ``session.json``; raise :class:`DataContractError` naming the problem."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataContractError(f"session.json is not valid JSON ({exc})", path=path) from exc
-        if not isinstance(data, dict):
-            raise DataContractError("session.json must hold a JSON object", path=path)
-        fmt = data.get("format", 1)
-        if not isinstance(fmt, int) or fmt > SESSION_FORMAT:
-            raise DataContractError(
-                f"session format {fmt} is newer than this imugait understands ({SESSION_FORMAT}); upgrade imugait",
-                path=path,
-            )
+        data = read_json_object(text, "session", SESSION_FORMAT, path=path)
         missing = [k for k in ("subject", "session_id", "start_utc", "sensors") if k not in data]
         if missing:
             raise DataContractError(f"session.json lacks {', '.join(missing)}", path=path)
@@ -197,7 +186,7 @@ class Session:
     def update(self, **changes: Any) -> Session:
         """Rewrite ``session.json`` atomically with ``changes`` applied and return the new Session."""
         meta = replace(self.meta, **changes)
-        _atomic_write_text(self.path / "session.json", meta.to_json())
+        atomic_write_text(self.path / "session.json", meta.to_json())
         return Session(self.path, meta)
 
 
@@ -254,7 +243,7 @@ def create_session(
             source=source,
             extra=dict(extra or {}),
         )
-        _atomic_write_text(path / "session.json", meta.to_json())
+        atomic_write_text(path / "session.json", meta.to_json())
         return Session(path, meta)
     raise StorageError("too many sessions started in the same second", path=subject_dir)
 
@@ -340,7 +329,25 @@ def table_identity(path: Path) -> tuple[str | None, int | None]:
     return schema_identity(schema)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def read_json_object(text: str, kind: str, newest_format: int, *, path: Path | None = None) -> dict[str, Any]:
+    """Parse ``<kind>.json``: a JSON object whose ``format`` (default 1) this imugait understands."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataContractError(f"{kind}.json is not valid JSON ({exc})", path=path) from exc
+    if not isinstance(data, dict):
+        raise DataContractError(f"{kind}.json must hold a JSON object", path=path)
+    fmt = data.get("format", 1)
+    if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt > newest_format:
+        raise DataContractError(
+            f"{kind} format {fmt} is newer than this imugait understands ({newest_format}); upgrade imugait",
+            path=path,
+        )
+    return data
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace ``path``'s content atomically: a reader sees the old file or the new one, never half of either."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")

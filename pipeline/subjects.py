@@ -32,7 +32,7 @@ from pipeline.errors import DataContractError
 from pipeline.events import GaitEvents
 from pipeline.metrics import StrideTable, SummaryRow
 from pipeline.orientation import PelvisAngles, ThighAngles
-from pipeline.store import _atomic_write_text, check_identifier
+from pipeline.store import atomic_write_text, check_identifier, read_json_object
 from pipeline.symmetry import symmetry_index
 
 SUBJECT_FORMAT = 1
@@ -127,18 +127,7 @@ class SubjectProfile:
     @classmethod
     def from_json(cls, text: str, *, path: Path | None = None) -> SubjectProfile:
         """Parse ``subject.json``; raise :class:`DataContractError` naming the file and the problem."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataContractError(f"subject.json is not valid JSON ({exc})", path=path) from exc
-        if not isinstance(data, dict):
-            raise DataContractError("subject.json must hold a JSON object", path=path)
-        fmt = data.get("format", 1)
-        if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt > SUBJECT_FORMAT:
-            raise DataContractError(
-                f"subject format {fmt} is newer than this imugait understands ({SUBJECT_FORMAT}); upgrade imugait",
-                path=path,
-            )
+        data = read_json_object(text, "subject", SUBJECT_FORMAT, path=path)
         if "subject" not in data:
             raise DataContractError("subject.json lacks 'subject'", path=path)
         unknown = sorted(set(data) - set(cls.__dataclass_fields__))
@@ -181,7 +170,7 @@ def save_profile(root: Path, profile: SubjectProfile) -> Path:
     """Write ``profile`` atomically to ``<root>/<subject>/subject.json`` (the folder is created) and return it."""
     path = subject_path(root, profile.subject)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(path, profile.to_json())
+    atomic_write_text(path, profile.to_json())
     return path
 
 
