@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -12,36 +11,14 @@ from pathlib import Path
 import pytest
 
 from pipeline.store import iter_sessions, read_raw
+from tests.e2e.conftest import start_simulated_recording, wait_for_files
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_sigkill_loses_at_most_one_second(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "imugait",
-            "record",
-            "--simulate",
-            "healthy",
-            "--speed",
-            "1",
-            "--duration",
-            "60",
-            "--data",
-            str(tmp_path),
-            "--subject",
-            "K1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_simulated_recording(tmp_path, "K1", "--duration", "60")
     try:
-        deadline = time.monotonic() + 60
-        while not list(tmp_path.glob("K1/*/session.json")):
-            assert proc.poll() is None, "recorder exited before creating the session"
-            assert time.monotonic() < deadline, "no session folder appeared"
-            time.sleep(0.01)
+        wait_for_files(proc, tmp_path, "K1/*/session.json")
         created = time.monotonic()  # at or after the session's time 0, so the check below is not lenient
         time.sleep(4.0)
         killed_after_s = time.monotonic() - created

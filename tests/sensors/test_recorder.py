@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from pipeline import store
 from pipeline.store import iter_sessions, load_session, read_raw
 from sensors.errors import SensorNotFoundError
 from sensors.recorder import LinkBackend, SensorTarget, discover
+from tests.e2e.conftest import start_simulated_recording, wait_for_files
 
 
 async def _record(tmp_path: Path, **kwargs: object) -> object:
@@ -103,30 +103,8 @@ async def test_missing_sensor_names_what_was_seen(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
 def test_ctrl_c_stops_and_marks_complete(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "imugait",
-            "record",
-            "--simulate",
-            "healthy",
-            "--speed",
-            "1",
-            "--data",
-            str(tmp_path),
-            "--subject",
-            "C1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while not list(tmp_path.glob("C1/*/raw/*.arrows")):
-        assert proc.poll() is None
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    proc = start_simulated_recording(tmp_path, "C1", capture=True)
+    wait_for_files(proc, tmp_path, "C1/*/raw/*.arrows")
     time.sleep(3.0)
     os.kill(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=30)
