@@ -110,6 +110,18 @@ def bump_jet(phase: Jet, start: float, width: float, amplitude: float) -> Jet:
     return compose(f, df, ddf, phase)
 
 
+def stride_steps_jet(phase: Jet, values: FloatArray, first: int) -> Jet:
+    """A C2 staircase in phase: ``values[k - first]`` at integer phase ``k``, moving to the next value along a
+    quintic smoothstep over each cycle (zero slope and curvature at the integers); constant beyond the table."""
+    pos = phase.v - first
+    whole = np.floor(pos)
+    i = np.clip(whole, 0, values.size - 1).astype(np.intp)
+    j = np.clip(whole + 1.0, 0, values.size - 1).astype(np.intp)
+    s, ds, dds = smoothstep(pos - whole)
+    delta = values[j] - values[i]
+    return compose(values[i] + delta * s, delta * ds, delta * dds, phase)
+
+
 class PhaseWarp:
     """Monotone C2 map from time to phase through knots ``(t_i, φ_i)``.
 

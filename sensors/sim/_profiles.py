@@ -179,6 +179,12 @@ class GaitProfile:
         impact_decay_s: (pelvis, thigh) exponential decay time of the transient, s.
         impact_ap_ratio: forward / downward share of the transient's displacement (in the heading frame; the
             tissue keeps moving forward and down when the foot stops).
+        pelvis_phase_sd: (rotation, obliquity, tilt) stride-to-stride SD of each pelvis angle curve's phase
+            relative to the gait events, in strides (0.05 = 18° of the stride cycle). Each walking stride (each
+            step for the tilt, which has two cycles per stride) draws its offsets (truncated at ±3 SD); the
+            curves move smoothly from one stride's (step's) offset to the next, so
+            the phase relations between rotation, obliquity, tilt and the pelvis translations vary from stride
+            to stride as in real walking. (0, 0, 0) locks every curve to the events.
     """
 
     name: str
@@ -209,6 +215,7 @@ class GaitProfile:
     impact_freq_hz: tuple[float, float] = (12.0, 16.0)
     impact_decay_s: tuple[float, float] = (0.030, 0.025)
     impact_ap_ratio: float = 0.4
+    pelvis_phase_sd: tuple[float, float, float] = (0.05, 0.04, 0.05)
 
     def __post_init__(self) -> None:
         _validate_profile(self)
@@ -281,8 +288,13 @@ def _validate_profile(p: GaitProfile) -> None:
         p.turn_every_s is None or (math.isfinite(p.turn_every_s) and p.turn_every_s > p.turn_duration_s),
         f"turn_every_s ({p.turn_every_s}) must exceed turn_duration_s ({p.turn_duration_s}), or be None",
     )
-    for name in ("sacrum_offset_m", "thigh_sensor_offset_m"):
+    for name in ("sacrum_offset_m", "thigh_sensor_offset_m", "pelvis_phase_sd"):
         object.__setattr__(p, name, _vector(name, getattr(p, name)))
+    _check(
+        all(0.0 <= sd <= 0.08 for sd in p.pelvis_phase_sd),
+        f"pelvis_phase_sd must be within 0..0.08 strides (so the jittered phases keep moving forward), "
+        f"got {p.pelvis_phase_sd}",
+    )
     sensors = dict(p.sensors)
     _check(set(sensors) == set(SITES), f"sensors must have exactly the sites {SITES}, got {sorted(sensors)}")
     _check(all(isinstance(s, SensorSpec) for s in sensors.values()), "sensors values must be SensorSpec")

@@ -43,15 +43,31 @@ the inter-thigh angle at IC is ``42° · (SL / leg_length) / 0.8`` (Winter's nor
 Pelvis curves
 -------------
 On the pelvis clock (cycles; left IC 0, right FC 0.1, right IC 0.5, left FC 0.6): rotation
-``(range/2)·cos(2π(φ − 0.5))``, extreme at each IC with the leading leg's hip forward (positive at right IC);
-obliquity ``(range/2)·cos(2π(φ − 0.2))`` plus smooth ``sin³`` bumps of ``pelvic_drop_extra_deg`` over each single
-support (positive over left single support 0.1–0.5, negative over right single support 0.6–1.0); tilt
-``tilt_mean + (range/2)·cos(4π(φ − 0.45))``. Vertical displacement ``(h/2)·cos(4π(φ − 0.3))`` with h the
-excursion above (lowest at 0.05/0.55, just after each IC); lateral sway ``(sway_range/2)·cos(2π(φ − 0.3))``;
-AP oscillation ``(ap_range/2)·cos(4π(φ − 0.175))`` about steady progression. The thigh sagittal curve is a
+``(range/2)·cos(2π(φ − 0.68))``, the right hip furthest forward 18 % of the stride after right IC (mirror image
+after left IC), so the rotation crosses zero shortly before each IC and the yaw *rate* is near its extreme at IC,
+turning toward the leading leg (positive at right IC); obliquity ``(range/2)·cos(2π(φ − 0.2))`` plus smooth
+``sin³`` bumps of ``pelvic_drop_extra_deg`` over each single support (positive over left single support 0.1–0.5,
+negative over right single support 0.6–1.0); tilt ``tilt_mean + (range/2)·cos(4π(φ − 0.30))``, most anterior
+at mid single support with the pelvis highest. Each curve's phase varies from stride to stride (``pelvis_phase_sd``;
+the tilt from step to step): a smooth staircase of random offsets, drawn per stride from their own random stream,
+is added to the clock of that curve only (the drop bumps stay on the event clock). Vertical displacement
+``(h/2)·cos(4π(φ − 0.3))`` with h the excursion above (lowest at 0.05/0.55, just after each IC); lateral sway
+``(sway_range/2)·cos(2π(φ − 0.3))``; AP oscillation ``(ap_range/2)·cos(4π(φ − 0.14))`` about steady progression
+(slowest just before mid single support). The thigh sagittal curve is a
 4-harmonic Fourier series, at the reference step length (0.8 leg lengths) +25° at IC, −17° at 52 %, +29° at
 87 % (mean 8.71°), scaled about its mean in proportion to step length and shared between the sides by
 ``thigh_rom_scale``; frontal ``−1° − 3°·sin(2πφ)``.
+
+Where the pelvis phases come from: the shapes (one rotation and one obliquity cycle per stride, two tilt cycles,
+the ranges) are normative (Perry & Burnfield 2010, *Gait Analysis*, ch. 8; Whittle's *Gait Analysis*; Kadaba et
+al. 1990). The *timing* of rotation, tilt and the AP oscillation is set to what a lower-back sensor sees on real
+people (``bench/sim_vs_real.py`` on the Mobilise-D lab examples of mobgap, 3 participants): there the yaw rate is
+near its extreme at each IC (the textbook puts the rotation *angle* at its extreme at IC; these participants reach
+it 12-24 % of the stride later, we use 18 %), the pitch rate runs with the vertical velocity (anterior tilt
+greatest near the highest point, mid single support, rather than at terminal stance) and the forward acceleration
+peaks about 0.38 strides after IC. Obliquity keeps the textbook contralateral drop although the lower-back sensors
+of those participants roll the other way (toward the stance side; possibly trunk lean picked up by the L5 belt
+sensor, not verified). The citations are from the textbooks' well-known curves, not re-checked page by page.
 
 Heel-strike transients
 ----------------------
@@ -97,6 +113,7 @@ from sensors.sim._kinematics import (
     rot_z,
     rot_zxy,
     rotate,
+    stride_steps_jet,
 )
 from sensors.sim._profiles import (
     DEFAULT_MOUNTINGS,
@@ -126,9 +143,10 @@ FloatArray = npt.NDArray[np.float64]
 # Canonical thigh frontal angle (deg): −1 − 3·sin(2πφ), adducted in stance (−4° at 25 %), abducted in swing.
 _THIGH_FRONTAL_DEG = np.array([-1.0, 0.0, -3.0])
 # Where the pelvis curves peak, in cycles of the pelvis clock (left IC 0, right FC 0.1, right IC 0.5, left FC 0.6).
+_ROTATION_PEAK = 0.68  # right hip furthest forward 18 % of the stride after right IC (0.5); see the docstring
 _OBLIQUITY_PEAK = 0.2  # right hip lowest early in left single support; mirror image at 0.7
-_TILT_PEAK = 0.45  # anterior tilt peaks late in each single support (two cycles per stride)
-_AP_PEAK = 0.175  # puts the slowest forward velocity at mid single support (0.30, 0.80), the highest point
+_TILT_PEAK = 0.30  # anterior tilt peaks at mid single support, with the pelvis highest (two cycles per stride)
+_AP_PEAK = 0.14  # slowest forward velocity at 0.265 / 0.765, just before mid single support (the highest point)
 _SWAY_PEAK = 0.30  # furthest left at mid left single support
 _VERTICAL_PEAK = 0.30  # highest at mid single support (0.30, 0.80), lowest just after each IC (0.05, 0.55)
 _SINGLE_SUPPORT = 0.4  # length of each single support on the pelvis clock
@@ -219,6 +237,18 @@ class GaitModel:
                 [k[:1] + [ph[0], ph[2], ph[3]], _interleave(k[1:] + ph[0], k[1:] + ph[1], k[1:] + ph[2], k[1:] + ph[3])]
             ),
         )
+        # Stride-to-stride phase offsets of the rotation, obliquity and tilt curves (strides), one per pelvis-clock
+        # stride, from their own stream so the event table of a seed does not change; nominal strides get none.
+        # Tilt (two cycles per stride) gets one offset per step, the once-per-stride curves one per stride.
+        steps = np.arange(2 * k.size, dtype=np.float64) - 2 * n_pre
+        z = np.clip(np.random.default_rng((seed, 1)).standard_normal((3, steps.size)), -3.0, 3.0)
+        sd = p.pelvis_phase_sd
+        self._jitter = (
+            sd[0] * z[0, : k.size] * (k >= 0),
+            sd[1] * z[1, : k.size] * (k >= 0),
+            sd[2] * z[2] * (steps >= 0),
+        )
+        self._n_pre = n_pre
         self._course = Course(walk_s, p.ramp_s, p.speed_m_s, p.turn_every_s, p.turn_duration_s)
         self._thigh_scale = dict(zip(("left", "right"), thigh_sagittal_scales(p), strict=True))
         self._impacts = self._make_impacts(s)
@@ -281,13 +311,16 @@ class GaitModel:
     def _pelvis_jets(self, t: FloatArray) -> tuple[Jet, Jet, Jet]:
         p, w, ph = self.profile, self._course.envelope(t), self._warp["pelvis"](t)
         rad = math.radians
-        rotation = cosine_jet(ph, 1, rad(p.rotation_range_deg) / 2, PELVIS_EVENT_PHASE[2])
+        ph_rot = jet_add(ph, stride_steps_jet(ph, self._jitter[0], -self._n_pre))
+        ph_obl = jet_add(ph, stride_steps_jet(ph, self._jitter[1], -self._n_pre))
+        ph_tilt = jet_add(ph, stride_steps_jet(jet_scale(ph, 2.0), self._jitter[2], -2 * self._n_pre))
+        rotation = cosine_jet(ph_rot, 1, rad(p.rotation_range_deg) / 2, _ROTATION_PEAK)
         obliquity = jet_add(
-            cosine_jet(ph, 1, rad(p.obliquity_range_deg) / 2, _OBLIQUITY_PEAK),
+            cosine_jet(ph_obl, 1, rad(p.obliquity_range_deg) / 2, _OBLIQUITY_PEAK),
             bump_jet(ph, PELVIS_EVENT_PHASE[1], _SINGLE_SUPPORT, rad(p.pelvic_drop_extra_deg[0])),
             bump_jet(ph, PELVIS_EVENT_PHASE[3], _SINGLE_SUPPORT, -rad(p.pelvic_drop_extra_deg[1])),
         )
-        tilt = cosine_jet(ph, 2, rad(p.tilt_range_deg) / 2, _TILT_PEAK)
+        tilt = cosine_jet(ph_tilt, 2, rad(p.tilt_range_deg) / 2, _TILT_PEAK)
         return (
             jet_mul(w, rotation),
             jet_mul(w, obliquity),

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import align
 from pipeline.align import AlignConfig, align_pelvis, estimate_pelvis_forward, gravity_up
 from pipeline.errors import InsufficientDataError
 from pipeline.orientation import OrientationConfig, pelvis_angles
@@ -112,9 +111,9 @@ def test_antalgic_any_mounting_with_turns(q: tuple[float, float, float, float]) 
     assert _stride_range(ours, model) == pytest.approx(model.truth.summary()["obliquity_range_deg"], abs=1.0)
 
 
-def test_large_obliquity_gravity_leak(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_obliquity_gravity_leak() -> None:
     # 16° peak-to-peak obliquity plus 3° drops: g·sin(obliquity) ≈ 1.6 m/s² leaks into the lateral axis, more than
-    # twice the sway acceleration (≈ 0.6 m/s²) and nearly in anti-phase with it; free acceleration removes it
+    # twice the sway acceleration (≈ 0.6 m/s²); the axes and the obliquity range must still come out right
     mounting = _rot("z", 135) @ _rot("y", 20) @ DEFAULT
     acc, gyr, model = _walk(mounting, obliquity_range_deg=16.0, pelvic_drop_extra_deg=(3.0, 3.0), turn_every_s=12.0)
     valid = np.ones(acc.shape[0], dtype=bool)
@@ -126,17 +125,6 @@ def test_large_obliquity_gravity_leak(monkeypatch: pytest.MonkeyPatch) -> None:
     ours = pelvis_angles(al.apply(acc), al.apply(gyr), valid, FS, config=OrientationConfig()).obliquity_deg
     true = _true_axes_obliquity(acc, gyr, mounting, al.rotation[2])
     assert _stride_range(ours, model) == pytest.approx(_stride_range(true, model), abs=0.3)
-    # the counterfactual: horizontal axes from one fixed 'up' instead of the tracked one keep the leak, and the
-    # sign cues then point the other way (the axis comes out flipped, or at least far off)
-    real_track_up = align.track_up
-
-    def fixed_up(acc_: np.ndarray, gyr_: np.ndarray, fs_hz: float, *, cutoff_hz: float) -> np.ndarray:
-        u = real_track_up(acc_, gyr_, fs_hz, cutoff_hz=cutoff_hz).mean(axis=0)
-        return np.tile(u / np.linalg.norm(u), (acc_.shape[0], 1))
-
-    monkeypatch.setattr(align, "track_up", fixed_up)
-    leaky = align_pelvis(acc, gyr, valid, FS, config=AlignConfig())
-    assert abs(_errors(leaky.rotation, mounting)[0]) > 45.0
 
 
 def test_bouts_separated_by_standing_agree() -> None:

@@ -232,9 +232,10 @@ def test_summary_symmetry_known_answers(healthy: GaitModel, antalgic: GaitModel)
     assert h["cadence_spm"] == pytest.approx(108.0, abs=2.0)
     assert h["speed_m_s"] == 1.3
     assert h["double_support_pct"] == pytest.approx(22.0, abs=1.0)
-    assert h["rotation_range_deg"] == pytest.approx(9.0, abs=0.05)
-    assert h["obliquity_range_deg"] == pytest.approx(4.5, abs=0.05)
-    assert h["tilt_range_deg"] == pytest.approx(3.0, abs=0.05)
+    # Stride-to-stride phase jitter can make a stride's curve miss its extremes by a little.
+    assert h["rotation_range_deg"] == pytest.approx(9.0, abs=0.15)
+    assert h["obliquity_range_deg"] == pytest.approx(4.5, abs=0.15)
+    assert h["tilt_range_deg"] == pytest.approx(3.0, abs=0.15)
     assert h["pelvic_drop_deg_left"] == pytest.approx(h["pelvic_drop_deg_right"], abs=0.01)
     assert a["pelvic_drop_deg_right"] - a["pelvic_drop_deg_left"] > 3.0  # the extra 4° drop of the left hip
 
@@ -252,17 +253,65 @@ def test_summary_leaves_out_turning_strides(turning: GaitModel) -> None:
 # --- sign conventions and curve shapes ------------------------------------------------------------------------------
 
 
-def test_pelvic_rotation_is_extreme_at_each_ic_with_the_leading_hip_forward(antalgic: GaitModel) -> None:
+def test_pelvic_rotation_lags_ic_so_the_yaw_rate_is_extreme_there(antalgic: GaitModel) -> None:
+    # Was: rotation exactly +R/2 at right IC, −R/2 at left IC (the textbook extreme at IC). Real lower-back sensors
+    # see the yaw *rate* near its extreme at IC (bench/sim_vs_real.py; McCamley's laterality cue): the right hip is
+    # furthest forward 18 % of the stride after right IC, on average; each stride's phase jitters.
     truth = antalgic.truth
-    rotation_range = antalgic.profile.rotation_range_deg
-    at_right_ic = antalgic.pelvis_angles_deg(events(truth, "right", "IC"))[:, 0]
-    at_left_ic = antalgic.pelvis_angles_deg(events(truth, "left", "IC"))[:, 0]
-    np.testing.assert_allclose(at_right_ic, rotation_range / 2, atol=1e-9)
-    np.testing.assert_allclose(at_left_ic, -rotation_range / 2, atol=1e-9)
-    # ... and the pelvis really yaws left (right hip forward) in the world: right hip ahead of left.
-    R, _ = antalgic.segment_pose("pelvis", events(truth, "right", "IC")[:5])
+    half = antalgic.profile.rotation_range_deg / 2
+    ic_r, ic_l = events(truth, "right", "IC"), events(truth, "left", "IC")
+    h = 1e-5
+    for ic, sign in ((ic_r, 1.0), (ic_l, -1.0)):
+        angle = antalgic.pelvis_angles_deg(ic)[:, 0]
+        rate = (antalgic.pelvis_angles_deg(ic + h)[:, 0] - antalgic.pelvis_angles_deg(ic - h)[:, 0]) / (2 * h)
+        assert np.all(sign * rate > 0)  # right IC: still turning left (right hip coming forward)
+        assert np.all(np.abs(angle) < 0.95 * half)  # not at its extreme ...
+        assert abs(np.mean(sign * angle) / half - np.cos(2 * np.pi * 0.18)) < 0.1  # ... but 0.18 strides before it
+    # The yaw rate the sacral gyro sees (about the sensor's up axis) has the same sign at each IC.
+    _, gyr = antalgic.imu("pelvis", ic_r)
+    assert np.all(gyr[:, 0] > 0)
+    # ... and the pelvis really yaws left in the world a little after right IC: right hip ahead of the left.
+    R, _ = antalgic.segment_pose("pelvis", ic_r[:5] + 0.18 * 1.2)
     body_y_world = R @ antalgic.profile.sensors["pelvis"].mounting.T[:, 1]
     assert np.all(body_y_world[:, 0] < 0)  # left points backward, so the right hip is forward
+
+
+def stride_phase_deg(model: GaitModel, angle: int, harmonic: int) -> np.ndarray:
+    """Per right stride, the phase (deg, at right IC) of one harmonic of a pelvis angle curve."""
+    ic = events(model.truth, "right", "IC")[1:]
+    phi = np.arange(128) / 128
+    t = ic[:-1, None] + np.diff(ic)[:, None] * phi
+    x = model.pelvis_angles_deg(t.ravel())[:, angle].reshape(t.shape)
+    return np.degrees(np.angle(x @ np.exp(-2j * np.pi * harmonic * phi)))
+
+
+def test_tilt_peaks_with_the_pelvis_highest_at_mid_single_support(healthy: GaitModel) -> None:
+    # Was: anterior tilt peaking late in single support (0.45 / 0.95). Real sacral pitch rate runs with the vertical
+    # velocity (bench/sim_vs_real.py: r +0.4 to +0.7), so anterior tilt peaks at mid single support, 0.30 strides.
+    phase = stride_phase_deg(healthy, 2, 2)
+    mean = np.degrees(np.angle(np.exp(1j * np.radians(phase)).mean()))
+    assert abs((mean + 720 * 0.30 + 180) % 360 - 180) < 10
+    _, position = healthy.segment_pose("pelvis", np.linspace(10.0, 30.0, 4001))
+    tilt = healthy.pelvis_angles_deg(np.linspace(10.0, 30.0, 4001))[:, 2]
+    assert np.corrcoef(tilt, position[:, 2])[0, 1] > 0.8
+
+
+def test_pelvis_phase_relations_vary_from_stride_to_stride(healthy: GaitModel) -> None:
+    sd = healthy.profile.pelvis_phase_sd
+    for angle, harmonic, sd_strides in ((0, 1, sd[0]), (1, 1, sd[1]), (2, 2, sd[2])):
+        phase = np.radians(stride_phase_deg(healthy, angle, harmonic))
+        circ_sd = np.degrees(np.sqrt(-2 * np.log(np.abs(np.exp(1j * phase).mean()))))
+        # Per-stride averages of per-stride (per-step for tilt) offsets: somewhat below the drawn SD.
+        assert 0.4 * 360 * harmonic * sd_strides < circ_sd < 1.2 * 360 * harmonic * sd_strides
+    locked = GaitModel(get_profile("healthy", pelvis_phase_sd=(0.0, 0.0, 0.0)), 20.0, seed=1)
+    ic_r = events(locked.truth, "right", "IC")
+    np.testing.assert_allclose(
+        locked.pelvis_angles_deg(ic_r)[:, 0], 4.5 * np.cos(2 * np.pi * 0.18), atol=1e-9
+    )  # no jitter: exactly 0.18 strides before the peak
+    jittered = GaitModel(get_profile("healthy"), 20.0, seed=1)
+    np.testing.assert_array_equal(
+        jittered.truth.events_t_s, GaitModel(get_profile("healthy"), 20.0, seed=1).truth.events_t_s
+    )
 
 
 def test_obliquity_dips_negative_in_right_single_support(antalgic: GaitModel) -> None:
@@ -277,7 +326,9 @@ def test_obliquity_dips_negative_in_right_single_support(antalgic: GaitModel) ->
     assert np.all(obl_right_ss.min(axis=1) < -4.0)  # left hip drops (base 2.25° + the extra 4°)
     assert np.all(obl_right_ss.mean(axis=1) < 0)
     assert np.all(obl_left_ss.max(axis=1) > 2.0)
-    assert np.all(obl_left_ss.mean(axis=1) > 0)
+    # Was: every stride's mean > 0; with the stride-to-stride phase jitter a few strides sit just below.
+    assert obl_left_ss.mean() > 0
+    assert np.mean(obl_left_ss.mean(axis=1) > 0) > 0.8
     # In the world: during right single support the left hip (sacral sensor's body-left side) is lower.
     R, _ = antalgic.segment_pose("pelvis", right_ss[:, 50])
     body_y_world = R @ antalgic.profile.sensors["pelvis"].mounting.T[:, 1]
@@ -326,12 +377,13 @@ def test_pelvis_lowest_in_double_support_and_sways_over_the_stance_leg(healthy: 
     ic_l, fc_r = events(truth, "left", "IC")[:-1], events(truth, "right", "FC")
     step_end = events(truth, "right", "IC")[: ic_l.size]
     t = ic_l[:, None] + (step_end - ic_l)[:, None] * np.linspace(0, 1, 400)
-    _, position = healthy.segment_pose("pelvis", t.ravel())
+    position = pelvis_centre(healthy, t.ravel())
     z = position[:, 2].reshape(t.shape)
     y = position[:, 1].reshape(t.shape)
     lowest = t[np.arange(t.shape[0]), z.argmin(axis=1)]
     assert np.all((lowest > ic_l) & (lowest < fc_r[: ic_l.size]))  # IC → contralateral FC
-    # 0.078 · (0.72 m)² / 0.90 m = 4.5 cm for the pelvis centre; the sacral sensor also sees tilt and obliquity.
+    # 0.078 · (0.72 m)² / 0.90 m = 4.5 cm for the pelvis centre (was checked on the sacral sensor, which also sees
+    # tilt and obliquity: since tilt peaks with the pelvis highest it rises ~10 % more).
     assert np.ptp(z, axis=1).mean() == pytest.approx(0.045, rel=0.05)
     assert np.all(t[np.arange(t.shape[0]), y.argmax(axis=1)] > fc_r[: ic_l.size])  # leftmost in left single support
 
@@ -339,12 +391,19 @@ def test_pelvis_lowest_in_double_support_and_sways_over_the_stance_leg(healthy: 
 # --- geometry for the step length, heel-strike transients, step and stride lengths -----------------------------------
 
 
-def pelvis_excursion_m(model: GaitModel) -> float:
-    """Mean per-step peak-to-peak height of the sacral sensor in steady walking."""
+def pelvis_centre(model: GaitModel, t: np.ndarray) -> np.ndarray:
+    """Pelvis centre (n, 3): the sacral sensor position minus its offset, rotated with the pelvis."""
+    R, position = model.segment_pose("pelvis", t)
+    R_pelvis = R @ model.profile.sensors["pelvis"].mounting.T
+    return position - R_pelvis @ np.array(model.profile.sacrum_offset_m)
+
+
+def pelvis_excursion_m(model: GaitModel, sensor: bool = False) -> float:
+    """Mean per-step peak-to-peak height of the pelvis centre (or the sacral sensor) in steady walking."""
     ics = np.sort(np.concatenate([events(model.truth, "left", "IC"), events(model.truth, "right", "IC")]))[2:-1]
     t = ics[:-1, None] + np.diff(ics)[:, None] * np.linspace(0.0, 1.0, 300)
-    z = model.segment_pose("pelvis", t.ravel())[1][:, 2].reshape(t.shape)
-    return float(np.ptp(z, axis=1).mean())
+    points = model.segment_pose("pelvis", t.ravel())[1] if sensor else pelvis_centre(model, t.ravel())
+    return float(np.ptp(points[:, 2].reshape(t.shape), axis=1).mean())
 
 
 @pytest.mark.parametrize(
@@ -365,6 +424,9 @@ def test_vertical_excursion_follows_step_length_within_the_normative_band(
     assert band_m[0] <= excursion <= band_m[1]
     step_m = speed_m_s * 60.0 / cadence_spm
     assert excursion == pytest.approx(0.078 * step_m**2 / 0.90, rel=0.05)  # h = coeff · SL² / leg length
+    # The sacral sensor, 10 cm behind the hip axis, rises a little more: anterior tilt peaks with the pelvis highest.
+    # (Was: the sensor itself within 5 % of the formula, when tilt peaked late in single support.)
+    assert 1.0 < pelvis_excursion_m(model, sensor=True) / excursion < 1.2
 
 
 def inter_thigh_at_ic_deg(model: GaitModel, side: str) -> np.ndarray:
@@ -525,6 +587,7 @@ def test_profiles_are_frozen_and_hashable() -> None:
         ({"impact_freq_hz": (12.0, 80.0)}, "impact_freq_hz"),
         ({"impact_decay_s": (0.0, 0.03)}, "impact_decay_s"),
         ({"impact_peak_g": (-0.1, 1.0)}, "impact_peak_g"),
+        ({"pelvis_phase_sd": (0.05, 0.2, 0.05)}, "pelvis_phase_sd"),
     ],
 )
 def test_bad_profile_parameters_are_rejected(overrides: dict[str, object], message: str) -> None:
