@@ -39,6 +39,7 @@ from validate_real import (
     Trial,
     TrialScores,
     data_dir_argument,
+    edge_margin_argument,
     evaluate,
     find_lab_dir,
     load_trials,
@@ -166,6 +167,7 @@ def _ratio(ours: float, theirs: float) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     data_dir_argument(parser)
+    edge_margin_argument(parser)
     parser.add_argument("--markdown", type=Path, help="also write the tables as markdown to this file")
     args = parser.parse_args(argv)
     console = Console(width=220)
@@ -182,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore")  # mobgap's loader warns about its cache and known INDIP quirks
     trials = [t for t in load_trials(lab) if t.wb_start_s.size]
     dataset = mobgap_dataset(lab)
-    detectors: dict[str, list[TrialScores]] = {"imugait": run_all_ours(trials)}
+    margin = args.edge_margin_samples
+    detectors: dict[str, list[TrialScores]] = {"imugait": run_all_ours(trials, args.edge_margin_samples)}
     lrc_ref: dict[str, list[float]] = {"LrcMcCamley": [], "LrcMansour": [], "LrcUllrich": []}
     mobgap_own_f1, mobgap_own_mae = [], []
     with console.status("running mobgap") as status:
@@ -190,8 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             status.update(f"running mobgap on {trial.label}")
             dp = _datapoint(dataset, trial)
             for name, icd in (("IcdIonescu+Ullrich", IcdIonescu), ("IcdShinImproved+Ullrich", IcdShinImproved)):
-                detectors.setdefault(name, []).append(evaluate(trial, per_bout(dp, icd, LrcUllrich), with_fc=False))
-            detectors.setdefault("mobgap pipeline", []).append(evaluate(trial, full_pipeline(dp, trial), with_fc=False))
+                detectors.setdefault(name, []).append(
+                    evaluate(trial, per_bout(dp, icd, LrcUllrich), with_fc=False, edge_margin_samples=margin)
+                )
+            detectors.setdefault("mobgap pipeline", []).append(
+                evaluate(trial, full_pipeline(dp, trial), with_fc=False, edge_margin_samples=margin)
+            )
             for name, lrc in (("LrcMcCamley", LrcMcCamley), ("LrcMansour", LrcMansour), ("LrcUllrich", LrcUllrich)):
                 lrc_ref[name].append(lrc_on_reference(dp, lrc))
             own = icd_per_datapoint_score(IcdEmulationPipeline(IcdIonescu()), dp)

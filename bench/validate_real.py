@@ -9,7 +9,8 @@ Path. Each trial's lower-back accelerometer (g) and gyroscope (deg/s) go through
 import_tables` into a pelvis-only session and :func:`pipeline.run.process_session`, exactly as a user's import.
 
 Scoring (as mobgap's ICD validation, reference §0/§5): only reference walking bouts count. Detected and reference
-events inside any INDIP ``ContinuousWalkingPeriod`` ``[Start, End]`` are paired one-to-one within the tolerance
+events inside any INDIP ``ContinuousWalkingPeriod`` ``[Start, End]`` (detections: widened by one sample, see
+``EDGE_MARGIN_SAMPLES``; ``--edge-margin-samples 0`` for the strict rule) are paired one-to-one within the tolerance
 (``pipeline.evaluation``); F1 at ±0.5 s (mobgap's published tolerance), ±0.25 s and ±0.1 s; mean absolute and
 signed timing error of the ±0.5 s pairs; laterality accuracy on those pairs; final contacts likewise at ±0.5 s.
 Walking speed: a subject profile is written from the participant's ``infoForAlgo.mat`` (stature; the sensor
@@ -64,6 +65,9 @@ from pipeline.subjects import SubjectProfile, save_profile
 
 DATA_ENV = "MOBGAP_DATA_DIR"
 TOLERANCES_S = (0.5, 0.25, 0.1)
+# INDIP bouts start and end on a reference IC, so a detection that hits an edge IC to within a sample would be
+# dropped or kept by float round-off: detections within this many samples of a bout edge count as inside.
+EDGE_MARGIN_SAMPLES = 1
 SPEED_METRICS = ("walking_speed_m_s", "speed_m_s", "gait_speed_m_s")
 
 
@@ -101,9 +105,9 @@ class Trial:
             return math.nan
         return float(np.average(self.wb_speed_m_s[ok], weights=self.wb_duration_s[ok]))
 
-    def in_bouts(self, t_s: np.ndarray) -> np.ndarray:
-        """Mask of times inside a reference walking bout ``[Start, End]``."""
-        return in_intervals(t_s, self.wb_start_s, self.wb_end_s, closed=True)
+    def in_bouts(self, t_s: np.ndarray, margin_s: float = 0.0) -> np.ndarray:
+        """Mask of times inside a reference walking bout ``[Start − margin, End + margin]``."""
+        return in_intervals(t_s, self.wb_start_s - margin_s, self.wb_end_s + margin_s, closed=True)
 
 
 def find_lab_dir(data: Path | None) -> Path | None:
@@ -266,13 +270,16 @@ def run_ours(trial: Trial, workdir: Path) -> Detection:
     return Detection(t[ic], side[ic], t[fc], side[fc], speed, bout_speed_m_s=bouts)
 
 
-def score_trial(trial: Trial, det: Detection, tolerance_s: float, kind: str = "IC") -> EventScores:
-    """Score detections inside the reference walking bouts against the reference events of ``kind``."""
+def score_trial(
+    trial: Trial, det: Detection, tolerance_s: float, kind: str = "IC", edge_margin_samples: int = EDGE_MARGIN_SAMPLES
+) -> EventScores:
+    """Score detections inside the reference walking bouts (widened by ``edge_margin_samples`` samples) against
+    the reference events of ``kind`` inside them."""
     if kind == "IC":
         t, side, ref_t, ref_side = det.ic_t_s, det.ic_side, trial.ic_t_s, trial.ic_side
     else:
         t, side, ref_t, ref_side = det.fc_t_s, det.fc_side, trial.fc_t_s, trial.fc_side
-    keep, ref_keep = trial.in_bouts(t), trial.in_bouts(ref_t)
+    keep, ref_keep = trial.in_bouts(t, edge_margin_samples / trial.fs_hz), trial.in_bouts(ref_t)
     return score_events(
         t[keep],
         ref_t[ref_keep],
@@ -300,9 +307,11 @@ class TrialScores:
         return float(np.abs(e).mean()) if e.size else math.nan
 
 
-def evaluate(trial: Trial, det: Detection, *, with_fc: bool = True) -> TrialScores:
-    ic = {tol: score_trial(trial, det, tol) for tol in TOLERANCES_S}
-    fc = score_trial(trial, det, 0.5, "FC") if with_fc else None
+def evaluate(
+    trial: Trial, det: Detection, *, with_fc: bool = True, edge_margin_samples: int = EDGE_MARGIN_SAMPLES
+) -> TrialScores:
+    ic = {tol: score_trial(trial, det, tol, "IC", edge_margin_samples) for tol in TOLERANCES_S}
+    fc = score_trial(trial, det, 0.5, "FC", edge_margin_samples) if with_fc else None
     bout_err = det.bout_speed_m_s - trial.wb_speed_m_s if det.bout_speed_m_s.size else np.zeros(0)
     speed_err = math.nan
     if bout_err.size:
@@ -531,14 +540,25 @@ def alignment_rows(checks: Sequence[AlignmentCheck]) -> list[list[str]]:
     return rows
 
 
-def run_all_ours(trials: Sequence[Trial]) -> list[TrialScores]:
+def run_all_ours(trials: Sequence[Trial], edge_margin_samples: int = EDGE_MARGIN_SAMPLES) -> list[TrialScores]:
     with tempfile.TemporaryDirectory(prefix="imugait-real-") as tmp:
-        return [evaluate(t, run_ours(t, Path(tmp))) for t in trials]
+        return [evaluate(t, run_ours(t, Path(tmp)), edge_margin_samples=edge_margin_samples) for t in trials]
+
+
+def edge_margin_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--edge-margin-samples",
+        type=int,
+        default=EDGE_MARGIN_SAMPLES,
+        help=f"detections this many samples outside a reference bout edge still count (default "
+        f"{EDGE_MARGIN_SAMPLES}; 0 = the strict scoring used before 2026-11)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     data_dir_argument(parser)
+    edge_margin_argument(parser)
     parser.add_argument("--markdown", type=Path, help="also write the table as markdown to this file")
     args = parser.parse_args(argv)
     console = Console(width=200)
@@ -555,7 +575,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not t.wb_start_s.size:
             console.print(f"{t.label}: no INDIP reference walking bout in this trial; left out")
     trials = [t for t in trials if t.wb_start_s.size]
-    scores = run_all_ours(trials)
+    scores = run_all_ours(trials, args.edge_margin_samples)
     rows = summary_rows(scores)
     print_rows(
         console, f"imugait pelvis-only vs INDIP, {len(trials)} trials, reference walking bouts only", HEADER, rows

@@ -39,14 +39,23 @@ steps the sides must alternate, and the alternation phase with the most votes wi
 of votes matching). It holds in the simulator but not on real lower-back recordings, where the trunk yaw *rate*,
 not the angle, is positive at a right IC (McCamley 2012); it is kept only for callers without the raw signals.
 
-Validation note: real trunk signals carry a heel-strike transient that pins the acceleration peak to IC; the
-simulator has none, and its vertical acceleration peaks some 60–110 ms after the true IC, which is where this
-(unchanged, published) method lands on it. No constant offset is applied.
+IC refinement (:func:`refine_ic`, :class:`IcRefineConfig`, on by default). The CWT IC is the peak of the
+vertical acceleration smoothed by a Gaussian of σ = scale/√2 ≈ 110 ms, i.e. the weight-acceptance peak, which the
+body reaches only after the leading heel has struck and loaded: on the Mobilise-D example data the vertical
+acceleration averaged around the INDIP ICs starts its steep rise at the IC and peaks 20–60 ms later, and the CWT IC
+was +47 ms late (pooled). Shrinking the scale does not fix it (the raw peak is itself late; Caramia et al. 2019
+found IC timing insensitive to the scale, and their 250 Hz scale ≈ 39 maps to ≈ 16 at 100 Hz, McCamley's
+1.25 Hz). Each CWT IC is therefore moved to the steepest rise (maximal jerk) of the vertical acceleration within
+half a step before it — the loading onset, where a heel-strike transient also starts. The window is half the
+median CWT IC interval: the IC of a CWT minimum precedes it by less than the spacing of ICs. The 20 Hz low-pass
+is skdh's gait pre-processing default. FC pairing and laterality keep the CWT IC they were defined and validated
+on; only the reported IC time moves. Figures: ``docs/validation/README.md`` §f.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -83,11 +92,66 @@ class LateralityConfig:
 DEFAULT_LATERALITY = LateralityConfig()
 
 
+@dataclass(frozen=True)
+class IcRefineConfig:
+    """How each McCamley (CWT) IC is refined to the heel-strike signature; defaults from the literature.
+
+    ``method``: ``"vertical_jerk"`` (default) moves each CWT IC to the steepest rise of the vertical acceleration
+    (the loading onset) within ``window_steps`` of a step before it; ``"none"`` keeps the published CWT IC.
+    """
+
+    method: Literal["vertical_jerk", "none"] = "vertical_jerk"
+    window_steps: float = 0.5  # the IC of a CWT minimum is the nearest onset before it: ICs are a step apart
+    lowpass_hz: float = 20.0  # skdh's gait pre-processing low-pass (4th-order Butterworth, 20 Hz)
+    lowpass_order: int = 4
+
+
+DEFAULT_IC_REFINE = IcRefineConfig()
+
+
 def caramia_scales(step_hz: float, fs_hz: float) -> tuple[float, float]:
     """gaus1 CWT scales (pywt units, samples) for IC and FC: Caramia 2019 as in skdh, rounded, clipped 1…90."""
     ic_scale = np.clip(np.round((56.0 - 10.0 * step_hz) * fs_hz / 250.0), 1.0, 90.0)
     fc_scale = np.clip(np.round((131.0 - 52.0 * step_hz) * fs_hz / 250.0), 1.0, 90.0)
     return float(ic_scale), float(fc_scale)
+
+
+def refine_ic(
+    acc_ms2: FloatArray,
+    valid: NDArray[np.bool_],
+    fs_hz: float,
+    ic: FloatArray,
+    step_samples: float,
+    *,
+    config: IcRefineConfig = DEFAULT_IC_REFINE,
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Each CWT IC (fractional sample) moved to the loading onset before it, and whether it was moved.
+
+    The CWT IC is the peak of the Gaussian-smoothed upward acceleration, which the body reaches only after the
+    leading heel has struck and loads it. The heel strike is where that rise is steepest: the maximum of the
+    vertical jerk (``acc_ms2`` vertical, gravity removed, low-passed at ``lowpass_hz``) within ``window_steps`` ×
+    ``step_samples`` before the CWT IC. An IC stays where it was when the maximum sits on the window's edge (no
+    onset inside: the rise began earlier or still goes on) or when a sample within two of it is invalid.
+    """
+    moved = np.zeros(ic.shape[0], dtype=bool)
+    n = acc_ms2.shape[0]
+    if config.method == "none" or ic.size == 0 or n < 3:
+        return ic, moved
+    x = sig.fill_invalid(acc_ms2, valid)
+    if config.lowpass_hz < 0.5 * fs_hz:
+        x = sig.butter(x, fs_hz, config.lowpass_hz, "lowpass", order=config.lowpass_order)
+    jerk = np.gradient(x) * fs_hz
+    width = max(2, int(np.ceil(config.window_steps * step_samples)))
+    hi = np.floor(ic).astype(np.int64)
+    idx = hi[:, None] - width + np.arange(width + 1)[None, :]
+    inside = (idx >= 1) & (idx <= n - 2)
+    vals = np.where(inside, jerk[np.clip(idx, 0, n - 1)], -np.inf)
+    j = np.argmax(vals, axis=1)
+    best = idx[np.arange(ic.size), j]
+    moved = (j > 0) & (j < width) & np.isfinite(vals[np.arange(ic.size), j])
+    # the jerk and its parabola at the maximum come from samples best ± 2, which must be real, not gap-filled
+    moved &= _window_valid(valid, best - 2.0, best + 2.0)
+    return np.where(moved, _parabolic(jerk, np.clip(best, 1, n - 2)), ic), moved
 
 
 def _peaks(x: FloatArray, distance: float) -> NDArray[np.int64]:
@@ -201,6 +265,7 @@ def pelvis_events(
     gyr_dps: FloatArray | None = None,
     config: EventConfig = DEFAULT_EVENT_CONFIG,
     laterality: LateralityConfig = DEFAULT_LATERALITY,
+    ic_refine: IcRefineConfig = DEFAULT_IC_REFINE,
 ) -> GaitEvents:
     """IC and FC of both legs from the pelvis: McCamley/Caramia CWT events plus laterality.
 
@@ -253,12 +318,18 @@ def pelvis_events(
         agreement = float(alternates[regular].mean()) if regular.any() else float("nan")
     else:
         is_right, agreement = _rotation_laterality(rot, turn, ic, ic_i, steps, med, stride, fs_hz, cfg)
-    t_ic = ic / fs_hz + cfg.ic_offset_s
+    # Only the reported IC time moves to the loading onset; FC pairing and laterality keep the CWT IC they were
+    # defined and validated on (docs/validation/README.md §f).
+    onset, moved = refine_ic(acc, valid, fs_hz, ic, float(med), config=ic_refine)
+    t_ic = onset / fs_hz + cfg.ic_offset_s
     t_fc = fc[ok_fc] / fs_hz + cfg.fc_offset_s
     t = np.concatenate([t_ic, t_fc])
     sides = np.concatenate([np.where(is_right, "right", "left"), np.where(is_right, "left", "right")[ok_fc]])
     kind = np.array(["IC"] * t_ic.size + ["FC"] * t_fc.size)
-    return make_events(t, sides, kind, np.full(t.size, "pelvis"), fs_hz, laterality_agreement=agreement)
+    rules = {"IC CWT loading onset": int(moved.sum()), "IC CWT": int((~moved).sum()), "FC CWT": int(t_fc.size)}
+    return make_events(
+        t, sides, kind, np.full(t.size, "pelvis"), fs_hz, laterality_agreement=agreement, rule_counts=rules
+    )
 
 
 def _rotation_laterality(
