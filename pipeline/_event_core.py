@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,8 +28,38 @@ class ThighEventConfig:
     min_calibration_strides: int = 5  # strides with both an impact and a gyro landmark to calibrate the latter
     fc_flexion_fraction: float = 0.11  # FC: share of the peak-extension → peak-flexion excursion already flexed
     max_gap_s: float = 0.1  # masked (lost) samples tolerated between the swing peak and an event
-    ic_offset_s: float = 0.0
-    fc_offset_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class LateralityConfig:
+    """Parameters of the ML-acceleration laterality (Mansour 2015) with per-bout axes; defaults from the literature."""
+
+    lowpass_hz: float = 1.0  # Mansour 2015: 4th-order zero-lag Butterworth low-pass at 1 Hz
+    lowpass_order: int = 4
+    bout_gap_s: float = 3.0  # Mobilise-D walking-bout break rule (Kluge et al. 2021): a longer pause ends a bout
+    min_bout_ics: int = 4  # two strides (Mobilise-D minimum walking bout); shorter bouts use the pooled axis
+    fusion_cutoff_hz: float = 0.05  # gravity tracking for the free acceleration (as pipeline.align)
+    turn_band_hz: float = 0.5  # turns (heading changes) are slower than the stride-periodic sway
+
+
+DEFAULT_LATERALITY = LateralityConfig()
+
+
+@dataclass(frozen=True)
+class IcRefineConfig:
+    """How each McCamley (CWT) IC is refined to the heel-strike signature; defaults from the literature.
+
+    ``method``: ``"vertical_jerk"`` (default) moves each CWT IC to the steepest rise of the vertical acceleration
+    (the loading onset) within ``window_steps`` of a step before it; ``"none"`` keeps the published CWT IC.
+    """
+
+    method: Literal["vertical_jerk", "none"] = "vertical_jerk"
+    window_steps: float = 0.5  # the IC of a CWT minimum is the nearest onset before it: ICs are a step apart
+    lowpass_hz: float = 20.0  # skdh's gait pre-processing low-pass (4th-order Butterworth, 20 Hz)
+    lowpass_order: int = 4
+
+
+DEFAULT_IC_REFINE = IcRefineConfig()
 
 
 @dataclass(frozen=True)
@@ -40,8 +70,8 @@ class PelvisEventConfig:
     run_break_factor: float = 1.7  # a step longer than this × median step starts a new laterality run
     max_gap_s: float = 0.1  # masked (lost) samples tolerated around an IC
     min_fc_fraction: float = 0.5  # report FCs only if found after at least this share of ICs
-    ic_offset_s: float = 0.0
-    fc_offset_s: float = 0.0
+    laterality: LateralityConfig = DEFAULT_LATERALITY
+    ic_refine: IcRefineConfig = DEFAULT_IC_REFINE
 
 
 @dataclass(frozen=True)

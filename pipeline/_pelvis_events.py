@@ -54,9 +54,6 @@ on; only the reported IC time moves. Figures: ``docs/validation/README.md`` §f.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 from numpy.typing import NDArray
 from scipy import integrate
@@ -65,9 +62,13 @@ from scipy import signal as sps
 from pipeline import _signal as sig
 from pipeline._event_core import (
     DEFAULT_EVENT_CONFIG,
+    DEFAULT_IC_REFINE,
+    DEFAULT_LATERALITY,
     EventConfig,
     FloatArray,
     GaitEvents,
+    IcRefineConfig,
+    LateralityConfig,
     PelvisEventConfig,
     _parabolic,
     _window_valid,
@@ -75,38 +76,6 @@ from pipeline._event_core import (
 )
 from pipeline.align import G, horizontal_basis
 from pipeline.orientation import track_up
-
-
-@dataclass(frozen=True)
-class LateralityConfig:
-    """Parameters of the ML-acceleration laterality (Mansour 2015) with per-bout axes; defaults from the literature."""
-
-    lowpass_hz: float = 1.0  # Mansour 2015: 4th-order zero-lag Butterworth low-pass at 1 Hz
-    lowpass_order: int = 4
-    bout_gap_s: float = 3.0  # Mobilise-D walking-bout break rule (Kluge et al. 2021): a longer pause ends a bout
-    min_bout_ics: int = 4  # two strides (Mobilise-D minimum walking bout); shorter bouts use the pooled axis
-    fusion_cutoff_hz: float = 0.05  # gravity tracking for the free acceleration (as pipeline.align)
-    turn_band_hz: float = 0.5  # turns (heading changes) are slower than the stride-periodic sway
-
-
-DEFAULT_LATERALITY = LateralityConfig()
-
-
-@dataclass(frozen=True)
-class IcRefineConfig:
-    """How each McCamley (CWT) IC is refined to the heel-strike signature; defaults from the literature.
-
-    ``method``: ``"vertical_jerk"`` (default) moves each CWT IC to the steepest rise of the vertical acceleration
-    (the loading onset) within ``window_steps`` of a step before it; ``"none"`` keeps the published CWT IC.
-    """
-
-    method: Literal["vertical_jerk", "none"] = "vertical_jerk"
-    window_steps: float = 0.5  # the IC of a CWT minimum is the nearest onset before it: ICs are a step apart
-    lowpass_hz: float = 20.0  # skdh's gait pre-processing low-pass (4th-order Butterworth, 20 Hz)
-    lowpass_order: int = 4
-
-
-DEFAULT_IC_REFINE = IcRefineConfig()
 
 
 def caramia_scales(step_hz: float, fs_hz: float) -> tuple[float, float]:
@@ -264,8 +233,6 @@ def pelvis_events(
     acc_ms2: FloatArray | None = None,
     gyr_dps: FloatArray | None = None,
     config: EventConfig = DEFAULT_EVENT_CONFIG,
-    laterality: LateralityConfig = DEFAULT_LATERALITY,
-    ic_refine: IcRefineConfig = DEFAULT_IC_REFINE,
 ) -> GaitEvents:
     """IC and FC of both legs from the pelvis: McCamley/Caramia CWT events plus laterality.
 
@@ -312,7 +279,7 @@ def pelvis_events(
     steps = np.diff(ic)
     med = np.median(steps) if steps.size else step_samples
     if acc_ms2 is not None and gyr_dps is not None:
-        is_right = ml_laterality(acc_ms2, gyr_dps, valid, fs_hz, ic, config=laterality)
+        is_right = ml_laterality(acc_ms2, gyr_dps, valid, fs_hz, ic, config=config.pelvis.laterality)
         regular = steps <= cfg.run_break_factor * med
         alternates = is_right[1:] != is_right[:-1]
         agreement = float(alternates[regular].mean()) if regular.any() else float("nan")
@@ -320,9 +287,9 @@ def pelvis_events(
         is_right, agreement = _rotation_laterality(rot, turn, ic, ic_i, steps, med, stride, fs_hz, cfg)
     # Only the reported IC time moves to the loading onset; FC pairing and laterality keep the CWT IC they were
     # defined and validated on (docs/validation/README.md §f).
-    onset, moved = refine_ic(acc, valid, fs_hz, ic, float(med), config=ic_refine)
-    t_ic = onset / fs_hz + cfg.ic_offset_s
-    t_fc = fc[ok_fc] / fs_hz + cfg.fc_offset_s
+    onset, moved = refine_ic(acc, valid, fs_hz, ic, float(med), config=config.pelvis.ic_refine)
+    t_ic = onset / fs_hz
+    t_fc = fc[ok_fc] / fs_hz
     t = np.concatenate([t_ic, t_fc])
     sides = np.concatenate([np.where(is_right, "right", "left"), np.where(is_right, "left", "right")[ok_fc]])
     kind = np.array(["IC"] * t_ic.size + ["FC"] * t_fc.size)

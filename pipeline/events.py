@@ -6,9 +6,8 @@ terminal-swing window in which IC is sought: the onset of the heel-strike transi
 one is given and found (:mod:`pipeline._thigh_impact`), else a gyroscope landmark (the arrest of the
 terminal-swing retraction). Backward from the peak, the rate rose through zero at peak extension; FC is where the
 thigh has since flexed through a normative share of its extension → flexion excursion, an angle-based landmark.
-Which rule produced how many events is returned in :attr:`GaitEvents.rule_counts`. Constant offsets
-``ic_offset_s`` / ``fc_offset_s`` (default 0) can correct a known bias; being the same on both sides, a bias
-cancels in symmetry indices.
+Which rule produced how many events is returned in :attr:`GaitEvents.rule_counts`. A timing bias common to
+both sides cancels in symmetry indices.
 
 Pelvis (reference §2.1 and §2.2): McCamley 2012 / Caramia 2019 CWT events, in :mod:`pipeline._pelvis_events`
 (re-exported here as :func:`pelvis_events`). Laterality: given the pelvis accelerometer and gyroscope, Mansour 2015
@@ -170,8 +169,8 @@ def thigh_events(
     fc = _excursion_fraction(rate, peak_ext, max_flex, peaks_f, ok_fc, cfg.fc_flexion_fraction)
     ok_fc &= np.isfinite(fc)
     ok_fc &= _window_valid(valid, np.where(ok_fc, peak_ext, peaks_f), np.where(has_mf, max_flex, peaks_f), max_bad)
-    t_ic = ic / fs_hz + cfg.ic_offset_s
-    t_fc = fc[ok_fc] / fs_hz + cfg.fc_offset_s
+    t_ic = ic / fs_hz
+    t_fc = fc[ok_fc] / fs_hz
     t = np.concatenate([t_ic, t_fc])
     kind = np.array(["IC"] * t_ic.size + ["FC"] * t_fc.size)
     rules["FC flexion fraction"] = int(t_fc.size)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pipeline._event_core import EventConfig, PelvisEventConfig
 from pipeline._pelvis_events import IcRefineConfig, pelvis_events, refine_ic
 from pipeline.align import AlignConfig, align_pelvis
 from pipeline.orientation import OrientationConfig, pelvis_angles
@@ -61,7 +62,9 @@ def test_pelvis_events_reports_refined_ics_and_rule_counts() -> None:
     assert inner.sum() >= 45
     assert np.abs(nearest[inner]).max() < 0.01
     assert ev.rule_counts["IC CWT loading onset"] >= 45
-    plain = pelvis_events(acc, rot, valid, FS, ic_refine=IcRefineConfig("none"))
+    plain = pelvis_events(
+        acc, rot, valid, FS, config=EventConfig(pelvis=PelvisEventConfig(ic_refine=IcRefineConfig("none")))
+    )
     plain_ic = plain.t_s[plain.kind == "IC"]
     # the published CWT IC is the smoothed peak, later than the impact; the FCs do not move
     assert np.median(plain_ic[(plain_ic > 2.0) & (plain_ic < 28.0)] % STEP_S) > np.median(ic[inner] % STEP_S)
