@@ -5,6 +5,7 @@ All functions are pure, vectorised and work along axis 0.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -12,6 +13,15 @@ from numpy.typing import NDArray
 from scipy import signal as sps
 
 FloatArray = NDArray[np.float64]
+
+
+@lru_cache(maxsize=512)
+def _butter_sos(
+    order: int, cutoff_hz: float | tuple[float, float], btype: str, fs_hz: float
+) -> NDArray[np.float64]:
+    # Windowed analyses design the same few filters again and again (bands follow an integer step lag).
+    # Not write-protected: scipy's sosfilt needs a writable buffer. Callers only read it.
+    return np.asarray(sps.butter(order, cutoff_hz, btype=btype, fs=fs_hz, output="sos"), dtype=np.float64)
 
 
 def butter(
@@ -26,7 +36,7 @@ def butter(
     x = np.asarray(x, dtype=np.float64)
     if x.shape[0] < 3:
         return np.array(x, dtype=np.float64)
-    sos = sps.butter(order, cutoff_hz, btype=btype, fs=fs_hz, output="sos")
+    sos = _butter_sos(order, cutoff_hz, btype, fs_hz)
     padlen = min(3 * (2 * sos.shape[0] + 1), x.shape[0] - 1)
     return np.asarray(sps.sosfiltfilt(sos, x, axis=0, padlen=padlen), dtype=np.float64)
 
