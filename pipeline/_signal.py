@@ -16,9 +16,7 @@ FloatArray = NDArray[np.float64]
 
 
 @lru_cache(maxsize=512)
-def _butter_sos(
-    order: int, cutoff_hz: float | tuple[float, float], btype: str, fs_hz: float
-) -> NDArray[np.float64]:
+def _butter_sos(order: int, cutoff_hz: float | tuple[float, float], btype: str, fs_hz: float) -> NDArray[np.float64]:
     # Windowed analyses design the same few filters again and again (bands follow an integer step lag).
     # Not write-protected: scipy's sosfilt needs a writable buffer. Callers only read it.
     return np.asarray(sps.butter(order, cutoff_hz, btype=btype, fs=fs_hz, output="sos"), dtype=np.float64)
