@@ -18,6 +18,19 @@ the real path is flatter than the compass arc because the leg rolls over the foo
 2000), while stance knee flexion hardly changes the peak-to-peak excursion, it delays it by 2-6 % of the cycle
 (Gard & Childress 1999, Arch Phys Med Rehabil 80:26-32).
 
+The coefficient sets the pelvis *centre* (hip-axis midpoint). The sacral sensor sits behind the hip axis
+(``sacrum_offset_m``) and also moves with pelvic tilt, which peaks with the pelvis highest: it rises about 0.55 cm
+more per step (4.9 cm instead of 4.5 cm for the anchor step). Checked against real lower-back sensors
+(``bench/sim_vs_real.py``, mobgap's Mobilise-D lab examples: steady straight strides, the vertical specific force
+integrated twice per stride as a closed cycle, INDIP reference stride lengths, L = 0.53 × stature): the real
+sensors give c = 0.080 (HA/001, 12 strides) and 0.089 (MS/001, 17 strides) in h_sensor = c·SL²/L, pooled 0.084
+(HA/002 has no steady strides); the simulated sensor on the same walks gives 0.087 and 0.089, and the centre
+coefficient at which the simulated sensor matches the real one is 0.072-0.078 (stride-weighted 0.076). That is
+within the participants' spread of 0.078, so the textbook value stays. It also means the real sacral excursion is
+*not* the ≈ 5.7 cm for 0.72 m steps on a 0.90 m leg that the Zijlstra pendulum with mobgap's K implies for that leg
+(extrapolated from the real steps of 0.54-0.63 m: 4.8 cm, participants 4.6-5.1): on real data the pipeline's
+pendulum is the sensor height (≈ 1.1-1.16 × 0.53 × stature), which is what makes K fit.
+
 Thigh angles
 ------------
 Winter's normative global thigh angle (Winter 1991/2009, natural cadence): about +25° at IC, peak extension

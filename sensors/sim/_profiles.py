@@ -164,8 +164,10 @@ class GaitProfile:
         sensors: :class:`SensorSpec` per site in :data:`SITES` (stored as a read-only dict; pass any mapping).
         turn_duration_s: duration of each turn, s.
         ramp_s: gait-initiation ramp between standing and the first IC, s.
-        vertical_excursion_coeff: pelvis vertical peak-to-peak = this × step_length² / leg_length (dimensionless;
-            0.078 gives 4.5 cm for 0.72 m steps on a 0.90 m leg; see :mod:`sensors.sim._geometry`).
+        vertical_excursion_coeff: pelvis centre vertical peak-to-peak = this × step_length² / leg_length
+            (dimensionless; 0.078 gives 4.5 cm for 0.72 m steps on a 0.90 m leg, and the sacral *sensor*, behind
+            the hip axis and tilting, then rises ~4.9 cm, as real lower-back sensors do; see
+            :mod:`sensors.sim._geometry`).
         sway_range_m: pelvis lateral peak-to-peak, m.
         ap_range_m: pelvis anterior-posterior oscillation peak-to-peak about steady progression, m.
         pelvis_half_width_m: hip joints at ± this along the pelvis y axis, m.

@@ -37,8 +37,10 @@ for the right) in the thigh frame.
 
 The sizes of the movements follow from the step length (speed × step time) and the leg length, from normative
 data (:mod:`sensors.sim._geometry`): pelvis vertical peak-to-peak ``vertical_excursion_coeff · SL² / leg_length``
-(Miff, Gard & Childress 2000; 4.5 cm for 0.72 m steps on a 0.90 m leg) and thigh sagittal range scaled so that
-the inter-thigh angle at IC is ``42° · (SL / leg_length) / 0.8`` (Winter's normative thigh angles).
+(Miff, Gard & Childress 2000; 4.5 cm for 0.72 m steps on a 0.90 m leg; the sacral sensor, behind the hip axis and
+tilting with the pelvis, rises ~0.55 cm more, matching real lower-back sensors within their spread) and thigh
+sagittal range scaled so that the inter-thigh angle at IC is ``42° · (SL / leg_length) / 0.8`` (Winter's normative
+thigh angles).
 
 Pelvis curves
 -------------
