@@ -56,7 +56,7 @@ from pipeline.run import process_session
 from pipeline.store import Session
 from pipeline.subjects import SubjectProfile, save_profile
 from sensors.sim.gait_model import GaitModel, GaitProfile, SensorSpec, get_profile
-from sensors.sim.offline import LinkImperfections, write_simulated_session
+from sensors.sim.offline import LinkImperfections, standing_sensor_height_m, write_simulated_session
 from sensors.sim.progression import blend_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +115,12 @@ def build_session(root: Path, model: GaitModel, cell: Cell, sites: Sequence[str]
     """Raw streams of ``sites`` for ``model`` (session time 0 = model time 0), as the pipeline tests build them."""
     link = LinkImperfections(loss=cell.loss, drift_ppm=cell.drift_ppm)
     # the walker's leg length, as a clinician would enter it with 'imugait subject set'
-    save_profile(root, SubjectProfile(subject="sim", leg_length_m=model.profile.leg_length_m))
+    profile = SubjectProfile(
+        subject="sim",
+        leg_length_m=model.profile.leg_length_m,
+        pelvis_sensor_height_m=standing_sensor_height_m(model),
+    )
+    save_profile(root, profile)
     return write_simulated_session(root, model, duration_s=cell.duration_s, sites=sites, seed=cell.seed, link=link)
 
 

@@ -209,7 +209,8 @@ def demo_sessions(root: Path, *, duration_s: float, log: Callable[[str], None]) 
         log(f"reusing the {len(existing)} demo sessions already in {root} (delete the folder to record anew)")
         return existing
     from pipeline.subjects import SubjectProfile, save_profile
-    from sensors.sim.gait_model import get_profile
+    from sensors.sim.gait_model import GaitModel, get_profile
+    from sensors.sim.offline import standing_sensor_height_m
     from sensors.sim.progression import blend_profiles
 
     healthy, antalgic = get_profile("healthy"), get_profile("antalgic_right")
@@ -225,6 +226,7 @@ def demo_sessions(root: Path, *, duration_s: float, log: Callable[[str], None]) 
                 subject=subject,
                 height_m=1.70,
                 leg_length_m=healthy.leg_length_m,
+                pelvis_sensor_height_m=round(standing_sensor_height_m(GaitModel(healthy, duration_s=5.0)), 2),
                 affected_side=affected,  # type: ignore[arg-type]
                 notes=notes,
             ),

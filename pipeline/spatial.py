@@ -26,14 +26,17 @@ posture), and the isosceles shape holds whatever the pelvis height. The model ig
 leg at push-off and the foot, so it reads short of the true step when the trailing knee is bent (cf. the shank +
 thigh double pendulum of Aminian et al. 2002, J Biomech 35:689, which needs shank sensors). Needs both thighs.
 
-(c) Combined: per step, the mean of the methods that produced a value; ``method`` records which
-("pelvis+thigh", "pelvis", "thigh"). Session speed is the mean stride speed over valid strides, per method and
-combined. Per bout (a run of strides without a pause over ``bout_gap_s``, or any given interval,
-:func:`interval_speed`) speed = mean step length × cadence, the cadence counting every IC in the interval: the
-definition of a walking bout's speed as its length over its duration (Mobilise-D: walking speed = step length ×
-cadence; INDIP bout ``WalkingSpeed``), so hesitations, slow or unmeasured steps inside a bout count with their
-time instead of being dropped. (Σ lengths / Σ times over the steps that have a length drops them, and read
-+0.2 m/s fast on the Mobilise-D daily-life trials, ``docs/validation/README.md``.)
+(c) Combined: per step, the pelvis pendulum where it produced a value, else the thigh compass model. The pendulum is
+the one validated against a reference on real people (Zijlstra & Hof 2003; mobgap's K; our own check against INDIP
+in ``docs/validation/README.md``); the compass model has no real-data validation here and reads short by
+construction (above), so averaging the two would pull a validated estimate toward a biased one. ``method`` records
+which methods produced a value ("pelvis+thigh", "pelvis", "thigh"). Session speed is the mean stride speed over
+valid strides, per method and combined. Per bout (a run of strides without a pause over ``bout_gap_s``, or any given
+interval, :func:`interval_speed`) speed = mean step length × cadence, the cadence counting every IC in the interval:
+the definition of a walking bout's speed as its length over its duration (Mobilise-D: walking speed = step length ×
+cadence; INDIP bout ``WalkingSpeed``), so hesitations, slow or unmeasured steps inside a bout count with their time
+instead of being dropped. (Σ lengths / Σ times over the steps that have a length drops them, and read +0.2 m/s fast
+on the Mobilise-D daily-life trials, ``docs/validation/README.md``.)
 """
 
 from __future__ import annotations
@@ -192,8 +195,7 @@ def step_table(
         angle = np.where(side == "left", lr, -lr)
         angle = np.where(np.isfinite(duration), angle, np.nan)
     length_thigh = compass_step_length(angle, leg_length_m)
-    p_ok, t_ok = np.isfinite(length_pelvis), np.isfinite(length_thigh)
-    combined = np.where(p_ok & t_ok, (length_pelvis + length_thigh) / 2.0, np.where(p_ok, length_pelvis, length_thigh))
+    combined = np.where(np.isfinite(length_pelvis), length_pelvis, length_thigh)
     return Steps(
         t, side, duration, excursion, length_pelvis, length_thigh, angle, combined, _method(length_pelvis, length_thigh)
     )

@@ -93,3 +93,9 @@ def write_simulated_session(
             acc[(t_model >= link.nan_at[0]) & (t_model < link.nan_at[1])] = np.nan
         write_site(session, info, acc, gyr, t_model, dev_us if link.with_device_clock else None, rng, loss=link.loss)
     return session.update(status="complete")
+
+
+def standing_sensor_height_m(model: GaitModel) -> float:
+    """The sacral sensor's height above the floor while the walker stands: what a clinician measures with a tape
+    for ``imugait subject set --pelvis-sensor-height`` (the pendulum length of the step-length model)."""
+    return float(model.segment_pose("pelvis", np.array([0.5 * model.profile.standing_s]))[1][0, 2])
