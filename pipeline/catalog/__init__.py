@@ -29,6 +29,7 @@ KEY_METRICS: tuple[str, ...] = (
     "stance_time_si_pct",
     "step_time_si_pct",
     "cadence_spm",
+    "walking_speed_m_s",
     "pelvic_obliquity_range_deg",
     "pelvic_drop_deg",
     "thigh_range_si_pct",

@@ -44,6 +44,9 @@ WALK_START_S = 2.0
 N_STRIDES = 14
 
 
+STEP_LENGTH_M = 0.62  # the fixture walker's step: speed follows its cadence
+
+
 @dataclass(frozen=True)
 class Visit:
     """One session's gait, as the fixture's ground truth."""
@@ -194,6 +197,7 @@ def _summary_table(v: Visit, timeline: dict[str, dict[str, np.ndarray]]) -> pa.T
         ("pelvic_rotation_range_deg", "both", 9.0),
         ("thigh_range_si_pct", "both", _si(v.thigh_right_deg, v.thigh_left_deg)),
         ("walking_time_s", "both", stride * N_STRIDES),
+        ("walking_speed_m_s", "both", STEP_LENGTH_M * v.cadence_spm / 60.0),
     ]
     for side, times in timeline.items():
         stance = float(times["FC"][0] - times["IC"][0])
