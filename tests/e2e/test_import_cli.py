@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,15 @@ def _write(model: GaitModel, site: str, path: Path, *, seconds: float, units: st
         frame.to_csv(path, index=False)
 
 
+def _import(
+    files: list[str], acc_unit: str, gyr_unit: str, data: Path, subject: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``imugait import table`` with the columns every file here has; ``files`` and ``extra`` carry what differs."""
+    columns = ["--fs", "100", "--acc", "acc_x,acc_y,acc_z", "--gyr", "gyro_x,gyro_y,gyro_z"]
+    units = ["--acc-unit", acc_unit, "--gyr-unit", gyr_unit]
+    return imugait("import", "table", *files, *columns, *units, *extra, "--data", str(data), "--subject", subject)
+
+
 def _events(session_path: Path) -> pd.DataFrame:
     return read_table(session_path / "derived" / "events.arrow", EVENTS).to_pandas()
 
@@ -40,29 +50,7 @@ def test_pelvis_only_csv_imports_and_processes_with_both_sides(tmp_path: Path) -
     model = GaitModel(get_profile("healthy"), duration_s=40.0, seed=3)
     csv = tmp_path / "lower_back.csv"
     _write(model, "pelvis", csv, seconds=40.0, units="g/rad")
-    done = imugait(
-        "import",
-        "table",
-        str(csv),
-        "--site",
-        "pelvis",
-        "--fs",
-        "100",
-        "--acc",
-        "acc_x,acc_y,acc_z",
-        "--gyr",
-        "gyro_x,gyro_y,gyro_z",
-        "--acc-unit",
-        "g",
-        "--gyr-unit",
-        "rad/s",
-        "--time",
-        "timestamp_ms",
-        "--data",
-        str(tmp_path / "data"),
-        "--subject",
-        "P1",
-    )
+    done = _import([str(csv), "--site", "pelvis"], "g", "rad/s", tmp_path / "data", "P1", "--time", "timestamp_ms")
     assert done.returncode == 0, done.stderr
     session = Path(done.stdout.strip().splitlines()[-1])
     assert load_session(session).meta.status == "complete"
@@ -80,29 +68,14 @@ def test_thigh_pair_imports_into_one_session(tmp_path: Path) -> None:
     left, right = tmp_path / "L.parquet", tmp_path / "R.parquet"
     _write(model, "left_thigh", left, seconds=40.0, units="si")
     _write(model, "right_thigh", right, seconds=40.0, units="si")
-    done = imugait(
-        "import",
-        "table",
-        "--sensor",
-        f"left_thigh={left}",
-        "--sensor",
-        f"right_thigh={right}",
-        "--fs",
-        "100",
-        "--acc",
-        "acc_x,acc_y,acc_z",
-        "--gyr",
-        "gyro_x,gyro_y,gyro_z",
-        "--acc-unit",
+    done = _import(
+        ["--sensor", f"left_thigh={left}", "--sensor", f"right_thigh={right}"],
         "m/s2",
-        "--gyr-unit",
         "deg/s",
+        tmp_path / "data",
+        "P2",
         "--time",
         "timestamp_ms",
-        "--data",
-        str(tmp_path / "data"),
-        "--subject",
-        "P2",
     )
     assert done.returncode == 0, done.stderr
     session = Path(done.stdout.strip().splitlines()[-1])
@@ -117,27 +90,7 @@ def test_wrong_units_fail_with_a_clear_message_and_no_session(tmp_path: Path) ->
     model = GaitModel(get_profile("healthy"), duration_s=10.0, seed=5)
     csv = tmp_path / "x.csv"
     _write(model, "pelvis", csv, seconds=10.0, units="g/rad")
-    done = imugait(
-        "import",
-        "table",
-        str(csv),
-        "--site",
-        "pelvis",
-        "--fs",
-        "100",
-        "--acc",
-        "acc_x,acc_y,acc_z",
-        "--gyr",
-        "gyro_x,gyro_y,gyro_z",
-        "--acc-unit",
-        "m/s2",
-        "--gyr-unit",
-        "rad/s",
-        "--data",
-        str(tmp_path / "data"),
-        "--subject",
-        "P3",
-    )
+    done = _import([str(csv), "--site", "pelvis"], "m/s2", "rad/s", tmp_path / "data", "P3")
     assert done.returncode == 1
     assert "looks like g" in done.stderr
     assert not (tmp_path / "data" / "P3").exists() or not any((tmp_path / "data" / "P3").iterdir())
