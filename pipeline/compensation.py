@@ -92,6 +92,19 @@ _LABELS: Mapping[str, str] = {
 _REVIEW = "review clinically."
 
 
+# Patterns the literature names that three sensors (pelvis, thighs) cannot see: reported, never flagged.
+_NOT_MEASURABLE = (
+    (
+        "trunk_lean",
+        "Not measurable with these sensors (pelvis and thighs): trunk lean needs a sensor on the trunk (sternum).",
+    ),
+    (
+        "reduced_knee_flexion",
+        "Not measurable with these sensors: knee flexion needs a shank sensor; thigh range is reported instead.",
+    ),
+)
+
+
 class _Report:
     """Collects rows; every check goes through ``get`` so missing metrics become notes, not errors."""
 
@@ -270,26 +283,8 @@ def compensation_report(
             f"moved onto the {o} leg sooner; {_REVIEW}"
         ),
     )
-    r.add(
-        "trunk_lean",
-        "",
-        "both",
-        math.nan,
-        math.nan,
-        "",
-        False,
-        "Not measurable with these sensors (pelvis and thighs): trunk lean needs a sensor on the trunk (sternum).",
-    )
-    r.add(
-        "reduced_knee_flexion",
-        "",
-        "both",
-        math.nan,
-        math.nan,
-        "",
-        False,
-        "Not measurable with these sensors: knee flexion needs a shank sensor; thigh range is reported instead.",
-    )
+    for pattern, note in _NOT_MEASURABLE:
+        r.add(pattern, "", "both", math.nan, math.nan, "", False, note)
     return tuple(r.out)
 
 
