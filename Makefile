@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data
+.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ check-mobgap-data:
 validate-real: check-mobgap-data $(VENV)/.installed $(BENCH_VENV)/.installed
 	$(BIN)/python bench/validate_real.py --data "$(DATA)"
 	$(BENCH_VENV)/bin/python bench/compare_mobgap.py --data "$(DATA)"
+
+# validate-ipol: the held-out Voisard et al. (IPOL 2023) lower-back dataset, ours next to mobgap's; needs
+# IPOL=<folder of a CyrilVoisard/ipol_dataset_1 checkout> (AGPL-3.0 data, never copied into this repository).
+validate-ipol: $(VENV)/.installed $(BENCH_VENV)/.installed
+	@test -d "$(IPOL)/GaitData" || { echo "validate-ipol: pass IPOL=<ipol_dataset_1 folder> (no $(IPOL)/GaitData)"; exit 2; }
+	$(BENCH_VENV)/bin/python bench/validate_ipol.py --data "$(IPOL)" --mobgap
 
 bench-speed: $(VENV)/.installed
 	$(BIN)/python bench/pipeline_speed.py
