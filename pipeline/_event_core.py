@@ -23,7 +23,7 @@ class ThighEventConfig:
     min_stride_fraction: float = 0.6  # peaks closer than this fraction of the stride period are merged
     terminal_swing_frac: float = 0.2  # search span (stride fraction) after maximal flexion for IC (impact, dip, arrest)
     ic_after_max_flexion_frac: float = 0.13  # last-resort IC delay after maximal flexion (stride fraction)
-    impact_snr: float = 6.0  # heel-strike transient: |Δ²‖a‖| above this many robust SDs of its recording-wide level
+    impact_snr: float = 6.0  # heel-strike transient: |Δ²‖a‖| above this many robust SDs of its level while walking
     impact_quiet_samples: int = 2  # valid, sub-threshold Δ²‖a‖ samples required just before an impact onset
     min_calibration_strides: int = 5  # strides with both an impact and a gyro landmark to calibrate the latter
     fc_flexion_fraction: float = 0.11  # FC: share of the peak-extension → peak-flexion excursion already flexed

@@ -145,6 +145,7 @@ def thigh_events(
             window + cfg.terminal_swing_frac * T,
             snr=cfg.impact_snr,
             quiet_samples=cfg.impact_quiet_samples,
+            walking=_around(peaks, 0.5 * T, rate.shape[0]),
         )
     has_impact = np.isfinite(impact)
     # where this recording has impacts, its gyroscope landmark is calibrated against them (median lag)
@@ -189,3 +190,12 @@ __all__ = [
     "pelvis_events",
     "thigh_events",
 ]
+
+
+def _around(centres: NDArray[np.int64], half_width: float, n: int) -> NDArray[np.bool_]:
+    """Mask of the samples within ``half_width`` of any of ``centres`` (here: one stride around each swing peak)."""
+    edges = np.zeros(n + 1, dtype=np.int64)
+    h = int(np.ceil(half_width))
+    np.add.at(edges, np.clip(centres - h, 0, n), 1)
+    np.add.at(edges, np.clip(centres + h + 1, 0, n), -1)
+    return np.asarray(np.cumsum(edges[:n]) > 0)

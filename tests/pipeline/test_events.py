@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline._thigh_impact import impact_onsets
 from pipeline.events import make_events, merge, pelvis_events, thigh_events
 from pipeline.run import load_aligned, process_session
 
@@ -214,3 +215,41 @@ def test_impact_onset_known_answer() -> None:
     gyro_only = thigh_events(rate, valid, fs, side="left", source="left_thigh")
     assert gyro_only.rule_counts["IC impact"] == 0
     assert gyro_only.rule_counts["IC gyro arrest"] > 20
+
+
+def test_impact_level_is_measured_while_walking_not_standing() -> None:
+    """A short walk inside long quiet standing (real clinic recordings): a faint vibration in terminal swing must
+    not pass for the heel strike. Against the standing noise floor it would (onsets 40 ms early)."""
+    fs = 100.0
+    stand, walk = 60.0, 30.0
+    t = np.arange(0, stand + walk + stand, 1 / fs)
+    tw = t - stand
+    walking = (tw >= 0) & (tw < walk)
+    phase = tw / 1.1
+    rate = np.where(
+        walking,
+        -60 + 250 * np.exp(-(((phase % 1) - 0.72) ** 2) / 0.006) - 40 * np.exp(-(((phase % 1) - 0.94) ** 2) / 0.0008),
+        0.0,
+    )
+    contacts = stand + (np.arange(26) + 1.97) * 1.1 + 0.0043
+    rng = np.random.default_rng(2)
+    acc = np.zeros((t.size, 3))
+    acc[:, 2] = 9.81 + np.where(walking, 3.0 * np.sin(2 * np.pi * tw / 1.1), 0.0)
+    acc += rng.normal(0.0, 1.0, acc.shape) * np.where(walking, 0.05, 0.003)[:, None]
+    for c in contacts:
+        tau = t - c
+        on = tau >= 0
+        acc[on, 2] += 8.0 * np.exp(-tau[on] / 0.025) * np.sin(2 * np.pi * 16.0 * tau[on])
+        buzz = (tau >= -0.045) & (tau < -0.02)  # terminal-swing vibration, below the walking noise level
+        acc[buzz, 2] += 0.12 * np.sin(2 * np.pi * 25.0 * tau[buzz])
+    valid = np.ones(t.size, dtype=bool)
+    ev = thigh_events(rate, valid, fs, side="left", source="left_thigh", acc_ms2=acc)
+    ic = ev.select("left", "IC")
+    err = ic[np.abs(ic[:, None] - contacts[None, :]).argmin(axis=0)] - contacts
+    assert np.all(np.abs(err) <= 1.0 / fs)
+    # the same windows measured against the whole recording's level start at the vibration
+    starts = contacts * fs - 10.0
+    early = impact_onsets(acc, valid, starts, starts + 20.0, snr=6.0, quiet_samples=2)
+    assert np.nanmedian(early / fs - contacts) < -0.02
+    level = impact_onsets(acc, valid, starts, starts + 20.0, snr=6.0, quiet_samples=2, walking=walking)
+    assert np.all(np.abs(level / fs - contacts) <= 1.0 / fs)
