@@ -85,8 +85,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 from rich.console import Console
-from rich.table import Table
 from scipy.ndimage import median_filter
+from validate_real import print_rows
 
 from pipeline.errors import ImuGaitError
 from pipeline.evaluation import EventScores, match_events, pool, score_events
@@ -610,15 +610,6 @@ def pooled_rows(outcomes: Sequence[Outcome]) -> list[list[str]]:
                     ]
                 )
     return rows
-
-
-def print_rows(console: Console, title: str, header: Sequence[str], rows: list[list[str]]) -> None:
-    table = Table(title=title)
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i == 0 else "right")
-    for r in rows:
-        table.add_row(*r)
-    console.print(table)
 
 
 def side_check(console: Console, outcomes: Sequence[Outcome]) -> None:
