@@ -10,11 +10,23 @@ side's stance is how far the *opposite* hip drops, from this side's IC to the ex
 range is max − min of that side's sagittal thigh angle over the stride.
 
 Validity (``valid``): stride time within [min_stride_s, max_stride_s] (mobgap 0.2–3 s), within ``outlier_rel``
-of the side's median, no masked sample in the stride, not overlapping a turn (low-passed pelvic heading rate
-above ``turn_rate_dps``, widened by ``turn_margin_s``; needs the pelvis sensor), and not the first or last stride
-of a walking bout (gait initiation/termination). Session statistics use valid strides only; a metric without
-any is NaN with n = 0. Symmetry (``pipeline.symmetry``): Robinson SI = (R − L) / ((R + L)/2) × 100, symmetry
-ratio SR = R / L and Plotnik GA = 100·|ln(short/long)| of the side means.
+of the side's median, at most ``max_unsteady_fraction`` of its samples outside the ``steady`` mask (outside a
+walking bout, its first or last steps), not overlapping a turn (low-passed pelvic heading rate above
+``turn_rate_dps``, widened by ``turn_margin_s``; needs the pelvis sensor), and not next to a break in walking
+(gait initiation and termination): the first and last strides of a side, and the neighbours of a stride longer
+than ``max_stride_s``, or longer than ``1 + outlier_rel`` medians while the other leg made at most one IC (a
+pause; with two or more contralateral ICs inside, the long stride is a missed IC and its neighbours stay).
+Session statistics use valid strides only; a metric without any is NaN with n = 0.
+
+Gaps (lost packets, a dropout) act per metric, not per stride. Temporal metrics need only their events, and the
+event detectors already refuse an event whose detection window holds too many masked samples (a lost IC makes
+the stride an outlier, a lost FC makes its stance NaN), so a gap elsewhere in the stride does not cost its
+times. An angle metric needs the whole curve: the pelvic columns are NaN for a stride in which more than
+``max_gap_fraction`` (default none) of the pelvis sensor's samples are masked, and the thigh range likewise with
+that thigh's own mask, since a gap can hide the extreme a range is taken from.
+
+Symmetry (``pipeline.symmetry``): Robinson SI = (R − L) / ((R + L)/2) × 100, symmetry ratio SR = R / L and
+Plotnik GA = 100·|ln(short/long)| of the side means.
 
 Phases within a stride of side s (skdh, reference §2.5), with o the other side: IC_s → FC_o is the initial double
 support, FC_o → IC_o the single support of s (= the contralateral swing), IC_o → FC_s the terminal double support,
@@ -73,7 +85,8 @@ class MetricsConfig:
     turn_lowpass_hz: float = 0.3
     turn_margin_s: float = 0.5
     drop_bout_edges: bool = True
-    max_masked_fraction: float = 0.1  # strides with more masked (gap) samples than this are invalid
+    max_unsteady_fraction: float = 0.1  # strides with more samples outside the steady mask are invalid
+    max_gap_fraction: float = 0.0  # angle ranges of strides with more masked samples of their sensor are NaN
 
 
 @dataclass(frozen=True)
@@ -147,9 +160,7 @@ def window_reduce(
     return out
 
 
-def _ranges(x: FloatArray | None, a: NDArray[np.int64], b: NDArray[np.int64]) -> FloatArray:
-    if x is None:
-        return np.full(a.shape[0], np.nan)
+def _ranges(x: FloatArray, a: NDArray[np.int64], b: NDArray[np.int64]) -> FloatArray:
     return window_reduce(x, a, b, np.fmax) - window_reduce(x, a, b, np.fmin)
 
 
@@ -178,8 +189,20 @@ def _window_mean(x: FloatArray, a: NDArray[np.int64], b: NDArray[np.int64]) -> F
         return np.asarray((total[b] - total[a]) / (count[b] - count[a]), dtype=np.float64)
 
 
+def _fraction(mask: NDArray[np.bool_], a: NDArray[np.int64], b: NDArray[np.int64]) -> FloatArray:
+    """Share of ``mask``'s True samples in each window ``[a_k, b_k)`` (windows are clipped to the grid)."""
+    n = mask.shape[0]
+    count = np.concatenate(([0], np.cumsum(mask)))
+    aa, bb = np.clip(a, 0, n), np.clip(b, 0, n)
+    return np.asarray((count[bb] - count[aa]) / np.maximum(bb - aa, 1), dtype=np.float64)
+
+
 def _pelvic(
-    pelvis: PelvisAngles | None, side: str, idx: Mapping[str, NDArray[np.int64]], has: Mapping[str, NDArray[np.bool_]]
+    pelvis: PelvisAngles | None,
+    side: str,
+    idx: Mapping[str, NDArray[np.int64]],
+    has: Mapping[str, NDArray[np.bool_]],
+    max_gap_fraction: float,
 ) -> dict[str, FloatArray]:
     """Pelvic columns of one side's strides; ``idx`` holds grid indices of start/end/FC/contralateral IC."""
     a, b = idx["start"], idx["end"]
@@ -187,10 +210,11 @@ def _pelvic(
         nan = np.full(a.size, np.nan)
         return dict.fromkeys(("obl", "tilt", "rot", "drop", "hike", "tilt_mean"), nan)
     n = pelvis.obliquity_deg.shape[0]
+    whole = _fraction(~pelvis.valid, a, b) <= max_gap_fraction
     obl = (1.0 if side == "left" else -1.0) * pelvis.obliquity_deg  # + = this side's hip higher (other's lower)
     drop = window_reduce(obl, a, idx["fc"], np.fmax) - obl[np.minimum(a, n - 1)]
     hike = window_reduce(obl, idx["fc"], b, np.fmax) - obl[np.minimum(idx["ic_other"], n - 1)]
-    return {
+    columns = {
         "obl": _ranges(pelvis.obliquity_deg, a, b),
         "tilt": _ranges(pelvis.tilt_deg, a, b),
         "rot": _ranges(pelvis.rotation_deg, a, b),
@@ -198,25 +222,42 @@ def _pelvic(
         "hike": np.where(has["fc"] & has["ic_other"], hike, np.nan),
         "tilt_mean": _window_mean(pelvis.tilt_deg, a, b),
     }
+    return {name: np.where(whole, x, np.nan) for name, x in columns.items()}
+
+
+def _thigh_range(
+    thigh: ThighAngles | None, a: NDArray[np.int64], b: NDArray[np.int64], max_gap_fraction: float
+) -> FloatArray:
+    if thigh is None:
+        return np.full(a.shape[0], np.nan)
+    whole = _fraction(~thigh.valid, a, b) <= max_gap_fraction
+    return np.where(whole, _ranges(thigh.sagittal_deg, a, b), np.nan)
 
 
 def _validity(
     stride: FloatArray,
     a: NDArray[np.int64],
     b: NDArray[np.int64],
-    bad: NDArray[Any],
+    other_ics: NDArray[np.int64],
+    unsteady: NDArray[np.bool_],
     turns: NDArray[Any],
     config: MetricsConfig,
 ) -> NDArray[np.bool_]:
+    """``other_ics``: how many contralateral ICs fall inside each stride (one in walking)."""
     ok = (stride >= config.min_stride_s) & (stride <= config.max_stride_s)
     med = np.median(stride[ok]) if ok.any() else np.nan
     ok &= np.abs(stride - med) <= config.outlier_rel * med
     if config.drop_bout_edges:
-        edge_before = np.concatenate(([True], ~ok[:-1]))
-        edge_after = np.concatenate((~ok[1:], [True]))
+        # A break in walking (a pause, a stop) is a long stride during which the other leg did not keep stepping;
+        # a long stride with the other leg's ICs still coming (two or more) is a missed IC, not a pause, and its
+        # neighbours are ordinary strides.
+        long = ~(stride <= (1.0 + config.outlier_rel) * med)  # NaN median: every stride is a break
+        pause = (stride > config.max_stride_s) | (long & (other_ics <= 1))
+        edge_before = np.concatenate(([True], pause[:-1]))
+        edge_after = np.concatenate((pause[1:], [True]))
         ok = ok & ~edge_before & ~edge_after
-    masked = (bad[b] - bad[a]) / np.maximum(b - a, 1)
-    return np.asarray(ok & (masked <= config.max_masked_fraction) & (turns[b] - turns[a] == 0))
+    steady = _fraction(unsteady, a, b) <= config.max_unsteady_fraction
+    return np.asarray(ok & steady & (turns[b] - turns[a] == 0))
 
 
 def stride_table(
@@ -226,13 +267,16 @@ def stride_table(
     *,
     pelvis: PelvisAngles | None = None,
     thighs: Mapping[str, ThighAngles] | None = None,
-    valid: NDArray[np.bool_] | None = None,
+    steady: NDArray[np.bool_] | None = None,
     config: MetricsConfig = MetricsConfig(),
 ) -> StrideTable:
-    """Strides of both sides from events and per-sample angles (see the module docstring for definitions)."""
+    """Strides of both sides from events and per-sample angles (see the module docstring for definitions).
+
+    ``steady`` marks the grid samples symmetry statistics may come from (walking bouts away from their ends, see
+    :class:`pipeline.bouts.Bouts`); all samples when omitted. Sensor gaps come from the angles' own ``valid``.
+    """
     thighs = thighs or {}
-    valid = np.ones(n_samples, dtype=bool) if valid is None else valid
-    bad = np.concatenate(([0], np.cumsum(~valid)))
+    unsteady = np.zeros(n_samples, dtype=bool) if steady is None else ~steady
     turning = turning_mask(pelvis, fs_hz, config=config) if pelvis is not None else np.zeros(n_samples, dtype=bool)
     turns = np.concatenate(([0], np.cumsum(turning)))
     parts: list[dict[str, NDArray[Any]]] = []
@@ -250,6 +294,7 @@ def stride_table(
         step = start - oic[np.maximum(i, 0)] if oic.size else np.full(start.size, np.nan)
         step = np.where((i >= 0) & (step < stride), step, np.nan)
         ic_o = _first_after(oic, start, end)
+        other_ics = np.searchsorted(oic, end, side="left") - np.searchsorted(oic, start, side="right")
         fc_o = _first_after(np.sort(events.select(other, "FC")), start, ic_o)
         initial_ds, single = fc_o - start, ic_o - fc_o
         terminal_ds = np.where(fc_s > ic_o, fc_s - ic_o, np.nan)
@@ -260,8 +305,8 @@ def stride_table(
             )
 
         idx = {"start": grid(start), "end": grid(end), "fc": grid(fc_s), "ic_other": grid(ic_o)}
-        pel = _pelvic(pelvis, side, idx, {"fc": np.isfinite(fc_s), "ic_other": np.isfinite(ic_o)})
-        thigh = thighs.get(side)
+        has = {"fc": np.isfinite(fc_s), "ic_other": np.isfinite(ic_o)}
+        pel = _pelvic(pelvis, side, idx, has, config.max_gap_fraction)
         parts.append(
             {
                 "side": np.full(start.size, side),
@@ -287,8 +332,8 @@ def stride_table(
                 "pelvic_drop_deg": pel["drop"],
                 "pelvic_hike_deg": pel["hike"],
                 "pelvic_tilt_mean_deg": pel["tilt_mean"],
-                "thigh_range_deg": _ranges(thigh.sagittal_deg if thigh else None, idx["start"], idx["end"]),
-                "valid": _validity(stride, idx["start"], idx["end"], bad, turns, config),
+                "thigh_range_deg": _thigh_range(thighs.get(side), idx["start"], idx["end"], config.max_gap_fraction),
+                "valid": _validity(stride, idx["start"], idx["end"], other_ics, unsteady, turns, config),
             }
         )
     names = [f.name for f in fields(StrideTable)]

@@ -232,14 +232,11 @@ def process_session(
             f"{session.path}: only {n_ic} initial contacts found; record a longer walk (several strides per side)"
         )
     fs, n = aligned.fs_hz, aligned.t_s.shape[0]
-    valid = np.ones(n, dtype=bool)
-    for gs in aligned.timeline.streams.values():
-        valid &= gs.valid
-    if aligned.bouts is not None:
-        valid &= aligned.bouts.steady  # outside bouts, bout edges and turns: not steady, no symmetry statistics
+    # outside bouts, bout edges and turns: not steady, no symmetry statistics; sensor gaps act per metric
+    steady = aligned.bouts.steady if aligned.bouts is not None else None
     say("computing strides and summary")
     strides = metrics.stride_table(
-        aligned.events, fs, n, pelvis=aligned.pelvis, thighs=aligned.thighs, valid=valid, config=config.metrics
+        aligned.events, fs, n, pelvis=aligned.pelvis, thighs=aligned.thighs, steady=steady, config=config.metrics
     )
     trunk_result = None
     if aligned.pelvis is not None:

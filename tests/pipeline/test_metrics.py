@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.catalog import METRICS
 from pipeline.events import GaitEvents, make_events
-from pipeline.metrics import session_summary, stride_table, symmetry_index, window_reduce
+from pipeline.metrics import MetricsConfig, session_summary, stride_table, symmetry_index, window_reduce
 from pipeline.orientation import PelvisAngles
 from pipeline.run import process_session
 from pipeline.symmetry import gait_asymmetry, symmetry_ratio
@@ -158,6 +158,55 @@ def test_validity_flags() -> None:
     assert not st_.valid[left][[0, -1]].any()  # bout edges
     assert not st_.valid[left][[9, 10]].any()  # outliers around the late IC
     assert st_.valid[left][3]
+
+
+def _without(ev: GaitEvents, drop: np.ndarray) -> GaitEvents:
+    keep = ~drop
+    return make_events(ev.t_s[keep], ev.side[keep], ev.kind[keep], ev.source[keep], FS)
+
+
+def test_a_missed_ic_costs_one_stride_a_pause_costs_its_neighbours() -> None:
+    ev = synthetic_events()
+    left_ic = (ev.side == "left") & (ev.kind == "IC")
+    missed = stride_table(_without(ev, left_ic & (np.abs(ev.t_s - (2.0 + 1.2 * 10)) < 1e-9)), FS, 3000)
+    left = missed.side == "left"
+    assert missed.stride_time_s[left][9] == pytest.approx(2.4)  # IC 10 lost: strides 9 and 10 merged
+    assert not missed.valid[left][9]
+    assert missed.valid[left][[8, 10]].all()  # the right leg kept stepping: a lost event, not a pause
+    # a 2 s stop after the 10th left stride: both legs pause, the strides either side are transitions
+    t = np.where(ev.t_s > 2.0 + 1.2 * 10 + 0.7, ev.t_s + 2.0, ev.t_s)
+    paused = stride_table(make_events(t, ev.side, ev.kind, ev.source, FS), FS, 3300)
+    left = paused.side == "left"
+    assert paused.stride_time_s[left][10] == pytest.approx(3.2)
+    assert not paused.valid[left][[9, 10, 11]].any()
+    assert paused.valid[left][[8, 12]].all()
+
+
+def test_a_sensor_gap_costs_the_angle_ranges_of_its_stride_not_the_times() -> None:
+    n = 3000
+    pelvis = _pelvis(n)
+    gap = np.ones(n, dtype=bool)
+    gap[int((2.0 + 1.2 * 5 + 0.3) * FS) : int((2.0 + 1.2 * 5 + 0.38) * FS)] = False  # one lost 80 ms packet
+    gapped = PelvisAngles(
+        pelvis.rotation_deg,
+        np.where(gap, pelvis.obliquity_deg, np.nan),
+        np.where(gap, pelvis.tilt_deg, np.nan),
+        pelvis.heading_rate_dps,
+        pelvis.vertical_acc_ms2,
+        gap,
+    )
+    a = stride_table(synthetic_events(), FS, n, pelvis=pelvis)
+    b = stride_table(synthetic_events(), FS, n, pelvis=gapped)
+    assert np.array_equal(a.valid, b.valid)
+    assert np.array_equal(a.stance_time_s, b.stance_time_s, equal_nan=True)
+    hit = (b.start_s <= 2.0 + 1.2 * 5 + 0.3) & (b.end_s > 2.0 + 1.2 * 5 + 0.38)  # left stride 5, right stride 4
+    assert hit.sum() == 2
+    for name in ("pelvic_obliquity_range_deg", "pelvic_drop_deg", "pelvic_tilt_mean_deg"):
+        got, want = getattr(b, name), getattr(a, name)
+        assert np.isnan(got[hit]).all(), name
+        assert np.allclose(got[~hit], want[~hit], equal_nan=True), name  # cumulative sums: rounding only
+    tolerant = stride_table(synthetic_events(), FS, n, pelvis=gapped, config=MetricsConfig(max_gap_fraction=0.1))
+    assert np.isfinite(tolerant.pelvic_obliquity_range_deg[hit]).all()
 
 
 def _swap(ev: GaitEvents) -> GaitEvents:
