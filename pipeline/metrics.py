@@ -51,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline import _signal as sig
-from pipeline import trunk
+from pipeline import trunk, uncertainty
 from pipeline.bouts import merge_intervals
 from pipeline.catalog import METRICS
 from pipeline.events import GaitEvents
@@ -136,6 +136,8 @@ class SummaryRow:
     value: float
     unit: str
     n: int
+    ci_low: float = float("nan")  # 95 % within-session interval (pipeline.uncertainty); NaN where not computed
+    ci_high: float = float("nan")
 
 
 def window_reduce(
@@ -349,6 +351,37 @@ def _mean(x: FloatArray) -> tuple[float, int]:
     return (float(x.mean()), int(x.size)) if x.size else (float("nan"), 0)
 
 
+@dataclass(frozen=True)
+class _Estimate:
+    """A session value, the strides behind it and its bootstrap samples (``pipeline.uncertainty``)."""
+
+    value: float
+    n: int
+    boot: FloatArray
+
+    @classmethod
+    def of(cls, x: FloatArray, rng: np.random.Generator) -> _Estimate:
+        value, n = _mean(x)
+        return cls(value, n, uncertainty.bootstrap_means(x, rng))
+
+    def map(self, f: Callable[[Any], Any]) -> _Estimate:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _Estimate(float(f(self.value)), self.n, np.asarray(f(self.boot), dtype=np.float64))
+
+
+_NONE = _Estimate(float("nan"), 0, np.full(uncertainty.N_BOOT, np.nan))
+
+
+def _pci_estimate(phase_deg: FloatArray, rng: np.random.Generator) -> _Estimate:
+    value, n = trunk.phase_coordination_index(phase_deg)
+    phi = phase_deg[np.isfinite(phase_deg)]
+    if phi.size < 2:
+        return _Estimate(value, n, _NONE.boot)
+    r = phi[uncertainty.resample_indices(phi.size, rng)]
+    boot = 100.0 * r.std(axis=1, ddof=1) / r.mean(axis=1) + 100.0 * np.abs(r - 180.0).mean(axis=1) / 180.0
+    return _Estimate(value, n, np.asarray(boot, dtype=np.float64))
+
+
 _PER_SIDE = (
     "stride_time_s",
     "step_time_s",
@@ -389,43 +422,41 @@ def session_summary(
     is the pelvic tilt of a standing calibration period in the frame of ``pelvic_tilt_deg`` (NaN without it).
     """
     v = strides.valid
-    per_side: dict[tuple[str, str], tuple[float, int]] = {}
+    rng = np.random.default_rng(uncertainty.SEED)
+    per_side: dict[tuple[str, str], _Estimate] = {}
     for side in ("left", "right"):
         sel = v & (strides.side == side)
         for name in _PER_SIDE:
-            per_side[(name, side)] = _mean(getattr(strides, name)[sel])
-    both: dict[str, tuple[float, int]] = {}
-    stride_both = _mean(strides.stride_time_s[v])
+            per_side[(name, side)] = _Estimate.of(getattr(strides, name)[sel], rng)
+    both: dict[str, _Estimate] = {}
+    stride_both = _Estimate.of(strides.stride_time_s[v], rng)
     both["stride_time_s"] = stride_both
-    both["cadence_spm"] = (120.0 / stride_both[0] if stride_both[1] else float("nan"), stride_both[1])
+    both["cadence_spm"] = stride_both.map(lambda x: 120.0 / x)
     for name in ("pelvic_obliquity_range_deg", "pelvic_tilt_range_deg", "pelvic_rotation_range_deg"):
-        both[name] = _mean(getattr(strides, name)[v])
-    both["double_support_pct"] = _mean(strides.double_support_pct[v])
-    tilt, n_tilt = _mean(strides.pelvic_tilt_mean_deg[v])
-    both["pelvic_tilt_rel_standing_deg"] = (
-        (tilt - standing_tilt_deg, n_tilt) if standing_tilt_deg is not None else (float("nan"), 0)
-    )
+        both[name] = _Estimate.of(getattr(strides, name)[v], rng)
+    both["double_support_pct"] = _Estimate.of(strides.double_support_pct[v], rng)
+    if standing_tilt_deg is not None:
+        tilt = _Estimate.of(strides.pelvic_tilt_mean_deg[v], rng)
+        both["pelvic_tilt_rel_standing_deg"] = tilt.map(lambda x: x - standing_tilt_deg)
     for prefix, base in _SYMMETRY.items():
-        (r, nr), (l_, nl) = per_side[(base, "right")], per_side[(base, "left")]
-        n = min(nr, nl)
-        both[f"{prefix}_si_pct"] = (symmetry_index(r, l_), n)
-        both[f"{prefix}_ga_pct"] = (gait_asymmetry(r, l_), n)
-        both[f"{prefix}_sr"] = (symmetry_ratio(r, l_), n)
+        r, l_ = per_side[(base, "right")], per_side[(base, "left")]
+        n = min(r.n, l_.n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for suffix, f in (("si_pct", symmetry_index), ("ga_pct", gait_asymmetry), ("sr", symmetry_ratio)):
+                both[f"{prefix}_{suffix}"] = _Estimate(float(f(r.value, l_.value)), n, np.asarray(f(r.boot, l_.boot)))
     # Plotnik's reference leg is the one with the longer mean swing time
-    swing_r, swing_l = per_side[("swing_time_s", "right")][0], per_side[("swing_time_s", "left")][0]
+    swing_r, swing_l = per_side[("swing_time_s", "right")].value, per_side[("swing_time_s", "left")].value
     reference = "right" if swing_r > swing_l else "left"
-    both["phase_coordination_index_pct"] = trunk.phase_coordination_index(
-        strides.phase_deg[v & (strides.side == reference)]
-    )
-    if trunk_result is not None:
-        both.update(trunk_result.summary())
+    both["phase_coordination_index_pct"] = _pci_estimate(strides.phase_deg[v & (strides.side == reference)], rng)
+    if trunk_result is not None:  # harmonic ratios and regularity: no interval (yet)
+        both.update({k: _Estimate(value, n, _NONE.boot) for k, (value, n) in trunk_result.summary().items()})
     plausible = (strides.stride_time_s >= config.min_stride_s) & (strides.stride_time_s <= config.max_stride_s)
     b0, b1, _ = merge_intervals(strides.start_s[plausible], strides.end_s[plausible])
-    both["walking_time_s"] = (float(np.sum(b1 - b0)), int(plausible.sum()))
-    missing = (float("nan"), 0)
+    both["walking_time_s"] = _Estimate(float(np.sum(b1 - b0)), int(plausible.sum()), _NONE.boot)
     rows = []
     for metric in METRICS.values():
         for side in metric.sides:
-            value, n = both.get(metric.name, missing) if side == "both" else per_side.get((metric.name, side), missing)
-            rows.append(SummaryRow(metric.name, side, value, metric.unit, n))
+            est = both.get(metric.name, _NONE) if side == "both" else per_side.get((metric.name, side), _NONE)
+            lo, hi = uncertainty.interval(est.boot)
+            rows.append(SummaryRow(metric.name, side, est.value, metric.unit, est.n, lo, hi))
     return tuple(rows)

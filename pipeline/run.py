@@ -294,6 +294,8 @@ def process_session(
             "value": pa.array([r.value for r in rows], pa.float64(), from_pandas=False),
             "unit": [r.unit for r in rows],
             "n": [r.n for r in rows],
+            "ci_low": pa.array([r.ci_low for r in rows], pa.float64(), from_pandas=False),
+            "ci_high": pa.array([r.ci_high for r in rows], pa.float64(), from_pandas=False),
         }
     )
     quality = dict(aligned.quality)

@@ -11,7 +11,7 @@ one: recorded sessions are the users' long-term memory, so a newer imugait reads
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,19 +135,20 @@ _STRIDES_V2_FIELDS = [
 STRIDES = TableSchema("gait_strides", 2, pa.schema(_STRIDES_V1_FIELDS + _STRIDES_V2_FIELDS))
 """One row per stride and side (``derived/strides.arrow``)."""
 
-SUMMARY = TableSchema(
-    "gait_summary",
-    1,
-    pa.schema(
-        [
-            _field("metric", pa.string()),
-            _field("side", pa.string(), doc="left | right | both"),
-            _field("value", pa.float64(), nullable=True, doc="NaN when there was not enough data"),
-            _field("unit", pa.string()),
-            _field("n", pa.int64(), doc="number of strides or events behind the value"),
-        ]
-    ),
-)
+_SUMMARY_V1_FIELDS = [
+    _field("metric", pa.string()),
+    _field("side", pa.string(), doc="left | right | both"),
+    _field("value", pa.float64(), nullable=True, doc="NaN when there was not enough data"),
+    _field("unit", pa.string()),
+    _field("n", pa.int64(), doc="number of strides or events behind the value"),
+]
+# Added in version 2 (nullable: version-1 sessions upgrade with null intervals until they are re-processed).
+_SUMMARY_V2_FIELDS = [
+    _field("ci_low", pa.float64(), nullable=True, doc="95 % within-session interval, lower end (value's unit)"),
+    _field("ci_high", pa.float64(), nullable=True, doc="95 % within-session interval, upper end (value's unit)"),
+]
+
+SUMMARY = TableSchema("gait_summary", 2, pa.schema(_SUMMARY_V1_FIELDS + _SUMMARY_V2_FIELDS))
 """Session-level metrics in long form (``derived/summary.arrow``): new metrics need no schema change."""
 
 BOUTS = TableSchema(
@@ -207,19 +208,25 @@ COMPENSATION = TableSchema(
 ALL: Mapping[str, TableSchema] = {s.name: s for s in (RAW_IMU, EVENTS, STRIDES, SUMMARY, BOUTS, CYCLES, COMPENSATION)}
 
 
-def _strides_v1_to_v2(table: pa.Table) -> pa.Table:
-    for f in _STRIDES_V2_FIELDS:
-        if f.name not in table.column_names:
-            table = table.append_column(f, pa.nulls(table.num_rows, f.type))
-    meta = dict(table.schema.metadata or {})
-    meta[VERSION_KEY] = b"2"
-    return table.replace_schema_metadata(meta)
+def _add_null_columns(fields: Sequence[pa.Field], version: int) -> Callable[[pa.Table], pa.Table]:
+    """An upgrade that appends ``fields`` (nullable) as null columns and records ``version``."""
+
+    def upgrade_(table: pa.Table) -> pa.Table:
+        for f in fields:
+            if f.name not in table.column_names:
+                table = table.append_column(f, pa.nulls(table.num_rows, f.type))
+        meta = dict(table.schema.metadata or {})
+        meta[VERSION_KEY] = str(version).encode()
+        return table.replace_schema_metadata(meta)
+
+    return upgrade_
 
 
 # (name, version found) -> function turning a table of that version into the next one. Each version bump adds an
 # entry here and a test that reads a file written by the old version (tests/data/sessions_v1).
 _UPGRADES: dict[tuple[str, int], Callable[[pa.Table], pa.Table]] = {
-    ("gait_strides", 1): _strides_v1_to_v2,
+    ("gait_strides", 1): _add_null_columns(_STRIDES_V2_FIELDS, 2),
+    ("gait_summary", 1): _add_null_columns(_SUMMARY_V2_FIELDS, 2),
 }
 
 

@@ -54,6 +54,7 @@ from numpy.typing import NDArray
 from scipy.integrate import cumulative_trapezoid
 
 from pipeline import _signal as sig
+from pipeline import uncertainty
 from pipeline.bouts import merge_intervals
 from pipeline.events import GaitEvents
 from pipeline.metrics import StrideTable, SummaryRow, window_reduce
@@ -317,32 +318,35 @@ def spatial_metrics(
     )
 
 
-def _mean(x: FloatArray) -> tuple[float, int]:
-    x = x[np.isfinite(x)]
-    return (float(x.mean()), int(x.size)) if x.size else (float("nan"), 0)
-
-
 def summary_rows(result: SpatialResult, strides: StrideTable) -> tuple[SummaryRow, ...]:
-    """Session rows of the spatial metrics (catalogue: ``pipeline.catalog.SPATIAL_METRICS``), valid strides only."""
+    """Session rows of the spatial metrics (catalogue: ``pipeline.catalog.SPATIAL_METRICS``), valid strides only,
+    with their within-session 95 % intervals (``pipeline.uncertainty``)."""
     v, sp = strides.valid, result.strides
+    rng = np.random.default_rng(uncertainty.SEED + 1)
+
+    def row(name: str, side: str, x: FloatArray, unit: str) -> tuple[SummaryRow, FloatArray]:
+        finite = x[np.isfinite(x)]
+        value = float(finite.mean()) if finite.size else float("nan")
+        boot = uncertainty.bootstrap_means(x, rng)
+        return SummaryRow(name, side, value, unit, int(finite.size), *uncertainty.interval(boot)), boot
+
     rows: list[SummaryRow] = []
     for name, values in (
         ("walking_speed_m_s", sp.speed_m_s),
         ("walking_speed_pelvis_m_s", sp.speed_pelvis_m_s),
         ("walking_speed_thigh_m_s", sp.speed_thigh_m_s),
     ):
-        rows.append(SummaryRow(name, "both", *_unit(_mean(values[v]), "m/s")))
-    rows.append(SummaryRow("stride_length_m", "both", *_unit(_mean(sp.stride_length_m[v]), "m")))
-    steps: dict[str, tuple[float, int]] = {}
+        rows.append(row(name, "both", values[v], "m/s")[0])
+    rows.append(row("stride_length_m", "both", sp.stride_length_m[v], "m")[0])
+    steps: dict[str, tuple[SummaryRow, FloatArray]] = {}
     for side in ("left", "right"):
         sel = v & (strides.side == side)
-        rows.append(SummaryRow("stride_length_m", side, *_unit(_mean(sp.stride_length_m[sel]), "m")))
-        steps[side] = _mean(sp.step_length_m[sel])
-        rows.append(SummaryRow("step_length_m", side, *_unit(steps[side], "m")))
-    si = symmetry_index(steps["right"][0], steps["left"][0])
-    rows.append(SummaryRow("step_length_si_pct", "both", si, "%", min(steps["right"][1], steps["left"][1])))
+        rows.append(row("stride_length_m", side, sp.stride_length_m[sel], "m")[0])
+        steps[side] = row("step_length_m", side, sp.step_length_m[sel], "m")
+        rows.append(steps[side][0])
+    (r, r_boot), (l_, l_boot) = steps["right"], steps["left"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        si_boot = np.asarray(symmetry_index(r_boot, l_boot), dtype=np.float64)
+    si = symmetry_index(r.value, l_.value)
+    rows.append(SummaryRow("step_length_si_pct", "both", si, "%", min(r.n, l_.n), *uncertainty.interval(si_boot)))
     return tuple(rows)
-
-
-def _unit(mean: tuple[float, int], unit: str) -> tuple[float, str, int]:
-    return mean[0], unit, mean[1]

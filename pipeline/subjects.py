@@ -206,12 +206,17 @@ def involved_rows(rows: Sequence[SummaryRow], affected_side: Side) -> tuple[Summ
         for side, label in ((affected_side, "involved"), (other, "uninvolved")):
             row = by_key.get((metric.name, side))
             if row is not None:
-                out.append(SummaryRow(metric.name, label, row.value, row.unit, row.n))
+                out.append(replace(row, side=label))
     for si, base in INVOLVED_SI:
         inv, uninv = by_key.get((base, affected_side)), by_key.get((base, other))
         n = min(inv.n, uninv.n) if inv is not None and uninv is not None else 0
         value = symmetry_index(inv.value, uninv.value) if inv is not None and uninv is not None and n else math.nan
-        out.append(SummaryRow(si, "both", value, "%", n))
+        # the right-vs-left SI row has the interval; involved-vs-uninvolved is that SI, negated for a left side
+        lo = hi = math.nan
+        plain = by_key.get((si.replace("_si_involved_pct", "_si_pct"), "both"))
+        if plain is not None and n:
+            lo, hi = (plain.ci_low, plain.ci_high) if affected_side == "right" else (-plain.ci_high, -plain.ci_low)
+        out.append(SummaryRow(si, "both", value, "%", n, lo, hi))
     return tuple(out)
 
 

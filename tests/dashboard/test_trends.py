@@ -170,6 +170,8 @@ def _add_rows(session, rows):
             "value": [r[2] for r in rows],
             "unit": [r[3] for r in rows],
             "n": [12] * len(rows),
+            "ci_low": [None] * len(rows),
+            "ci_high": [None] * len(rows),
         },
         schema=SUMMARY.schema,
     )

@@ -45,6 +45,10 @@ def test_v1_tables_read_and_upgrade(tmp_path: Path) -> None:
     assert strides.column("stance_time_s").null_count < strides.num_rows  # v1 data kept
     for name, schema in (("events", EVENTS), ("summary", SUMMARY), ("cycles", CYCLES)):
         assert read_table(session.derived_path(name), schema).num_rows > 0
+    summary = read_table(session.derived_path("summary"), SUMMARY)
+    assert schema_identity(summary.schema) == ("gait_summary", SUMMARY.version)
+    assert summary.column("ci_low").null_count == summary.num_rows  # v1 had no intervals: unknown, not zero
+    assert summary.column("value").null_count < summary.num_rows
     for site in session.raw_sites():
         assert len(read_raw(session.raw_path(site))) > 1000
 
