@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol
+.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-tripod
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ validate-real: check-mobgap-data $(VENV)/.installed $(BENCH_VENV)/.installed
 validate-ipol: $(VENV)/.installed $(BENCH_VENV)/.installed
 	@test -d "$(IPOL)/GaitData" || { echo "validate-ipol: pass IPOL=<ipol_dataset_1 folder> (no $(IPOL)/GaitData)"; exit 2; }
 	$(BENCH_VENV)/bin/python bench/validate_ipol.py --data "$(IPOL)" --mobgap
+
+# validate-tripod: sacrum walking speed vs a treadmill belt and OptoGait (one person); needs
+# TRIPOD=<HPI-CH/TRIPOD checkout>/example_data/raw/TRIPOD_excerpt/Sub_FZ (MIT data, never copied here).
+validate-tripod: $(VENV)/.installed
+	$(BIN)/python bench/validate_tripod.py --data "$(TRIPOD)"
 
 bench-speed: $(VENV)/.installed
 	$(BIN)/python bench/pipeline_speed.py
