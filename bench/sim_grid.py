@@ -14,7 +14,9 @@ reports aggregates per factor level.
 Columns (errors are pipeline − truth):
   thigh IC / FC bias ± SD (ms): signed timing error of thigh-detected events paired with truth events of the
       same side within ±0.3 s (pipeline.evaluation, one-to-one), walking period only; F1 of thigh ICs.
-  stance SI / step SI err (pp): session symmetry index (Robinson) minus truth.
+  stance SI / step SI err (pp): session symmetry index (Robinson) minus truth; "truth in 95 % CI": 1 when the
+      truth lies inside the session's within-session interval (``pipeline.uncertainty``), 0 when not (aggregate:
+      the share of cells).
   obliq err (deg): pelvic obliquity range minus truth; drop err L / R (deg): contralateral pelvic drop per side.
   cadence err (steps/min); speed err (%) when the pipeline reports a walking speed, else "n/a".
   pelvis-only: IC F1 (±0.3 s, both sides pooled, side ignored), IC bias ± SD (ms), laterality accuracy of the
@@ -132,6 +134,16 @@ def _summary_value(summary: Any, metric: str, side: str = "both") -> float:
     return math.nan
 
 
+def _covers(summary: Any, metric: str, truth: float) -> float:
+    """1.0 when ``truth`` lies inside the metric's 95 % within-session interval, 0.0 when not, NaN without one."""
+    for n, s, lo, hi in zip(*(summary[c].to_pylist() for c in ("metric", "side", "ci_low", "ci_high")), strict=True):
+        if n == metric and s == "both":
+            if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+                return math.nan
+            return float(lo <= truth <= hi)
+    return math.nan
+
+
 def _truth_events(model: GaitModel, kind: str) -> tuple[np.ndarray, np.ndarray]:
     truth = model.truth
     sel = truth.events_kind == kind
@@ -182,6 +194,7 @@ def run_cell(cell: Cell) -> dict[str, Any]:
                 drop_err_l=_summary_value(s, "pelvic_drop_deg", "left") - truth["pelvic_drop_deg_left"],
                 drop_err_r=_summary_value(s, "pelvic_drop_deg", "right") - truth["pelvic_drop_deg_right"],
                 cadence_err=_summary_value(s, "cadence_spm") - truth["cadence_spm"],
+                stance_si_in_ci=_covers(s, "stance_time_si_pct", truth["stance_time_si_pct"]),
             )
             speed = next((v for m in SPEED_METRICS if math.isfinite(v := _summary_value(s, m))), math.nan)
             row["speed_err_pct"] = (speed - truth["speed_m_s"]) / truth["speed_m_s"] * 100.0
@@ -290,6 +303,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("thigh IC bias±SD ms", "ic", ""),
     ("thigh FC bias±SD ms", "fc", ""),
     ("stance SI err pp", "stance_si_err", "{:+.2f}"),
+    ("stance SI truth in 95 % CI", "stance_si_in_ci", "{:.2f}"),
     ("step SI err pp", "step_si_err", "{:+.2f}"),
     ("obliq err °", "obliq_err", "{:+.2f}"),
     ("drop err L/R °", "drop", ""),
@@ -331,7 +345,7 @@ def _aggregate(rows: list[dict[str, Any]], label: str = "all cells: mean abs err
     ):  # fmt: skip
         v = np.abs(np.array([r.get(key, math.nan) for r in rows], dtype=float))
         out[key] = float(np.nanmean(v)) if np.isfinite(v).any() else math.nan
-    for key in ("ic_sd_ms", "fc_sd_ms", "p_ic_sd_ms"):
+    for key in ("ic_sd_ms", "fc_sd_ms", "p_ic_sd_ms", "stance_si_in_ci"):  # the last: share of cells covered
         v = np.array([r.get(key, math.nan) for r in rows], dtype=float)
         out[key] = float(np.nanmean(v)) if np.isfinite(v).any() else math.nan
     return out
