@@ -29,19 +29,57 @@ def metric_value(summary: pd.DataFrame, metric: str, side: str = "both") -> floa
 
 
 DIMENSIONLESS = "1"  # the catalogue's unit for ratios (symmetry ratio, harmonic ratio, regularity)
+_DIGITS = {"s": 2, "m": 2, "m/s": 2, "steps/min": 0, DIMENSIONLESS: 2}  # decimals per unit; 1 for the others
 
 
-def format_value(value: float, unit: str, digits: int = 1) -> str:
+def _missing(value: float) -> bool:
+    return value is None or not math.isfinite(value)  # None: an object column's null
+
+
+def format_number(value: float, unit: str) -> str:
+    """A value at its unit's precision, without the unit: ``1.12`` (s), ``-10.0`` (%), ``112`` (steps/min)."""
+    return "—" if _missing(value) else f"{value:.{_DIGITS.get(unit, 1)}f}"
+
+
+def format_value(value: float, unit: str) -> str:
     """``-10.0 %``, ``1.12 s``, ``0.95`` (a ratio); an em dash for a missing value."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    if unit == "s":
-        digits = 2
-    elif unit == "steps/min":
-        digits = 0
-    elif unit == DIMENSIONLESS:
-        return f"{value:.2f}"
-    return f"{value:.{digits}f} {unit}"
+    text = format_number(value, unit)
+    return text if text == "—" or unit == DIMENSIONLESS else f"{text} {unit}"
+
+
+def has_interval(low: float, high: float) -> bool:
+    """Whether a summary row carries a 95 % within-session interval (null in sessions processed before there were
+    any, NaN where the pipeline could not compute one)."""
+    return not (_missing(low) or _missing(high))
+
+
+def format_interval(low: float, high: float, unit: str) -> str:
+    """``0.66–0.70``, or ``-4.6 to -3.4`` where a minus sign would run into the dash; empty without an interval."""
+    if not has_interval(low, high):
+        return ""
+    sep = "–" if low >= 0 else " to "
+    return f"{format_number(low, unit)}{sep}{format_number(high, unit)}"
+
+
+def value_with_interval(value: float, low: float, high: float, unit: str) -> str:
+    """Prose form for hovers: ``0.68 s (95 % CI 0.66–0.70)``; the value alone where there is no interval."""
+    text = format_value(value, unit)
+    interval = format_interval(low, high, unit)
+    return f"{text} (95 % CI {interval})" if interval and text != "—" else text
+
+
+def interval_cell(low: float, high: float, unit: str) -> str:
+    """Table form of an interval: ``[0.66, 0.70]``; empty where there is none."""
+    if not has_interval(low, high):
+        return ""
+    return f"[{format_number(low, unit)}, {format_number(high, unit)}]"
+
+
+def value_cell(value: float, low: float, high: float, unit: str) -> str:
+    """Table form of a value with its interval, unit in the column name: ``0.68 [0.66, 0.70]``, ``0.68`` or ``—``."""
+    text = format_number(value, unit)
+    interval = interval_cell(low, high, unit)
+    return f"{text} {interval}" if interval and text != "—" else text
 
 
 def metric_title(metric: str, unit: str = "") -> str:
@@ -76,10 +114,15 @@ def prefer_involved(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def trends_table(values: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
-    """One row per session, one column per metric and side (in ``metrics`` order), units in the column names."""
+    """One row per session, one column per metric and side (in ``metrics`` order), units in the column names; each
+    cell is the value with its 95 % within-session interval, ``0.68 [0.66, 0.70]`` (see :func:`value_cell`)."""
     chosen = values[values["metric"].isin(metrics)].copy()
     if chosen.empty:
         return pd.DataFrame()
+    chosen["cell"] = [
+        value_cell(v, lo, hi, u)
+        for v, lo, hi, u in zip(chosen["value"], chosen["ci_low"], chosen["ci_high"], chosen["unit"], strict=True)
+    ]
     chosen["column"] = [
         f"{METRICS[m].label if m in METRICS else m}{'' if s == 'both' else f' {s}'} ({u})"
         for m, s, u in zip(chosen["metric"], chosen["side"], chosen["unit"], strict=True)
@@ -88,21 +131,23 @@ def trends_table(values: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     chosen["_rank"] = chosen["metric"].map(rank)
     order = list(dict.fromkeys(chosen.sort_values(["_rank", "side"], kind="stable")["column"]))
     table = chosen.pivot_table(
-        index=["start", "session_label"], columns="column", values="value", aggfunc="first", sort=False
+        index=["start", "session_label"], columns="column", values="cell", aggfunc="first", sort=False
     )
     table = table.reset_index().rename(columns={"start": "Date", "session_label": "Label"})
     table["Date"] = pd.to_datetime(table["Date"]).dt.strftime("%Y-%m-%d")
-    return table[["Date", "Label", *order]].round(2)
+    return table[["Date", "Label", *order]].fillna("—")
 
 
 def compare_summaries(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    """Metric-by-metric table of two sessions: values, B − A, and an arrow for the direction of change.
+    """Metric-by-metric table of two sessions: values and their 95 % within-session intervals, B − A, an arrow for
+    the direction of change, and whether the two intervals overlap (:func:`interval_overlap`).
 
     For symmetry indices, ``toward symmetry`` says whether \\|SI\\| shrank, which is what a clinician reads first.
     """
     keys = ["metric", "side"]
-    merged = a[[*keys, "label", "unit", "value"]].merge(
-        b[[*keys, "value"]], on=keys, how="outer", suffixes=("_a", "_b")
+    measured = ["value", "ci_low", "ci_high"]
+    merged = a[[*keys, "label", "unit", *measured]].merge(
+        b[[*keys, *measured]], on=keys, how="outer", suffixes=("_a", "_b")
     )
     merged["label"] = [METRICS[m].label if m in METRICS else m for m in merged["metric"]]
     merged["unit"] = [
@@ -114,10 +159,31 @@ def compare_summaries(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
         ("yes" if abs(vb) < abs(va) else "no") if is_symmetry_index(m) and np.isfinite(va) and np.isfinite(vb) else ""
         for m, va, vb in zip(merged["metric"], merged["value_a"], merged["value_b"], strict=True)
     ]
+    merged["intervals"] = [
+        interval_overlap((la, ha), (lb, hb))
+        for la, ha, lb, hb in zip(
+            merged["ci_low_a"], merged["ci_high_a"], merged["ci_low_b"], merged["ci_high_b"], strict=True
+        )
+    ]
     rank = {m: i for i, m in enumerate(METRICS)}
     merged["_rank"] = merged["metric"].map(lambda m: rank.get(m, len(rank)))
     merged = merged.sort_values(["_rank", "side"]).drop(columns="_rank").reset_index(drop=True)
     return merged.round({"value_a": 3, "value_b": 3, "difference": 3})
+
+
+BEYOND_STRIDE_SAMPLING = "beyond stride sampling"
+
+
+def interval_overlap(a: tuple[float, float], b: tuple[float, float]) -> str:
+    """``overlap`` or ``beyond stride sampling`` (the two 95 % within-session intervals are apart); empty when
+    either session has no interval. Touching intervals overlap: the wording must never overstate a change.
+
+    Apart intervals say the difference is larger than re-sampling strides within a session explains, nothing about
+    day-to-day variability or clinical meaning (``pipeline.uncertainty``).
+    """
+    if not (has_interval(*a) and has_interval(*b)):
+        return ""
+    return "overlap" if a[0] <= b[1] and b[0] <= a[1] else BEYOND_STRIDE_SAMPLING
 
 
 def _arrow(diff: float) -> str:
@@ -135,6 +201,7 @@ class Card:
     label: str
     value: str
     help: str
+    interval: str  # "95 % CI 0.66–0.70 s" for a caption under the card; empty when the session has none
 
 
 SYMMETRY_CARDS: tuple[tuple[str, str], ...] = (
@@ -155,31 +222,52 @@ PELVIC_CARDS: tuple[tuple[str, str], ...] = (
 
 
 def cards(summary: pd.DataFrame, which: Sequence[tuple[str, str]]) -> list[Card]:
-    """Metric cards with units; the help text is the catalogue definition and the number of strides behind it."""
+    """Metric cards with units; the help text is the catalogue definition, the number of strides behind the value
+    and, where the session has one, its 95 % within-session interval with what that interval means."""
     out = []
     for metric, side in which:
         m = METRICS[metric]
         hit = summary[(summary["metric"] == metric) & (summary["side"] == side)]
         n = int(hit["n"].iloc[0]) if len(hit) else 0
+        low, high = (float(hit["ci_low"].iloc[0]), float(hit["ci_high"].iloc[0])) if len(hit) else (math.nan, math.nan)
+        interval = format_interval(low, high, m.unit)
+        if interval and m.unit != DIMENSIONLESS:
+            interval += f" {m.unit}"
+        help_text = f"{m.definition} n = {n}."
+        if interval:
+            help_text += (
+                f" 95 % within-session interval: {interval} — how far the value could move had the patient walked "
+                "a different handful of strides in this session; day-to-day variability is not included."
+            )
         label = m.label if side == "both" else f"{m.label} ({side})"
-        out.append(Card(label, format_value(metric_value(summary, metric, side), m.unit), f"{m.definition} n = {n}."))
+        value = format_value(metric_value(summary, metric, side), m.unit)
+        out.append(Card(label, value, help_text, f"95 % CI {interval}" if interval else ""))
     return out
 
 
 def compare_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The comparison table as shown: readable column names, one row per metric and side."""
-    return table.rename(
-        columns={
-            "label": "Metric",
-            "side": "Side",
-            "unit": "Unit",
-            "value_a": "Session A",
-            "value_b": "Session B",
-            "difference": "Difference (B − A)",
-            "direction": "Change",
-            "toward_symmetry": "Toward symmetry",
-        }
-    )[["Metric", "Side", "Unit", "Session A", "Session B", "Difference (B − A)", "Change", "Toward symmetry"]]
+    """The comparison table as shown: readable column names, one row per metric and side, each session's interval
+    as ``[low, high]`` in the row's unit."""
+    table = table.copy()
+    for s in ("a", "b"):
+        table[f"interval_{s}"] = [
+            interval_cell(lo, hi, u)
+            for lo, hi, u in zip(table[f"ci_low_{s}"], table[f"ci_high_{s}"], table["unit"], strict=True)
+        ]
+    names = {  # in display order
+        "label": "Metric",
+        "side": "Side",
+        "unit": "Unit",
+        "value_a": "Session A",
+        "interval_a": "95 % CI A",
+        "value_b": "Session B",
+        "interval_b": "95 % CI B",
+        "difference": "Difference (B − A)",
+        "direction": "Change",
+        "intervals": "Intervals A vs B",
+        "toward_symmetry": "Toward symmetry",
+    }
+    return table.rename(columns=names)[list(names.values())]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -197,8 +285,31 @@ SESSION_COLOURS = ("#9e9e9e", "#00897b")
 LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 40, "b": 50}}
 
 
+def error_bars(value: pd.Series, low: pd.Series, high: pd.Series, colour: str) -> dict[str, object] | None:
+    """Plotly ``error_y`` from each point to the ends of its 95 % within-session interval; None when no point has one.
+
+    A point without an interval gets NaN, and the arrays stay float64 numpy so that plotly sends them as typed arrays:
+    a NaN there draws no bar, whereas a JSON null (what a list's NaN becomes) is read as 0 by plotly.js and would draw
+    a zero-width bar, as if the value were certain.
+    """
+    v, lo, hi = (np.asarray(x, dtype=np.float64) for x in (value, low, high))
+    known = np.isfinite(v) & np.isfinite(lo) & np.isfinite(hi)
+    if not known.any():
+        return None
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": np.where(known, hi - v, np.nan),
+        "arrayminus": np.where(known, v - lo, np.nan),
+        "color": colour,
+        "thickness": 1.5,
+        "width": 4,
+    }
+
+
 def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
-    """One metric over sessions: a line per side, session label on hover, the healthy band for symmetry indices.
+    """One metric over sessions: a line per side, each session's 95 % within-session interval as an error bar (none
+    where the session has no interval), session label and interval on hover, the healthy band for symmetry indices.
 
     ``values`` is the long frame of :func:`dashboard.data.subject_trends` restricted to ``metric``. Sides are
     left/right/both, or involved/uninvolved where the pipeline knew the subject's affected side.
@@ -219,17 +330,23 @@ def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
     rank = {side: i for i, side in enumerate(SIDE_COLOURS)}
     for side in sorted(values["side"].unique(), key=lambda s: rank.get(s, len(rank))):
         part = values[values["side"] == side].sort_values("start")
+        colour = SIDE_COLOURS.get(str(side), "#444444")
+        shown = [
+            value_with_interval(v, lo, hi, u)
+            for v, lo, hi, u in zip(part["value"], part["ci_low"], part["ci_high"], part["unit"], strict=True)
+        ]
         fig.add_trace(
             go.Scatter(
                 x=part["start"],
                 y=part["value"],
                 mode="lines+markers",
                 name=str(side),
-                line={"color": SIDE_COLOURS.get(str(side), "#444444")},
-                customdata=part[["session_label", "session_id", "n"]].to_numpy(),
+                line={"color": colour},
+                error_y=error_bars(part["value"], part["ci_low"], part["ci_high"], colour),
+                customdata=part[["session_label", "session_id", "n"]].assign(shown=shown).to_numpy(),
                 hovertemplate=(
                     "%{x|%Y-%m-%d}<br>%{customdata[0]}<br>"
-                    + f"{side}: %{{y:.2f}} {part['unit'].iloc[0]}"
+                    + f"{side}: %{{customdata[3]}}"
                     + "<br>n = %{customdata[2]}<br>%{customdata[1]}<extra></extra>"
                 ),
             )
@@ -248,7 +365,8 @@ def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
 
 
 def compare_figure(table: pd.DataFrame, name_a: str, name_b: str) -> go.Figure:
-    """Grouped bars of two sessions, one panel per unit so that seconds and degrees never share an axis."""
+    """Grouped bars of two sessions with their 95 % within-session intervals as error bars, one panel per unit so
+    that seconds and degrees never share an axis."""
     table = table.dropna(subset=["value_a", "value_b"], how="all")
     units = list(dict.fromkeys(table["unit"]))
     fig = make_subplots(
@@ -260,16 +378,19 @@ def compare_figure(table: pd.DataFrame, name_a: str, name_b: str) -> go.Figure:
             label if side == "both" else f"{label} ({side})"
             for label, side in zip(part["label"], part["side"], strict=True)
         ]
-        for col, name, colour in (("value_a", name_a, SESSION_COLOURS[0]), ("value_b", name_b, SESSION_COLOURS[1])):
+        for s, name, colour in (("a", name_a, SESSION_COLOURS[0]), ("b", name_b, SESSION_COLOURS[1])):
+            value, low, high = part[f"value_{s}"], part[f"ci_low_{s}"], part[f"ci_high_{s}"]
             fig.add_trace(
                 go.Bar(
                     x=x,
-                    y=part[col],
+                    y=value,
                     name=name,
                     marker_color=colour,
+                    error_y=error_bars(value, low, high, "#37474f"),
+                    customdata=[value_with_interval(*point, unit) for point in zip(value, low, high, strict=True)],
                     showlegend=row == 1,
                     legendgroup=name,
-                    hovertemplate=f"{name}<br>%{{x}}: %{{y:.2f}} {unit}<extra></extra>",
+                    hovertemplate=f"{name}<br>%{{x}}: %{{customdata}}<extra></extra>",
                 ),
                 row=row,
                 col=1,

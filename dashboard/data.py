@@ -162,7 +162,8 @@ def _derived(session_path: Path, name: str, schema: TableSchema) -> pd.DataFrame
 
 
 def load_summary(session_path: Path) -> pd.DataFrame:
-    """``derived/summary.arrow`` (metric, side, value, unit, n) plus the catalogue's display label."""
+    """``derived/summary.arrow`` (metric, side, value, unit, n, ci_low, ci_high; the 95 % within-session interval is
+    NaN where the pipeline has none, e.g. sessions processed before it computed them) plus the catalogue's label."""
     path = Path(session_path) / "derived" / "summary.arrow"
     return _summary(str(path), file_mtime_ns(path))
 
@@ -204,7 +205,7 @@ def load_compensation(session_path: Path) -> pd.DataFrame | None:
 class Trends:
     """A subject's summary values over sessions, and the sessions that could not be read."""
 
-    values: pd.DataFrame  # session_id, start, label, metric, side, value, unit, n
+    values: pd.DataFrame  # session_id, start, session_label, label and the summary's columns (value, ci_low, ...)
     problems: tuple[str, ...]
 
 
@@ -220,7 +221,7 @@ def subject_trends(root: Path, subject: str) -> Trends:
             problems.append(str(exc))
             continue
         frames.append(summary.assign(session_id=row.session_id, start=row.start, session_label=row.label))
-    columns = ["session_id", "start", "session_label", "metric", "label", "side", "value", "unit", "n"]
+    columns = ["session_id", "start", "session_label", "label", *SUMMARY.schema.names]
     values = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     return Trends(values, tuple(problems))
 

@@ -28,7 +28,12 @@ with data.section("the comparison"):
     table = charts.compare_summaries(data.load_summary(Path(paths[a])), data.load_summary(Path(paths[b])))
     st.caption(
         f"A = {names[a]}, B = {names[b]}. ↑/↓: B is higher/lower than A. "
-        "For symmetry indices, 'toward symmetry' means |SI| got smaller."
+        "For symmetry indices, 'toward symmetry' means |SI| got smaller. "
+        "95 % CI: each session's within-session interval, how far its value could have moved had the patient walked "
+        "a different handful of strides. 'Beyond stride sampling': the two intervals do not overlap, so the "
+        "difference is larger than stride sampling explains; day-to-day variability is not included, so this alone "
+        "does not make it a clinically meaningful change. Blank: a session has no interval (processed before imugait "
+        "computed them, or none for that metric)."
     )
     st.dataframe(charts.compare_display(table), hide_index=True, key="compare_table")
     st.plotly_chart(charts.compare_figure(table, f"A: {names[a]}", f"B: {names[b]}"), key="compare_bars")

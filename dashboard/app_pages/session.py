@@ -6,9 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import charts, data, session_data
 from dashboard import charts_session as sc
+
+
+def show_card(column: DeltaGenerator, card: charts.Card) -> None:
+    """A metric card, with its 95 % within-session interval small underneath when the session has one."""
+    column.metric(card.label, card.value, help=card.help)
+    if card.interval:
+        column.caption(card.interval)
+
 
 selection = data.current()
 row = selection.session()
@@ -65,12 +74,12 @@ if header.processed:
     if summary is not None:
         st.subheader("Symmetry")
         for column, card in zip(st.columns(4), charts.cards(summary, charts.SYMMETRY_CARDS), strict=False):
-            column.metric(card.label, card.value, help=card.help)
+            show_card(column, card)
         st.subheader("Pelvis")
         pelvis = charts.cards(summary, charts.PELVIC_CARDS)
         for start in range(0, len(pelvis), 3):
             for column, card in zip(st.columns(3), pelvis[start : start + 3], strict=False):
-                column.metric(card.label, card.value, help=card.help)
+                show_card(column, card)
 
 with data.section("the simulator ground truth"):
     truth = session_data.load_truth(path, summary)

@@ -46,6 +46,14 @@ for row_start in range(0, len(metrics), 2):
         column.plotly_chart(charts.trend_figure(values[values["metric"] == metric], metric), key=f"trend_{metric}")
 
 st.caption(
+    "Error bars: each session's 95 % within-session interval, i.e. how far that session's value could have moved had "
+    "the patient walked a different handful of strides that day. They leave out day-to-day variability, so two "
+    "sessions whose bars do not overlap differ by more than stride sampling explains — a measurement statement, not "
+    "by itself a clinically meaningful change. No bar: the session was processed before imugait computed intervals "
+    "(re-process it to add them), it had too few strides, or the metric has no interval yet (harmonic ratios, "
+    "regularity, walking time)."
+)
+st.caption(
     f"Shaded band on symmetry indices: ±{charts.SI_NOISE_BAND_PCT:g} %, the healthy noise floor of IMU symmetry "
     "indices (≈ ±2–3 %; gait_reference §3, PMC8919661). Inside it, an asymmetry cannot be told from measurement noise. "
     "SI = (right − left) / mean × 100 %; negative means the right value is smaller. Sessions processed with a subject "
@@ -53,4 +61,8 @@ st.caption(
 )
 
 st.subheader("Values per session")
+st.caption(
+    "Each cell: the session value and its 95 % within-session interval [low, high], in the column's unit; no "
+    "brackets where the session has no interval."
+)
 st.dataframe(charts.trends_table(values, metrics), hide_index=True, key="trend_table")

@@ -3,7 +3,8 @@
 Subject P01 recovers from a right-knee operation over four processed sessions (stance-time SI −10 → −2 %, right
 pelvic drop shrinking, cadence rising), then has one recorded session that is not processed yet. The last processed
 session is a simulated one with a ``sim/truth.json``. The baseline was processed before the pipeline wrote gait-cycle
-curves and compensation reports; the later processed sessions have both. Values are synthetic but schema-valid, and
+curves, compensation reports and 95 % within-session intervals (its ``ci_low``/``ci_high`` are null); the later
+processed sessions have all three. Values are synthetic but schema-valid, and
 internally consistent: events, strides, summary and raw streams come from one gait timeline per session. The raw
 signals are crude, so tests of the pipeline's angles use the simulated walker of ``walker_root`` (``_walker``).
 """
@@ -63,6 +64,7 @@ class Visit:
     processed: bool = True
     simulated: bool = False
     curves: bool = True  # derived/cycles.arrow and derived/compensation.arrow (processed sessions only)
+    intervals: bool = True  # ci_low/ci_high in derived/summary.arrow (processed sessions only)
 
 
 VISITS = (
@@ -77,6 +79,7 @@ VISITS = (
         44.0,
         36.0,
         curves=False,
+        intervals=False,
     ),
     Visit(datetime(2026, 2, 2, 9, 15, tzinfo=UTC), "week 5", -7.0, -4.0, 102.0, 4.3, 6.6, 45.0, 39.0),
     Visit(datetime(2026, 2, 23, 10, 0, tzinfo=UTC), "week 8", -4.0, -2.5, 107.0, 4.4, 5.4, 45.5, 42.0),
@@ -184,6 +187,17 @@ def _strides_table(v: Visit, timeline: dict[str, dict[str, np.ndarray]], rng: np
     return pa.table({f.name: cols[f.name] or pa.nulls(n, f.type) for f in STRIDES.schema})
 
 
+SI_HALF_WIDTH_PCT = 1.2  # the fixture's 95 % interval of a symmetry index: week 5 and week 8 apart, 8 and 11 overlap
+HALF_WIDTH_FRACTION = 0.02  # ... and of the other metrics, relative to the value
+
+
+def _interval(metric: str, value: float, v: Visit) -> tuple[float | None, float | None]:
+    if not v.intervals or metric == "walking_time_s":  # the pipeline has no interval for walking time
+        return None, None
+    half = SI_HALF_WIDTH_PCT if metric.endswith("_si_pct") else HALF_WIDTH_FRACTION * abs(value)
+    return value - half, value + half
+
+
 def _summary_table(v: Visit, timeline: dict[str, dict[str, np.ndarray]]) -> pa.Table:
     stride = 120.0 / v.cadence_spm
     n = N_STRIDES - 2
@@ -217,7 +231,10 @@ def _summary_table(v: Visit, timeline: dict[str, dict[str, np.ndarray]]) -> pa.T
             "value": [x for _, _, x in values],
             "unit": [METRICS[m].unit for m, _, _ in values],
             "n": [n] * len(values),
-        }
+            "ci_low": [_interval(m, x, v)[0] for m, _, x in values],
+            "ci_high": [_interval(m, x, v)[1] for m, _, x in values],
+        },
+        schema=SUMMARY.schema,
     )
 
 

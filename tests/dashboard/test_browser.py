@@ -143,6 +143,10 @@ def test_trends_and_session_pages_render_in_chromium(server: str, data_root, tmp
         page.get_by_text("Stance-time symmetry index (%)").first.wait_for(timeout=30_000)
         page.get_by_text("healthy noise ±3 %").first.wait_for()
         assert page.locator("[data-testid='stException']").count() == 0
+        # stance-time SI: an interval bar on each session but the baseline, which has none (NaN draws no bar; a
+        # null would be read as 0 and draw a zero-width one)
+        stance_si = page.locator(".js-plotly-plot").first
+        assert stance_si.locator("path.yerror").count() == sum(v.processed and v.intervals for v in data_root.visits)
         trends = tmp_path / "screenshot_trends.png"
         _full_page_shot(page, trends, 2000)
 

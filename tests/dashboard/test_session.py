@@ -33,6 +33,24 @@ def test_cards_show_the_fixture_values_with_units(data_root, run_app, index):
     assert cards["Pelvic obliquity range"] == "8.0 deg"
 
 
+def test_cards_show_the_within_session_interval(data_root, run_app):
+    at = open_session(run_app, data_root, 3)
+
+    captions = [c.value for c in at.caption]
+    for text in ("95 % CI -3.2 to -0.8 %", "95 % CI 109–113 steps/min", "95 % CI 4.7–4.9 deg", "95 % CI 7.8–8.2 deg"):
+        assert text in captions
+    stance = next(m for m in at.metric if m.label == "Stance-time symmetry index")
+    assert "95 % within-session interval: -3.2 to -0.8 %" in stance.help
+    assert "day-to-day variability is not included" in stance.help
+    assert "n = 12." in stance.help
+
+    at.sidebar.selectbox(key="session_of_P01").set_value(data_root.sessions[0].meta.session_id).run()
+
+    assert at.metric  # the baseline, processed before the pipeline computed intervals: cards without them
+    assert not [c.value for c in at.caption if c.value.startswith("95 % CI")]
+    assert not [m.help for m in at.metric if "interval" in m.help]
+
+
 def test_header_names_subject_date_label_status_and_sensors(data_root, run_app):
     at = open_session(run_app, data_root, 0)
 

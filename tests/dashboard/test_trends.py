@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -23,9 +24,21 @@ def test_trends_table_has_one_row_per_processed_session(data_root, run_app):
     processed = [v for v in data_root.visits if v.processed]
     assert list(table["Label"]) == [v.label for v in processed]
     assert list(table["Date"]) == [v.start.strftime("%Y-%m-%d") for v in processed]
-    assert list(table["Stance-time symmetry index (%)"]) == [v.stance_si_pct for v in processed]
-    assert list(table["Contralateral pelvic drop right (deg)"]) == [v.drop_right_deg for v in processed]
-    assert "Cadence (steps/min)" in table.columns
+    # value [95 % within-session interval]; the baseline was processed before intervals, so it has none
+    assert list(table["Stance-time symmetry index (%)"]) == [
+        "-10.0",
+        "-7.0 [-8.2, -5.8]",
+        "-4.0 [-5.2, -2.8]",
+        "-2.0 [-3.2, -0.8]",
+    ]
+    assert list(table["Contralateral pelvic drop right (deg)"]) == [
+        "7.9",
+        "6.6 [6.5, 6.7]",
+        "5.4 [5.3, 5.5]",
+        "4.8 [4.7, 4.9]",
+    ]
+    assert list(table["Cadence (steps/min)"]) == ["96", "102 [100, 104]", "107 [105, 109]", "111 [109, 113]"]
+    assert list(table["Walking speed (m/s)"])[1] == "1.05 [1.03, 1.08]"
 
 
 def test_every_key_metric_is_charted_with_units_and_sides(data_root, run_app, figure):
@@ -202,7 +215,7 @@ def test_involved_sides_and_unknown_metrics_are_plotted(own_data_root, run_app, 
     assert speed["layout"]["yaxis"]["title"]["text"] == "future_metric_au (a.u.)"
     table = at.dataframe[0].value
     assert "Stance time involved (s)" in table.columns
-    assert list(table["future_metric_au (a.u.)"]) == pytest.approx([1.0, 1.1, 1.2, 1.3])
+    assert list(table["future_metric_au (a.u.)"]) == ["1.0", "1.1", "1.2", "1.3"]  # no interval: the value alone
 
 
 def test_ratios_are_shown_without_a_unit() -> None:
@@ -211,3 +224,101 @@ def test_ratios_are_shown_without_a_unit() -> None:
     assert format_value(0.9512, "1") == "0.95"
     assert metric_title("step_time_sr") == "Step time symmetry ratio"
     assert metric_title("stance_time_si_pct") == "Stance-time symmetry index (%)"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 95 % within-session intervals
+
+
+def _error_ends(trace, values) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) ends of a trace's error bars: NaN where a point has no bar."""
+    y = values(trace, "y").astype(float)
+    return y - values(trace["error_y"], "arrayminus"), y + values(trace["error_y"], "array")
+
+
+def test_error_bars_end_at_the_pipeline_intervals(walker_root, run_app, figure, values):
+    summary = read_table(walker_root.processed.derived_path("summary"), SUMMARY).to_pandas()
+    intervals = {(r.metric, r.side): (r.ci_low, r.ci_high) for r in summary.itertuples()}
+
+    at = run_app(walker_root.root)
+
+    checked = 0
+    for metric in KEY_METRICS:
+        for trace in figure(at, f"trend_{metric}")["data"]:
+            low, high = intervals[(metric, trace["name"])]
+            if np.isfinite(low):
+                ends = _error_ends(trace, values)
+                assert (list(ends[0]), list(ends[1])) == ([pytest.approx(low)], [pytest.approx(high)])
+                assert "(95 % CI " in trace["customdata"][0][3]
+                checked += 1
+            else:  # walking speed: no subject profile, no value and no interval
+                assert "error_y" not in trace
+    assert checked >= 6
+
+
+def test_sessions_without_intervals_get_no_error_bar(own_data_root, run_app, figure, values):
+    processed = own_data_root.processed()
+    week8 = processed[2][0]
+    table = read_table(week8.derived_path("summary"), SUMMARY)
+    for name in ("ci_low", "ci_high"):
+        table = table.set_column(table.schema.get_field_index(name), name, pa.nulls(table.num_rows, pa.float64()))
+    write_table(week8.derived_path("summary"), table, SUMMARY)
+    expected = [
+        read_table(s.derived_path("summary"), SUMMARY)
+        .to_pandas()
+        .set_index(["metric", "side"])
+        .loc[("stance_time_si_pct", "both"), ["ci_low", "ci_high"]]
+        for s, _ in processed
+    ]
+
+    at = run_app(own_data_root.root)
+
+    (trace,) = figure(at, "trend_stance_time_si_pct")["data"]
+    low, high = _error_ends(trace, values)
+    has_bar = [False, True, False, True]  # the baseline was processed without intervals, week 8 rewritten so
+    assert list(np.isfinite(low)) == has_bar
+    assert list(np.isfinite(high)) == has_bar  # NaN, not a zero-width bar: plotly.js reads a null as 0
+    for i in (1, 3):
+        assert (low[i], high[i]) == (pytest.approx(expected[i]["ci_low"]), pytest.approx(expected[i]["ci_high"]))
+    hovers = [row[3] for row in trace["customdata"]]
+    assert hovers == ["-10.0 %", "-7.0 % (95 % CI -8.2 to -5.8)", "-4.0 %", "-2.0 % (95 % CI -3.2 to -0.8)"]
+    assert list(at.dataframe[0].value["Stance-time symmetry index (%)"])[2] == "-4.0"
+    assert any("95 % within-session interval" in c.value and "day-to-day" in c.value for c in at.caption)
+
+
+def test_hover_and_interval_text() -> None:
+    from dashboard.charts import format_interval, value_cell, value_with_interval
+
+    assert value_with_interval(0.683, 0.661, 0.702, "s") == "0.68 s (95 % CI 0.66–0.70)"
+    assert value_with_interval(-4.0, -4.6, -3.4, "%") == "-4.0 % (95 % CI -4.6 to -3.4)"
+    assert value_with_interval(0.95, 0.93, 0.97, "1") == "0.95 (95 % CI 0.93–0.97)"
+    assert value_with_interval(0.68, float("nan"), float("nan"), "s") == "0.68 s"
+    assert value_with_interval(float("nan"), 0.6, 0.7, "s") == "—"
+    assert format_interval(0.6, None, "s") == ""  # an object column's null
+    assert value_cell(111.4, 109.2, 113.6, "steps/min") == "111 [109, 114]"
+    assert value_cell(1.21, float("nan"), float("nan"), "m/s") == "1.21"
+
+
+def test_trend_of_sessions_without_any_interval_has_no_error_bars() -> None:
+    import pandas as pd
+
+    from dashboard.charts import trend_figure
+
+    values = pd.DataFrame(
+        {
+            "session_id": ["a", "b"],
+            "start": pd.to_datetime(["2026-01-01", "2026-02-01"]),
+            "session_label": ["", ""],
+            "side": ["both", "both"],
+            "value": [100.0, 104.0],
+            "unit": ["steps/min", "steps/min"],
+            "n": [20, 20],
+            "ci_low": [None, None],
+            "ci_high": [None, None],
+        }
+    )
+
+    (trace,) = trend_figure(values, "cadence_spm").data
+
+    assert trace.error_y.array is None
+    assert list(trace.customdata[:, 3]) == ["100 steps/min", "104 steps/min"]

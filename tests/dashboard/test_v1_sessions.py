@@ -1,0 +1,76 @@
+"""A subject whose first session was written by imugait with schema v1 (``tests/data/sessions_v1``: a summary without
+95 % within-session intervals, upgraded on read with null ones) and whose second one was processed by this version:
+every page renders, and only the second session shows intervals."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.run import process_session
+from pipeline.schemas import SUMMARY
+from pipeline.store import Session, iter_sessions, load_session, new_session_id, read_table
+
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "sessions_v1"
+
+
+@pytest.fixture(scope="module")
+def legacy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Session, Session]:
+    """(root, the v1 session as written, a copy a week later re-processed with this version)."""
+    root = tmp_path_factory.mktemp("legacy-root")
+    shutil.copytree(FIXTURE / "legacy", root / "legacy")
+    (old,) = iter_sessions(root)
+    later = old.meta.start + timedelta(days=7)
+    shutil.copytree(old.path, old.path.parent / new_session_id(later))
+    new = load_session(old.path.parent / new_session_id(later)).update(
+        session_id=new_session_id(later), start_utc=later.isoformat(), label="re-processed"
+    )
+    process_session(new)
+    return root, old, new
+
+
+def test_trends_draw_error_bars_for_the_new_session_only(legacy, run_app, figure, values):
+    root, _, new = legacy
+    summary = read_table(new.derived_path("summary"), SUMMARY).to_pandas().set_index(["metric", "side"])
+    low, high = summary.loc[("stance_time_si_pct", "both"), ["ci_low", "ci_high"]]
+
+    at = run_app(root)
+
+    (trace,) = figure(at, "trend_stance_time_si_pct")["data"]
+    y = values(trace, "y")
+    ends_low = y - values(trace["error_y"], "arrayminus")
+    ends_high = y + values(trace["error_y"], "array")
+    assert np.isnan(ends_low[0])  # the v1 session: no bar
+    assert np.isnan(ends_high[0])
+    assert (ends_low[1], ends_high[1]) == (pytest.approx(low), pytest.approx(high))
+    old_row, new_row = at.dataframe[0].value["Stance-time symmetry index (%)"]
+    assert "[" not in old_row
+    assert new_row.endswith("]")
+
+
+def test_session_page_of_the_v1_session_renders_without_intervals(legacy, run_app):
+    root, old, new = legacy
+    at = run_app(root, "app_pages/session.py")
+
+    at.sidebar.selectbox(key="session_of_legacy").set_value(old.meta.session_id).run()
+
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.metric) == 9
+    assert not [c.value for c in at.caption if c.value.startswith("95 % CI")]
+    at.sidebar.selectbox(key="session_of_legacy").set_value(new.meta.session_id).run()
+    assert [c.value for c in at.caption if c.value.startswith("95 % CI")]
+
+
+def test_compare_leaves_intervals_blank_against_the_v1_session(legacy, run_app, tables):
+    root, _, _ = legacy
+
+    at = run_app(root, "app_pages/compare.py")
+
+    (table,) = tables(at, "Intervals A vs B")
+    assert set(table["95 % CI A"]) == {""}
+    assert set(table["Intervals A vs B"]) == {""}
+    assert (table["95 % CI B"] != "").sum() >= 10
