@@ -75,13 +75,6 @@ def interval_cell(low: float, high: float, unit: str) -> str:
     return f"[{format_number(low, unit)}, {format_number(high, unit)}]"
 
 
-def value_cell(value: float, low: float, high: float, unit: str) -> str:
-    """Table form of a value with its interval, unit in the column name: ``0.68 [0.66, 0.70]``, ``0.68`` or ``—``."""
-    text = format_number(value, unit)
-    interval = interval_cell(low, high, unit)
-    return f"{text} {interval}" if interval and text != "—" else text
-
-
 def metric_title(metric: str, unit: str = "") -> str:
     """Catalogue label with unit, e.g. ``Stance-time symmetry index (%)``; a metric the catalogue does not know yet
     keeps its own name, with ``unit`` (from its summary rows) when given."""
@@ -113,29 +106,66 @@ def prefer_involved(values: pd.DataFrame) -> pd.DataFrame:
     return values[~(flagged & values["side"].isin(["left", "right"]).to_numpy())].reset_index(drop=True)
 
 
-def trends_table(values: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
-    """One row per session, one column per metric and side (in ``metrics`` order), units in the column names; each
-    cell is the value with its 95 % within-session interval, ``0.68 [0.66, 0.70]`` (see :func:`value_cell`)."""
+def number_format(unit: str) -> str:
+    """A printf format for a numeric table column at its unit's precision (see :func:`format_number`)."""
+    return f"%.{_DIGITS.get(unit, 1)}f"
+
+
+def _with_unit(name: str, unit: str) -> str:
+    return f"{name} ({unit})" if unit and unit != DIMENSIONLESS else name
+
+
+@dataclass(frozen=True)
+class TrendsTable:
+    """The trends page's table: numbers stay numbers, so a click on a column header sorts by value.
+
+    ``frame``: Date, Label, then per metric and side a numeric value column (float, NaN where the session has no
+    value) followed by a text column with its 95 % within-session interval, ``0.66–0.70`` (empty where none).
+    ``number_formats``: value column → printf format at its unit's precision, for ``st.column_config.NumberColumn``.
+    ``interval_columns``: the interval columns, in order.
+    """
+
+    frame: pd.DataFrame
+    number_formats: dict[str, str]
+    interval_columns: tuple[str, ...]
+
+
+def trends_table(values: pd.DataFrame, metrics: Sequence[str]) -> TrendsTable:
+    """One row per session; per metric and side (in ``metrics`` order) its value and its 95 % within-session
+    interval in two columns, units in the column names (see :class:`TrendsTable`)."""
     chosen = values[values["metric"].isin(metrics)].copy()
     if chosen.empty:
-        return pd.DataFrame()
-    chosen["cell"] = [
-        value_cell(v, lo, hi, u)
+        return TrendsTable(pd.DataFrame(), {}, ())
+    chosen["interval"] = [
+        format_interval(lo, hi, u) if not _missing(v) else ""
         for v, lo, hi, u in zip(chosen["value"], chosen["ci_low"], chosen["ci_high"], chosen["unit"], strict=True)
     ]
-    chosen["column"] = [
-        f"{METRICS[m].label if m in METRICS else m}{'' if s == 'both' else f' {s}'} ({u})"
-        for m, s, u in zip(chosen["metric"], chosen["side"], chosen["unit"], strict=True)
+    names = [
+        f"{METRICS[m].label if m in METRICS else m}{'' if s == 'both' else f' {s}'}"
+        for m, s in zip(chosen["metric"], chosen["side"], strict=True)
     ]
+    chosen["column"] = [_with_unit(n, u) for n, u in zip(names, chosen["unit"], strict=True)]
+    chosen["interval_column"] = [_with_unit(f"{n} 95 % CI", u) for n, u in zip(names, chosen["unit"], strict=True)]
+    chosen["value"] = pd.to_numeric(chosen["value"], errors="coerce").astype("float64")
     rank = {m: i for i, m in enumerate(metrics)}
     chosen["_rank"] = chosen["metric"].map(rank)
-    order = list(dict.fromkeys(chosen.sort_values(["_rank", "side"], kind="stable")["column"]))
-    table = chosen.pivot_table(
-        index=["start", "session_label"], columns="column", values="cell", aggfunc="first", sort=False
-    )
+    ordered = chosen.sort_values(["_rank", "side"], kind="stable").drop_duplicates("column")
+    index = ["start", "session_label"]
+    pivot = {"aggfunc": "first", "sort": False, "dropna": False}
+    numbers = chosen.pivot_table(index=index, columns="column", values="value", **pivot)
+    texts = chosen.pivot_table(index=index, columns="interval_column", values="interval", **pivot)
+    sessions = chosen[index].drop_duplicates().set_index(index).index
+    table = pd.concat([numbers.reindex(sessions), texts.reindex(sessions)], axis=1)
+    columns = [c for pair in zip(ordered["column"], ordered["interval_column"], strict=True) for c in pair]
     table = table.reset_index().rename(columns={"start": "Date", "session_label": "Label"})
     table["Date"] = pd.to_datetime(table["Date"]).dt.strftime("%Y-%m-%d")
-    return table[["Date", "Label", *order]].fillna("—")
+    intervals = tuple(ordered["interval_column"])
+    for column in intervals:
+        table[column] = table[column].fillna("").astype(str)
+    for column in ordered["column"]:
+        table[column] = table[column].astype("float64")
+    formats = dict(zip(ordered["column"], (number_format(u) for u in ordered["unit"]), strict=True))
+    return TrendsTable(table[["Date", "Label", *columns]], formats, intervals)
 
 
 def compare_summaries(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

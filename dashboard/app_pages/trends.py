@@ -62,7 +62,15 @@ st.caption(
 
 st.subheader("Values per session")
 st.caption(
-    "Each cell: the session value and its 95 % within-session interval [low, high], in the column's unit; no "
-    "brackets where the session has no interval."
+    "Each metric: the session value, then its 95 % within-session interval (low–high) in the same unit; blank where "
+    "the session has no interval. Click a value column's header to sort the sessions by that value."
 )
-st.dataframe(charts.trends_table(values, metrics), hide_index=True, key="trend_table")
+table = charts.trends_table(values, metrics)
+column_config = {
+    column: st.column_config.NumberColumn(column, format=fmt) for column, fmt in table.number_formats.items()
+}
+column_config |= {
+    column: st.column_config.TextColumn(column, help="95 % within-session interval: low–high")
+    for column in table.interval_columns
+}
+st.dataframe(table.frame, hide_index=True, column_config=column_config, key="trend_table")

@@ -429,6 +429,17 @@ def tables_with(at: AppTest, column: str) -> list:
     return [d.value for d in at.dataframe if column in d.value.columns]
 
 
+def dataframe_column_config(element) -> dict:
+    """The ``column_config`` a shown dataframe was given, by column name (as Streamlit serialises it)."""
+    return json.loads(element.proto.columns) if element.proto.columns else {}
+
+
+@pytest.fixture
+def column_config() -> Callable[[object], dict]:
+    """``column_config(at.dataframe[i])``: that table's column configuration (type, format) by column name."""
+    return dataframe_column_config
+
+
 @pytest.fixture
 def tables() -> Callable[[AppTest, str], list]:
     """``tables(at, column)``: the shown dataframes that have ``column``, in page order."""

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -24,21 +25,44 @@ def test_trends_table_has_one_row_per_processed_session(data_root, run_app):
     processed = [v for v in data_root.visits if v.processed]
     assert list(table["Label"]) == [v.label for v in processed]
     assert list(table["Date"]) == [v.start.strftime("%Y-%m-%d") for v in processed]
-    # value [95 % within-session interval]; the baseline was processed before intervals, so it has none
-    assert list(table["Stance-time symmetry index (%)"]) == [
-        "-10.0",
-        "-7.0 [-8.2, -5.8]",
-        "-4.0 [-5.2, -2.8]",
-        "-2.0 [-3.2, -0.8]",
+    # each value beside its 95 % within-session interval; the baseline was processed before intervals: none
+    stance = "Stance-time symmetry index (%)"
+    assert list(table[stance]) == pytest.approx([-10.0, -7.0, -4.0, -2.0])
+    assert list(table["Stance-time symmetry index 95 % CI (%)"]) == [
+        "",
+        "-8.2 to -5.8",
+        "-5.2 to -2.8",
+        "-3.2 to -0.8",
     ]
-    assert list(table["Contralateral pelvic drop right (deg)"]) == [
-        "7.9",
-        "6.6 [6.5, 6.7]",
-        "5.4 [5.3, 5.5]",
-        "4.8 [4.7, 4.9]",
+    drop = "Contralateral pelvic drop right (deg)"
+    assert list(table[drop]) == pytest.approx([7.9, 6.6, 5.4, 4.8])
+    assert list(table["Contralateral pelvic drop right 95 % CI (deg)"]) == ["", "6.5–6.7", "5.3–5.5", "4.7–4.9"]
+    assert list(table["Cadence 95 % CI (steps/min)"]) == ["", "100–104", "105–109", "109–113"]
+    assert list(table["Walking speed 95 % CI (m/s)"])[1] == "1.03–1.08"
+    assert list(table.columns[2:5]) == [
+        stance,
+        "Stance-time symmetry index 95 % CI (%)",
+        "Step-time symmetry index (%)",
     ]
-    assert list(table["Cadence (steps/min)"]) == ["96", "102 [100, 104]", "107 [105, 109]", "111 [109, 113]"]
-    assert list(table["Walking speed (m/s)"])[1] == "1.05 [1.03, 1.08]"
+
+
+def test_trends_table_sorts_by_value_not_by_text(data_root, run_app, column_config):
+    at = run_app(data_root.root)
+
+    table = at.dataframe[0].value
+    cadence = "Cadence (steps/min)"
+    # numbers, not text: as text "102" < "107" < "111" < "96", and a header click would sort the sessions so
+    assert pd.api.types.is_float_dtype(table[cadence])
+    assert list(table.sort_values(cadence)[cadence]) == [96.0, 102.0, 107.0, 111.0]
+    for column in table.columns:
+        if column not in ("Date", "Label") and "95 % CI" not in column:
+            assert pd.api.types.is_float_dtype(table[column]), column
+    # shown at the unit's precision
+    config = column_config(at.dataframe[0])
+    assert config[cadence]["type_config"] == {"type": "number", "format": "%.0f"}
+    assert config["Walking speed (m/s)"]["type_config"]["format"] == "%.2f"
+    assert config["Stance-time symmetry index (%)"]["type_config"]["format"] == "%.1f"
+    assert config["Cadence 95 % CI (steps/min)"]["type_config"]["type"] == "text"
 
 
 def test_every_key_metric_is_charted_with_units_and_sides(data_root, run_app, figure):
@@ -76,7 +100,9 @@ def test_choosing_metrics_changes_the_charts(data_root, run_app):
         "Date",
         "Label",
         "Swing time left (s)",
+        "Swing time left 95 % CI (s)",
         "Swing time right (s)",
+        "Swing time right 95 % CI (s)",
     ]
 
 
@@ -215,7 +241,8 @@ def test_involved_sides_and_unknown_metrics_are_plotted(own_data_root, run_app, 
     assert speed["layout"]["yaxis"]["title"]["text"] == "future_metric_au (a.u.)"
     table = at.dataframe[0].value
     assert "Stance time involved (s)" in table.columns
-    assert list(table["future_metric_au (a.u.)"]) == ["1.0", "1.1", "1.2", "1.3"]  # no interval: the value alone
+    assert list(table["future_metric_au (a.u.)"]) == pytest.approx([1.0, 1.1, 1.2, 1.3])
+    assert list(table["future_metric_au 95 % CI (a.u.)"]) == [""] * 4  # no interval: the value alone
 
 
 def test_ratios_are_shown_without_a_unit() -> None:
@@ -282,12 +309,13 @@ def test_sessions_without_intervals_get_no_error_bar(own_data_root, run_app, fig
         assert (low[i], high[i]) == (pytest.approx(expected[i]["ci_low"]), pytest.approx(expected[i]["ci_high"]))
     hovers = [row[3] for row in trace["customdata"]]
     assert hovers == ["-10.0 %", "-7.0 % (95 % CI -8.2 to -5.8)", "-4.0 %", "-2.0 % (95 % CI -3.2 to -0.8)"]
-    assert list(at.dataframe[0].value["Stance-time symmetry index (%)"])[2] == "-4.0"
+    assert at.dataframe[0].value["Stance-time symmetry index (%)"][2] == pytest.approx(-4.0)
+    assert at.dataframe[0].value["Stance-time symmetry index 95 % CI (%)"][2] == ""
     assert any("95 % within-session interval" in c.value and "day-to-day" in c.value for c in at.caption)
 
 
 def test_hover_and_interval_text() -> None:
-    from dashboard.charts import format_interval, value_cell, value_with_interval
+    from dashboard.charts import format_interval, number_format, value_with_interval
 
     assert value_with_interval(0.683, 0.661, 0.702, "s") == "0.68 s (95 % CI 0.66–0.70)"
     assert value_with_interval(-4.0, -4.6, -3.4, "%") == "-4.0 % (95 % CI -4.6 to -3.4)"
@@ -295,8 +323,8 @@ def test_hover_and_interval_text() -> None:
     assert value_with_interval(0.68, float("nan"), float("nan"), "s") == "0.68 s"
     assert value_with_interval(float("nan"), 0.6, 0.7, "s") == "—"
     assert format_interval(0.6, None, "s") == ""  # an object column's null
-    assert value_cell(111.4, 109.2, 113.6, "steps/min") == "111 [109, 114]"
-    assert value_cell(1.21, float("nan"), float("nan"), "m/s") == "1.21"
+    assert format_interval(109.2, 113.6, "steps/min") == "109–114"
+    assert [number_format(u) for u in ("steps/min", "m/s", "%", "deg", "1")] == ["%.0f", "%.2f", "%.1f", "%.1f", "%.2f"]
 
 
 def test_trend_of_sessions_without_any_interval_has_no_error_bars() -> None:
