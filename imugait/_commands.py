@@ -8,17 +8,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ImportFormatError
+from pipeline import calibration
+from pipeline.errors import DataContractError, ImportFormatError
 from pipeline.importer import TableImportSpec, import_tables
-from pipeline.run import process_session
+from pipeline.run import PIPELINE_VERSION, process_session, spatial_result
 from pipeline.schemas import SITES
-from pipeline.store import Session, iter_sessions, load_session
-from pipeline.subjects import SubjectProfile, parse_side, update_profile
+from pipeline.store import Session, atomic_write_text, iter_sessions, load_session
+from pipeline.subjects import SUBJECT_FILE, SubjectProfile, parse_side, read_profile, update_profile
 from sensors.devices.movesense import MovesenseDriver
 from sensors.recorder import LinkBackend, RecordingPlan, RecordingResult, SensorStatus, SensorTarget, scan_devices
 from sensors.recorder import record as record_session
@@ -299,6 +300,75 @@ def set_subject(root: Path, subject: str, **changes: Any) -> SubjectProfile:
     return update_profile(root, subject, **fields_)
 
 
+@dataclass(frozen=True)
+class CalibrationOutcome:
+    """What ``imugait subject calibrate`` measured and stored."""
+
+    profile: SubjectProfile
+    calibrations: tuple[calibration.StepLengthCalibration, ...]
+    estimates: dict[calibration.Method, calibration.WalkEstimate]
+    profile_path: Path
+
+
+def calibrate_subject(
+    session_path: Path,
+    *,
+    distance_m: float | None = None,
+    speed_m_s: float | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
+) -> CalibrationOutcome:
+    """Fit the session subject's step-length factors on the walk in ``session_path`` and store them in the profile.
+
+    Exactly one of ``distance_m`` (the distance walked, over ground) and ``speed_m_s`` (a treadmill belt) is the
+    reference. The model runs without any earlier calibration. Raises ImuGaitError subclasses with the fix.
+    """
+    if (distance_m is None) == (speed_m_s is None):
+        raise DataContractError("give the walk's reference: either --distance (metres) or --speed (m/s), not both")
+    session = load_session(session_path)
+    path = session.path.parent / SUBJECT_FILE
+    profile = read_profile(path)
+    subject = session.meta.subject
+    if profile is None or profile.leg_length is None:
+        raise DataContractError(
+            f"subject {subject!r} has no height or leg length; set them first with "
+            f"'imugait subject set {subject} --height M' (the models scale with them)",
+            path=path,
+        )
+    raw = replace(profile, step_length_calibration=())
+    strides, result = spatial_result(session, raw)
+    estimates = calibration.walk_estimates(result, strides, start_s=start_s, end_s=end_s)
+    reference: calibration.Reference = "distance" if distance_m is not None else "speed"
+    value = distance_m if distance_m is not None else speed_m_s
+    assert value is not None
+    cals = calibration.fit(
+        estimates,
+        reference,
+        value,
+        session=session.meta.session_id,
+        leg_length_m=profile.leg_length.value_m,
+        pendulum_length_m=profile.pendulum_length_m,
+        pipeline_version=PIPELINE_VERSION,
+    )
+    updated = profile.with_calibrations(cals)
+    atomic_write_text(path, updated.to_json())
+    return CalibrationOutcome(updated, cals, estimates, path)
+
+
+def describe_calibration(outcome: CalibrationOutcome) -> list[str]:
+    """One line per method: what the model read, the reference, the factor."""
+    lines = []
+    for cal in outcome.calibrations:
+        est = outcome.estimates[cal.method]
+        unit = "m" if cal.reference == "distance" else "m/s"
+        lines.append(
+            f"{cal.method}: the model read {cal.estimate_value:.2f} {unit} for {cal.reference_value:g} {unit} "
+            f"({est.n_steps} steps, {est.duration_s:.1f} s of walking) -> factor {cal.factor:.3f} "
+            f"(±{cal.uncertainty_pct:.0f} %)"
+        )
+    return lines
+
+
 def describe_subject(profile: SubjectProfile) -> list[str]:
     """The profile as ``key<TAB>value`` lines, with the leg length the analysis will use."""
     leg = profile.leg_length
@@ -315,5 +385,6 @@ def describe_subject(profile: SubjectProfile) -> list[str]:
         f"leg length\t{leg_text}",
         f"pelvis sensor height\t{metres(profile.pelvis_sensor_height_m)}",
         f"affected side\t{profile.affected_side or 'none'}",
+        *(f"step-length calibration\t{c.describe()}" for c in profile.step_length_calibration),
         f"notes\t{profile.notes}",
     ]

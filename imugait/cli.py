@@ -37,7 +37,9 @@ app = typer.Typer(
 )
 import_app = typer.Typer(help="Bring data recorded with other tools into a session.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
-subject_app = typer.Typer(help="Subject profiles: height, leg length, affected side.", no_args_is_help=True)
+subject_app = typer.Typer(
+    help="Subject profiles: height, leg length, affected side, step-length calibration.", no_args_is_help=True
+)
 app.add_typer(subject_app, name="subject")
 
 console = Console(stderr=True)
@@ -339,6 +341,7 @@ def subject_set(
 ) -> None:
     """Create or update a subject's profile (only the options given change); prints the profile file."""
     try:
+        before = load_profile(_root(data), subject)
         profile = _commands.set_subject(
             _root(data),
             subject,
@@ -352,6 +355,14 @@ def subject_set(
         raise _fail(exc) from exc
     for line in _commands.describe_subject(profile):
         console.print(line)
+    dropped = [
+        c for c in (before.step_length_calibration if before else ()) if c not in profile.step_length_calibration
+    ]
+    for cal in dropped:
+        console.print(
+            f"[yellow]dropped[/] the {cal.method} step-length calibration: it was measured with another body length; "
+            f"re-run 'imugait subject calibrate' on a walk"
+        )
     typer.echo(str(subject_path(_root(data), profile.subject)))
 
 
@@ -369,6 +380,38 @@ def subject_show(subject: SubjectArg, data: DataOpt = None) -> None:
         raise typer.Exit(1)
     for line in _commands.describe_subject(profile):
         typer.echo(line)
+
+
+@subject_app.command("calibrate")
+def subject_calibrate(
+    session: Annotated[Path, typer.Argument(help="The session folder holding the calibration walk.")],
+    distance: Annotated[
+        float | None, typer.Option("--distance", help="Distance walked, metres (e.g. 20 for 10 m out and back).")
+    ] = None,
+    speed: Annotated[float | None, typer.Option("--speed", help="Treadmill belt speed, m/s.")] = None,
+    start: Annotated[float | None, typer.Option("--start", help="The walk starts at this session time, s.")] = None,
+    end: Annotated[float | None, typer.Option("--end", help="The walk ends at this session time, s.")] = None,
+    reprocess: Annotated[
+        bool, typer.Option(help="Re-analyse all of the subject's sessions with the new factor.")
+    ] = True,
+) -> None:
+    """Fit the subject's step length to a walk of known distance (or a treadmill speed) and keep it in the profile.
+
+    Walk the subject over a measured distance at their usual pace (a 10-metre walk test, 10 m out and back, a
+    6-minute walk test), record it, then give that session and the distance. Later step lengths and walking speeds
+    are scaled by the factor; the subject's sessions are re-analysed so their trends stay comparable.
+    """
+    try:
+        outcome = _commands.calibrate_subject(session, distance_m=distance, speed_m_s=speed, start_s=start, end_s=end)
+    except ImuGaitError as exc:
+        raise _fail(exc) from exc
+    for line in _commands.describe_calibration(outcome):
+        console.print(line)
+    code = _process_paths([outcome.profile_path.parent]) if reprocess else 0
+    if not reprocess:
+        console.print(f"not re-analysed; run 'imugait process {outcome.profile_path.parent}' to apply the factor")
+    typer.echo(str(outcome.profile_path))
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from pipeline import (
     _crosscheck,
     align,
+    calibration,
     compensation,
     cycles,
     events,
@@ -41,7 +42,7 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY
 from pipeline.store import Session, app_version, read_raw, write_table
 
-PIPELINE_VERSION = "1.0"
+PIPELINE_VERSION = "1.1"  # 1.1: per-walker step-length calibration; stride validity per metric; intervals
 log = logging.getLogger(__name__)
 
 
@@ -213,6 +214,59 @@ def load_aligned(
     return AlignedSession(tl.t_s, fs, tl, alignments, pelvis, thighs, ev, quality, walk, standing)
 
 
+def _strides(session: Session, aligned: AlignedSession, config: PipelineConfig) -> metrics.StrideTable:
+    n_ic = int(np.sum(aligned.events.kind == "IC"))
+    if n_ic < config.min_ics:
+        raise InsufficientDataError(
+            f"{session.path}: only {n_ic} initial contacts found; record a longer walk (several strides per side)"
+        )
+    # outside bouts, bout edges and turns: not steady, no symmetry statistics; sensor gaps act per metric
+    steady = aligned.bouts.steady if aligned.bouts is not None else None
+    return metrics.stride_table(
+        aligned.events,
+        aligned.fs_hz,
+        aligned.t_s.shape[0],
+        pelvis=aligned.pelvis,
+        thighs=aligned.thighs,
+        steady=steady,
+        config=config.metrics,
+    )
+
+
+def spatial_result(
+    session: Session,
+    profile: subjects.SubjectProfile,
+    *,
+    config: PipelineConfig = PipelineConfig(),
+    progress: Callable[[str], None] | None = None,
+) -> tuple[metrics.StrideTable, spatial.SpatialResult]:
+    """The stride table of ``session`` and its step lengths, strides and bouts with ``profile``'s lengths and
+    calibrations, as :func:`process_session` computes them, without writing anything (the calibration walk)."""
+    leg = profile.leg_length
+    if leg is None:
+        raise DataContractError(
+            f"subject {profile.subject!r} has no height or leg length; set one with 'imugait subject set "
+            f"{profile.subject} --height M'"
+        )
+    aligned = load_aligned(session, config=config, progress=progress)
+    strides = _strides(session, aligned, config)
+    factors: dict[str, float] = {
+        m: c.factor for m in calibration.METHODS if (c := profile.calibration_for(m)) is not None
+    }
+    return strides, spatial.spatial_metrics(
+        strides,
+        aligned.events,
+        aligned.fs_hz,
+        aligned.t_s.shape[0],
+        leg_length_m=leg.value_m,
+        pendulum_length_m=profile.pendulum_length_m,
+        pelvis=aligned.pelvis,
+        thighs=aligned.thighs,
+        factors=factors,
+        config=config.spatial,
+    )
+
+
 def process_session(
     session: Session,
     *,
@@ -226,18 +280,9 @@ def process_session(
     """
     say = progress or (lambda _msg: None)
     aligned = load_aligned(session, config=config, progress=progress)
-    n_ic = int(np.sum(aligned.events.kind == "IC"))
-    if n_ic < config.min_ics:
-        raise InsufficientDataError(
-            f"{session.path}: only {n_ic} initial contacts found; record a longer walk (several strides per side)"
-        )
     fs, n = aligned.fs_hz, aligned.t_s.shape[0]
-    # outside bouts, bout edges and turns: not steady, no symmetry statistics; sensor gaps act per metric
-    steady = aligned.bouts.steady if aligned.bouts is not None else None
     say("computing strides and summary")
-    strides = metrics.stride_table(
-        aligned.events, fs, n, pelvis=aligned.pelvis, thighs=aligned.thighs, steady=steady, config=config.metrics
-    )
+    strides = _strides(session, aligned, config)
     trunk_result = None
     if aligned.pelvis is not None:
         gs, al = aligned.timeline.streams["pelvis"], aligned.alignments["pelvis"]

@@ -113,7 +113,8 @@ class StrideSpatial:
 
 @dataclass(frozen=True)
 class Bouts:
-    """Walking bouts: runs of strides with no pause longer than ``bout_gap_s``."""
+    """Walking bouts: runs of strides with no pause longer than ``bout_gap_s`` (a stride spanning a stop, longer
+    than two maximal steps, is not walking)."""
 
     start_s: FloatArray
     end_s: FloatArray
@@ -173,10 +174,13 @@ def step_table(
     pendulum_length_m: float | None = None,
     pelvis: PelvisAngles | None = None,
     thighs: Mapping[str, ThighAngles] | None = None,
+    factors: Mapping[str, float] | None = None,
     config: SpatialConfig = SpatialConfig(),
 ) -> Steps:
-    """Length of every step by each available method (see the module docstring)."""
+    """Length of every step by each available method (see the module docstring), each multiplied by its walker's
+    calibration factor in ``factors`` ("pelvis", "thigh"; :mod:`pipeline.calibration`) when given."""
     thighs = thighs or {}
+    factors = factors or {}
     is_ic = events.kind == "IC"
     t, side = events.t_s[is_ic], events.side[is_ic]
     i = np.clip(events.sample[is_ic], 0, max(n_samples - 1, 0))
@@ -193,13 +197,14 @@ def step_table(
         a, b = i[:-1], i[1:]
         hi, lo = window_reduce(disp, a, b, np.maximum), window_reduce(disp, a, b, np.minimum)
         excursion[1:] = np.where(np.isfinite(duration[1:]), hi - lo, np.nan)
-        length_pelvis = pendulum_step_length(excursion, pendulum_length_m or leg_length_m, config.zijlstra_k)
+        k = config.zijlstra_k * factors.get("pelvis", 1.0)
+        length_pelvis = pendulum_step_length(excursion, pendulum_length_m or leg_length_m, k)
     angle = np.full(t.size, np.nan)
     if "left" in thighs and "right" in thighs:
         lr = thighs["left"].sagittal_deg[i] - thighs["right"].sagittal_deg[i]
         angle = np.where(side == "left", lr, -lr)
         angle = np.where(np.isfinite(duration), angle, np.nan)
-    length_thigh = compass_step_length(angle, leg_length_m)
+    length_thigh = compass_step_length(angle, leg_length_m) * factors.get("thigh", 1.0)
     combined = length_pelvis if np.isfinite(length_pelvis).any() else length_thigh
     return Steps(
         t, side, duration, excursion, length_pelvis, length_thigh, angle, combined, _method(length_pelvis, length_thigh)
@@ -245,12 +250,18 @@ def interval_speed(
     return out
 
 
+def _walking(strides: StrideTable, config: SpatialConfig) -> NDArray[np.bool_]:
+    """Strides that are walking: a "stride" over two maximal steps spans a stop (Mobilise-D: a break over 3 s)."""
+    return np.asarray(strides.stride_time_s <= 2 * config.max_step_s, dtype=np.bool_)
+
+
 def bouts(strides: StrideTable, steps: Steps, *, config: SpatialConfig = SpatialConfig()) -> Bouts:
     """Walking bouts from the union of stride intervals; distance and speed from the steps inside each bout."""
-    if len(strides) == 0:
+    walking = _walking(strides, config)
+    if not walking.any():
         empty = np.zeros(0)
         return Bouts(empty, empty, np.zeros(0, dtype=np.int64), empty, empty)
-    start, end, _ = merge_intervals(strides.start_s, strides.end_s, max_gap_s=config.bout_gap_s)
+    start, end, _ = merge_intervals(strides.start_s[walking], strides.end_s[walking], max_gap_s=config.bout_gap_s)
     n = start.size
     k = np.searchsorted(start, steps.t_s, side="right") - 1
     inside = (k >= 0) & (steps.t_s <= end[np.maximum(k, 0)]) & np.isfinite(steps.length_m)
@@ -269,7 +280,8 @@ def bout_columns(
         b = result.bouts
         start, end, n_steps, distance, speed = b.start_s, b.end_s, b.n_steps, b.distance_m, b.speed_m_s
     else:
-        start, end, _ = merge_intervals(strides.start_s, strides.end_s, max_gap_s=config.bout_gap_s)
+        walking = _walking(strides, config)
+        start, end, _ = merge_intervals(strides.start_s[walking], strides.end_s[walking], max_gap_s=config.bout_gap_s)
         n_steps = np.zeros(start.size, dtype=np.int64)
         distance = speed = np.full(start.size, np.nan)
     first = np.searchsorted(np.sort(strides.start_s), start, side="left")
@@ -296,9 +308,11 @@ def spatial_metrics(
     pendulum_length_m: float | None = None,
     pelvis: PelvisAngles | None = None,
     thighs: Mapping[str, ThighAngles] | None = None,
+    factors: Mapping[str, float] | None = None,
     config: SpatialConfig = SpatialConfig(),
 ) -> SpatialResult:
-    """Steps, strides and bouts with lengths (m) and speeds (m/s), by method and combined."""
+    """Steps, strides and bouts with lengths (m) and speeds (m/s), by method and combined; ``factors``: the
+    walker's calibration per method (:mod:`pipeline.calibration`), 1 where absent."""
     steps = step_table(
         events,
         fs_hz,
@@ -307,6 +321,7 @@ def spatial_metrics(
         pendulum_length_m=pendulum_length_m,
         pelvis=pelvis,
         thighs=thighs,
+        factors=factors,
         config=config,
     )
     per_stride = stride_spatial(strides, steps)

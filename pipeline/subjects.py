@@ -15,6 +15,12 @@ Involved vs uninvolved (gait_reference §3): when the profile names the affected
 session summary are repeated with side ``involved`` / ``uninvolved``, and symmetry indices are oriented as
 SI = (involved − uninvolved) / mean × 100 % (``*_si_involved_pct``): negative means the painful side's value is
 smaller, e.g. a shorter stance on the painful knee.
+
+Step-length calibration (:mod:`pipeline.calibration`, ``imugait subject calibrate``): one record per model
+("pelvis", "thigh") with the walker's factor and where it came from. A record holds only with the body length its
+model used; changing the lengths drops the records they invalidate (:func:`update_profile`), and a record that no
+longer matches is never applied (:meth:`SubjectProfile.calibration_for`). Format 2 added the records; format-1
+files read as profiles without calibration.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from pipeline import spatial
+from pipeline.calibration import METHODS, Method, StepLengthCalibration, is_current
 from pipeline.catalog import METRICS
 from pipeline.errors import DataContractError
 from pipeline.events import GaitEvents
@@ -35,7 +42,7 @@ from pipeline.orientation import PelvisAngles, ThighAngles
 from pipeline.store import atomic_write_text, check_identifier, read_json_object
 from pipeline.symmetry import symmetry_index
 
-SUBJECT_FORMAT = 1
+SUBJECT_FORMAT = 2  # 2: step_length_calibration
 SUBJECT_FILE = "subject.json"
 WINTER_LEG_LENGTH_RATIO = 0.530  # greater trochanter height / stature (Winter 2009, Fig. 4.1)
 Side = Literal["left", "right"]
@@ -80,6 +87,7 @@ class SubjectProfile:
     pelvis_sensor_height_m: float | None = None
     affected_side: Side | None = None
     notes: str = ""
+    step_length_calibration: tuple[StepLengthCalibration, ...] = ()
     format: int = SUBJECT_FORMAT
 
     def __post_init__(self) -> None:
@@ -102,6 +110,15 @@ class SubjectProfile:
             )
         if not isinstance(self.notes, str):
             raise DataContractError("notes must be text")
+        cals = tuple(
+            c if isinstance(c, StepLengthCalibration) else StepLengthCalibration.from_dict(c)
+            for c in self.step_length_calibration
+        )
+        methods = [c.method for c in cals]
+        if len(set(methods)) != len(methods):
+            raise DataContractError(f"step_length_calibration has more than one record per method: {methods}")
+        object.__setattr__(self, "step_length_calibration", cals)
+        object.__setattr__(self, "format", SUBJECT_FORMAT)
 
     @property
     def leg_length(self) -> LegLength | None:
@@ -119,6 +136,26 @@ class SubjectProfile:
             return self.pelvis_sensor_height_m
         leg = self.leg_length
         return leg.value_m if leg is not None else None
+
+    def calibration_for(self, method: str) -> StepLengthCalibration | None:
+        """The calibration of ``method`` that holds with the current lengths, else None."""
+        leg = self.leg_length
+        for cal in self.step_length_calibration:
+            if cal.method == method and leg is not None and is_current(cal, leg.value_m, self.pendulum_length_m):
+                return cal
+        return None
+
+    @property
+    def stale_calibrations(self) -> tuple[StepLengthCalibration, ...]:
+        """Stored calibrations that no longer hold with the current lengths (never applied)."""
+        return tuple(c for c in self.step_length_calibration if self.calibration_for(c.method) is not c)
+
+    def with_calibrations(self, cals: Sequence[StepLengthCalibration]) -> SubjectProfile:
+        """This profile with ``cals`` replacing the records of their methods (other methods kept)."""
+        new = {c.method: c for c in cals}
+        kept = [c for c in self.step_length_calibration if c.method not in new]
+        ordered = sorted([*kept, *new.values()], key=lambda c: METHODS.index(c.method))
+        return replace(self, step_length_calibration=tuple(ordered))
 
     def to_json(self) -> str:
         """Serialise for ``subject.json``."""
@@ -175,9 +212,16 @@ def save_profile(root: Path, profile: SubjectProfile) -> Path:
 
 
 def update_profile(root: Path, subject: str, **changes: Any) -> SubjectProfile:
-    """Apply ``changes`` to the stored profile (or a new, empty one), validate, save and return it."""
+    """Apply ``changes`` to the stored profile (or a new, empty one), validate, save and return it.
+
+    Calibrations that the new lengths invalidate are dropped (see :attr:`SubjectProfile.stale_calibrations`)."""
     current = load_profile(root, subject) or SubjectProfile(subject)
     profile = replace(current, **changes)
+    stale = profile.stale_calibrations
+    if stale:
+        profile = replace(
+            profile, step_length_calibration=tuple(c for c in profile.step_length_calibration if c not in stale)
+        )
     save_profile(root, profile)
     return profile
 
@@ -227,6 +271,32 @@ def merge_rows(rows: Sequence[SummaryRow], updates: Sequence[SummaryRow]) -> tup
     return (*merged, *new.values())
 
 
+def calibration_quality(
+    profile: SubjectProfile, methods: str, cals: Mapping[Method, StepLengthCalibration]
+) -> dict[str, Any]:
+    """Quality entries saying whether the session's combined step length is calibrated, and how.
+
+    The combined length is the pelvis model's when the session has one, else the thighs' (:mod:`pipeline.spatial`),
+    so the session counts as calibrated when that model has a current calibration.
+    """
+    used = methods.split("+", maxsplit=1)[0] if methods else ""
+    cal = next((c for m, c in cals.items() if m == used), None)
+    if cal is not None:
+        text = cal.describe()
+    elif profile.stale_calibrations:
+        old = ", ".join(f"{c.method} from session {c.session}" for c in profile.stale_calibrations)
+        text = f"none: the calibration ({old}) was made with other body lengths; re-run imugait subject calibrate"
+    elif cals:
+        text = f"none: the calibration is for the {', '.join(cals)} model, this session uses the {used or 'no'} model"
+    else:
+        text = "none: no calibration walk for this subject (imugait subject calibrate)"
+    return {
+        "spatial.calibrated": cal is not None,
+        "spatial.calibration": text,
+        "spatial.calibration_factors": {m: c.factor for m, c in cals.items()},
+    }
+
+
 def extend_summary(
     rows: Sequence[SummaryRow],
     profile: SubjectProfile | None,
@@ -248,6 +318,7 @@ def extend_summary(
     if profile is None or leg is None:
         quality["spatial.method"] = "none: no subject profile with height or leg length (imugait subject set)"
     else:
+        cals = {m: c for m in METHODS if (c := profile.calibration_for(m)) is not None}
         result = spatial.spatial_metrics(
             strides,
             events,
@@ -257,6 +328,7 @@ def extend_summary(
             pendulum_length_m=profile.pendulum_length_m,
             pelvis=pelvis,
             thighs=thighs,
+            factors={m: c.factor for m, c in cals.items()},
             config=config or spatial.SpatialConfig(),
         )
         rows = merge_rows(rows, spatial.summary_rows(result, strides))
@@ -268,6 +340,7 @@ def extend_summary(
                 "subject.pendulum_length_m": profile.pendulum_length_m,
             }
         )
+        quality.update(calibration_quality(profile, result.method, cals))
     if profile is not None and profile.affected_side is not None:
         rows = merge_rows(rows, involved_rows(rows, profile.affected_side))
         quality["subject.affected_side"] = profile.affected_side

@@ -60,3 +60,40 @@ def test_process_uses_the_profile(tmp_path: Path) -> None:
     assert involved < -3.0
     report = read_table(sim.session.derived_path("compensation"), COMPENSATION).to_pandas()
     assert set(report[report.flagged].pattern) >= {"antalgic_gait", "trendelenburg"}
+
+
+def _flat(text: str) -> str:
+    """Terminal output with rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def test_calibrate_on_a_walk_then_every_session_is_reanalysed(tmp_path: Path) -> None:
+    """``imugait subject calibrate SESSION --speed`` (a treadmill belt) stores the factor and re-analyses the
+    subject's sessions; without a profile it says what to set; a second ``subject set`` of the sensor height drops
+    the pendulum's factor and says so."""
+    sim = build_sim_session(tmp_path, "healthy", duration_s=40.0)
+    subject, truth = sim.session.meta.subject, sim.model.truth.speed_m_s
+    refused = imugait("subject", "calibrate", str(sim.session.path), "--speed", f"{truth}")
+    assert refused.returncode == 1
+    assert f"imugait subject set {subject} --height M" in _flat(refused.stderr)
+    imugait("subject", "set", subject, "--data", str(tmp_path), "--leg-length", "0.9", "--pelvis-sensor-height", "1.0")
+    both = imugait("subject", "calibrate", str(sim.session.path), "--speed", "1.2", "--distance", "20")
+    assert both.returncode == 1
+    assert "not both" in _flat(both.stderr)
+    done = imugait("subject", "calibrate", str(sim.session.path), "--speed", f"{truth}")
+    assert done.returncode == 0, done.stderr
+    assert "pelvis: the model read" in _flat(done.stderr)
+    assert "-> factor" in _flat(done.stderr)
+    assert "processed 1 of 1 sessions" in _flat(done.stderr)
+    stored = json.loads((tmp_path / subject / "subject.json").read_text())
+    assert {c["method"] for c in stored["step_length_calibration"]} == {"pelvis", "thigh"}
+    summary = read_table(sim.session.derived_path("summary"), SUMMARY).to_pandas()
+    speed = summary[summary.metric == "walking_speed_m_s"].value.iloc[0]
+    assert abs(speed - truth) < 0.01 * truth  # calibrated on this very walk: it reads the reference back
+    shown = imugait("subject", "show", subject, "--data", str(tmp_path))
+    assert "step-length calibration\tpelvis ×" in shown.stdout
+    moved = imugait("subject", "set", subject, "--data", str(tmp_path), "--pelvis-sensor-height", "0.95")
+    assert moved.returncode == 0, moved.stderr
+    assert "dropped the pelvis step-length calibration" in _flat(moved.stderr)
+    stored = json.loads((tmp_path / subject / "subject.json").read_text())
+    assert [c["method"] for c in stored["step_length_calibration"]] == ["thigh"]
