@@ -96,6 +96,15 @@ def is_symmetry_index(metric: str) -> bool:
     return metric.endswith("_si_pct")
 
 
+SPATIAL_PREFIXES = ("walking_speed_", "stride_length_", "step_length_")
+
+
+def is_spatial(metric: str) -> bool:
+    """Metrics computed from step lengths, which a walker's step-length calibration scales: walking speeds, stride
+    and step lengths. Not their symmetry indices: one factor multiplies both sides and cancels in (R − L) / mean."""
+    return metric.startswith(SPATIAL_PREFIXES) and not is_symmetry_index(metric)
+
+
 def prefer_involved(values: pd.DataFrame) -> pd.DataFrame:
     """Where a session reports a metric for the involved/uninvolved sides (its subject profile names the affected
     side), drop that session's left/right rows of the metric: they are the same numbers under anatomical names, and
@@ -337,6 +346,104 @@ def error_bars(value: pd.Series, low: pd.Series, high: pd.Series, colour: str) -
     }
 
 
+UNCALIBRATED = "not calibrated"
+UNCALIBRATED_SYMBOL = "circle-open"
+CALIBRATED_SYMBOLS = ("circle", "diamond", "square", "triangle-up", "star")
+
+
+def _calibration_identity(calibrated: object, text: object) -> str:
+    """The calibration a row's session used, "" when it used none (or its record does not say: processed before
+    imugait calibrated, so not calibrated either). Uncalibrated sessions compare with each other whatever the reason."""
+    return str(text) if calibrated is True else ""
+
+
+@dataclass(frozen=True)
+class CalibrationMarks:
+    """How a trend tells its sessions' step-length calibrations apart: identity → (legend name, marker symbol),
+    and the runs of consecutive sessions sharing one, oldest first, as (first date, last date, identity)."""
+
+    marks: dict[str, tuple[str, str]]
+    runs: tuple[tuple[str, str, str], ...]
+
+    def name(self, identity: str) -> str:
+        return self.marks[identity][0]
+
+    def describe(self) -> str:
+        """``2026-01-12 to 2026-02-02: not calibrated · from 2026-02-23: calibrated (pelvis ×1.190 …)``."""
+        parts = []
+        for i, (first, last, identity) in enumerate(self.runs):
+            when = first if first == last else f"{first} to {last}"
+            if i == len(self.runs) - 1 and first != last:
+                when = f"from {first}"
+            what = self.name(identity) + (f" ({identity})" if identity else "")
+            parts.append(f"{when}: {what}")
+        return " · ".join(parts)
+
+
+def calibration_marks(values: pd.DataFrame) -> CalibrationMarks | None:
+    """The calibrations behind the values of one spatial metric (rows of :func:`dashboard.data.subject_trends`),
+    None unless the sessions with a value differ in calibration (calibrated vs not, or two calibrations)."""
+    if not {"calibrated", "calibration"} <= set(values.columns):
+        return None
+    known = values[np.isfinite(pd.to_numeric(values["value"], errors="coerce").astype("float64"))]
+    sessions = known.sort_values("start", kind="stable").drop_duplicates("session_id")
+    identities = [
+        _calibration_identity(c, t) for c, t in zip(sessions["calibrated"], sessions["calibration"], strict=True)
+    ]
+    distinct = list(dict.fromkeys(identities))
+    if len(distinct) < 2:
+        return None
+    calibrations = [i for i in distinct if i]
+    marks = {"": (UNCALIBRATED, UNCALIBRATED_SYMBOL)} if "" in distinct else {}
+    for k, identity in enumerate(calibrations):
+        name = "calibrated" if len(calibrations) == 1 else f"calibration {k + 1}"
+        marks[identity] = (name, CALIBRATED_SYMBOLS[k % len(CALIBRATED_SYMBOLS)])
+    dates = pd.to_datetime(sessions["start"]).dt.strftime("%Y-%m-%d").tolist()
+    runs: list[list[str]] = []
+    for date, identity in zip(dates, identities, strict=True):
+        if runs and runs[-1][2] == identity:
+            runs[-1][1] = date
+        else:
+            runs.append([date, date, identity])
+    return CalibrationMarks(marks, tuple((a, b, i) for a, b, i in runs))
+
+
+def calibration_warnings(values: pd.DataFrame, metrics: Sequence[str]) -> list[str]:
+    """One warning per distinct calibration history among the chosen spatial metrics whose sessions differ in
+    step-length calibration (:func:`calibration_marks`); none when they do not, or the records do not say."""
+    histories: dict[str, tuple[CalibrationMarks, list[str]]] = {}
+    for metric in metrics:
+        if not is_spatial(metric):
+            continue
+        part = values[values["metric"] == metric]
+        marks = calibration_marks(part)
+        if marks is not None:
+            unit = str(part["unit"].iloc[0]) if len(part) else ""
+            key = repr((sorted(marks.marks.items()), marks.runs))
+            histories.setdefault(key, (marks, []))[1].append(metric_title(metric, unit))
+    out = []
+    for marks, titles in histories.values():
+        symbols = ", ".join(
+            f"{_SYMBOL_TEXT.get(symbol, symbol)} {name}" for name, symbol in dict.fromkeys(marks.marks.values())
+        )
+        out.append(
+            f"**Step-length calibration changes across these sessions** — {', '.join(titles)}: values are not "
+            "comparable across the change; a jump there may be the calibration, not the patient. "
+            f"{marks.describe()}. Chart markers: {symbols}."
+        )
+    return out
+
+
+_SYMBOL_TEXT = {
+    "circle-open": "○",
+    "circle": "●",
+    "diamond": "◆",
+    "square": "■",
+    "triangle-up": "▲",
+    "star": "★",
+}
+
+
 def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
     """One metric over sessions: a line per side, each session's 95 % within-session interval as an error bar (none
     where the session has no interval), session label and interval on hover, the healthy band for symmetry indices.
@@ -357,6 +464,8 @@ def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
             annotation_position="top left",
         )
         fig.add_hline(y=0, line={"color": "#2e7d32", "width": 1, "dash": "dot"})
+    spatial = is_spatial(metric) and {"calibrated", "calibration"} <= set(values.columns)
+    marks = calibration_marks(values) if spatial else None
     rank = {side: i for i, side in enumerate(SIDE_COLOURS)}
     for side in sorted(values["side"].unique(), key=lambda s: rank.get(s, len(rank))):
         part = values[values["side"] == side].sort_values("start")
@@ -365,29 +474,60 @@ def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
             value_with_interval(v, lo, hi, u)
             for v, lo, hi, u in zip(part["value"], part["ci_low"], part["ci_high"], part["unit"], strict=True)
         ]
+        identities = (
+            [_calibration_identity(c, t) for c, t in zip(part["calibrated"], part["calibration"], strict=True)]
+            if spatial
+            else [""] * len(part)
+        )
+        notes = (
+            [
+                f"<br>calibration: {t}" if isinstance(t, str) and t else ""
+                for t in part["calibration"]  # the text of calibrated and uncalibrated sessions alike
+            ]
+            if spatial
+            else [""] * len(part)
+        )
+        marker: dict[str, object] = {}
+        if marks is not None:
+            symbols = [marks.marks[i][1] for i in identities]
+            marker = {"symbol": symbols, "size": 9, "color": colour, "line": {"width": 2, "color": colour}}
         fig.add_trace(
             go.Scatter(
                 x=part["start"],
                 y=part["value"],
                 mode="lines+markers",
                 name=str(side),
+                showlegend=values["side"].nunique() > 1,  # one side needs no entry, even beside calibration entries
                 line={"color": colour},
+                marker=marker or None,
                 error_y=error_bars(part["value"], part["ci_low"], part["ci_high"], colour),
-                customdata=part[["session_label", "session_id", "n"]].assign(shown=shown).to_numpy(),
+                customdata=part[["session_label", "session_id", "n"]].assign(shown=shown, note=notes).to_numpy(),
                 hovertemplate=(
                     "%{x|%Y-%m-%d}<br>%{customdata[0]}<br>"
                     + f"{side}: %{{customdata[3]}}"
-                    + "<br>n = %{customdata[2]}<br>%{customdata[1]}<extra></extra>"
+                    + "<br>n = %{customdata[2]}%{customdata[4]}<br>%{customdata[1]}<extra></extra>"
                 ),
             )
         )
+    if marks is not None:  # a legend entry per calibration, in grey: the markers, not the colours, tell them apart
+        for name, symbol in dict.fromkeys(marks.marks.values()):
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="markers",
+                    name=name,
+                    marker={"symbol": symbol, "size": 9, "color": "#616161", "line": {"width": 2, "color": "#616161"}},
+                    hoverinfo="skip",
+                )
+            )
     fig.update_layout(
         title=title,
         xaxis_title="Session date",
         yaxis_title=title,
         height=320,
         legend={"orientation": "h", "y": -0.25},
-        showlegend=values["side"].nunique() > 1,
+        showlegend=values["side"].nunique() > 1 or marks is not None,
         **LAYOUT,
     )
     fig.update_xaxes(tickformat="%Y-%m-%d")

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 from plotly.subplots import make_subplots
 
-from dashboard.charts import LAYOUT, SIDE_COLOURS, metric_title
+from dashboard.charts import LAYOUT, SIDE_COLOURS, metric_title, metric_value
 from pipeline.catalog import METRICS, SIGNALS
 from pipeline.schemas import SITES
 
@@ -386,6 +386,35 @@ def style_strides(strides: pd.DataFrame) -> Styler:
         return ["background-color: #e8f5e9" if row["valid"] else "color: #9e9e9e"] * len(row)
 
     return strides.style.apply(shade, axis=1).format(precision=3, na_rep="—")
+
+
+SPATIAL_CARDS: tuple[tuple[str, str], ...] = (
+    ("walking_speed_m_s", "both"),
+    ("stride_length_m", "both"),
+    ("step_length_m", "left"),
+    ("step_length_m", "right"),
+)
+
+
+def spatial_cards(summary: pd.DataFrame) -> tuple[tuple[str, str], ...]:
+    """The spatial cards this session has a value for (none without a subject profile giving a leg length)."""
+    return tuple((m, s) for m, s in SPATIAL_CARDS if math.isfinite(metric_value(summary, m, s)))
+
+
+def calibration_caption(calibrated: bool | None, text: str) -> str:
+    """What the session's quality record says about its step-length calibration, for a caption beside walking speed,
+    stride and step length; empty when the record does not say (sessions processed before imugait calibrated)."""
+    if calibrated is None:
+        return ""
+    if calibrated:
+        return f"Step length calibrated for this walker: {text}. Walking speed, stride and step length use it."
+    reason = text.removeprefix("none:").strip()
+    return (
+        "Step length **not calibrated** for this walker"
+        + (f" — {reason}" if reason else "")
+        + ". Walking speed, stride and step length come from the model alone, whose error differs from walker to "
+        "walker: compare them with this subject's other uncalibrated sessions only."
+    )
 
 
 def bouts_display(bouts: pd.DataFrame) -> pd.DataFrame:

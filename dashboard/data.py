@@ -9,17 +9,21 @@ their message names the file and the problem, and the pages show it instead of a
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
+from pyarrow import ipc
 
 from pipeline.catalog import METRICS
 from pipeline.errors import ImuGaitError
-from pipeline.schemas import ALL, BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TableSchema
+from pipeline.schemas import ALL, BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TableSchema, table_metadata
 from pipeline.store import DATA_ENV, default_data_root, iter_sessions, read_table
 from pipeline.subjects import load_profile
 
@@ -197,6 +201,55 @@ def load_compensation(session_path: Path) -> pd.DataFrame | None:
     return _derived(session_path, "compensation", COMPENSATION)
 
 
+@st.cache_data(max_entries=128, show_spinner=False)
+def _quality(path: str, mtime_ns: int) -> dict[str, Any]:  # noqa: ARG001 - mtime_ns is part of the cache key
+    try:
+        with pa.memory_map(path, "r") as source:
+            schema = ipc.open_file(source).schema
+        quality = json.loads(table_metadata(schema).get("quality", "{}"))
+    except (OSError, pa.ArrowInvalid, json.JSONDecodeError):
+        return {}  # an unreadable summary is reported by load_summary; an unreadable record says nothing
+    return quality if isinstance(quality, dict) else {}
+
+
+def load_quality(session_path: Path) -> dict[str, Any]:
+    """The session's quality record, as ``pipeline.run.process_session`` writes it into the metadata of every derived
+    table (read from ``derived/summary.arrow``): keys such as ``"spatial.method"`` or ``"pelvis.drift_ppm"``. Empty
+    when the session is not processed, or was processed by something that wrote no record (e.g. a test fixture)."""
+    path = Path(session_path) / "derived" / "summary.arrow"
+    return _quality(str(path), file_mtime_ns(path))
+
+
+@dataclass(frozen=True)
+class SpatialCalibration:
+    """Whether a session's step lengths (hence stride length and walking speed) were calibrated for the walker.
+
+    From the quality record's ``spatial.calibrated`` (bool) and ``spatial.calibration`` (what was used, or
+    ``none: <why>``). ``calibrated`` is None when the record does not say: the session was processed before imugait
+    calibrated step length, so it was not calibrated either.
+    """
+
+    calibrated: bool | None
+    text: str
+
+    @property
+    def recorded(self) -> bool:
+        return self.calibrated is not None
+
+    @property
+    def identity(self) -> str:
+        """What must match for two sessions' spatial values to be comparable: the calibration used, or "" for every
+        uncalibrated session (the reasons differ, the model does not)."""
+        return self.text if self.calibrated else ""
+
+
+def spatial_calibration(quality: Mapping[str, Any]) -> SpatialCalibration:
+    """The calibration entries of a quality record (see :func:`load_quality`)."""
+    flag = quality.get("spatial.calibrated")
+    text = quality.get("spatial.calibration")
+    return SpatialCalibration(flag if isinstance(flag, bool) else None, text if isinstance(text, str) else "")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Views across sessions
 
@@ -205,7 +258,8 @@ def load_compensation(session_path: Path) -> pd.DataFrame | None:
 class Trends:
     """A subject's summary values over sessions, and the sessions that could not be read."""
 
-    values: pd.DataFrame  # session_id, start, session_label, label and the summary's columns (value, ci_low, ...)
+    values: pd.DataFrame  # session_id, start, session_label, label, the summary's columns (value, ci_low, ...),
+    # calibrated (True/False, None when the session's record does not say) and calibration (its text, "" if none)
     problems: tuple[str, ...]
 
 
@@ -220,8 +274,17 @@ def subject_trends(root: Path, subject: str) -> Trends:
         except ImuGaitError as exc:
             problems.append(str(exc))
             continue
-        frames.append(summary.assign(session_id=row.session_id, start=row.start, session_label=row.label))
-    columns = ["session_id", "start", "session_label", "label", *SUMMARY.schema.names]
+        calibration = spatial_calibration(load_quality(Path(row.path)))
+        frames.append(
+            summary.assign(
+                session_id=row.session_id,
+                start=row.start,
+                session_label=row.label,
+                calibrated=pd.Series([calibration.calibrated] * len(summary), index=summary.index, dtype=object),
+                calibration=calibration.text,
+            )
+        )
+    columns = ["session_id", "start", "session_label", "label", *SUMMARY.schema.names, "calibrated", "calibration"]
     values = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     return Trends(values, tuple(problems))
 

@@ -46,6 +46,8 @@ if not header.processed:
     )
 
 summary = strides = None
+calibration = data.spatial_calibration(data.load_quality(path)) if header.processed else None
+calibration_note = sc.calibration_caption(calibration.calibrated, calibration.text) if calibration else ""
 if header.processed:
     st.subheader("Compensation indicators")
     with data.section("the compensation report"):
@@ -80,6 +82,13 @@ if header.processed:
         for start in range(0, len(pelvis), 3):
             for column, card in zip(st.columns(3), pelvis[start : start + 3], strict=False):
                 show_card(column, card)
+        spatial = sc.spatial_cards(summary)
+        if spatial:
+            st.subheader("Walking speed and lengths")
+            for column, card in zip(st.columns(4), charts.cards(summary, spatial), strict=False):
+                show_card(column, card)
+            if calibration_note:
+                st.caption(calibration_note)
 
 with data.section("the simulator ground truth"):
     truth = session_data.load_truth(path, summary)
@@ -147,6 +156,8 @@ if header.processed:
                     "Distance and speed need the subject's leg length: `imugait subject set "
                     f"{header.subject} --height M` (or `--leg-length M`), then re-process."
                 )
+            elif calibration_note:
+                st.caption(calibration_note)
     if summary is not None:
         st.subheader("Left vs right")
         st.plotly_chart(sc.side_bars_figure(sc.side_comparison(summary, strides)), key="side_bars")

@@ -40,6 +40,9 @@ metrics = st.multiselect(
     key="trend_metrics",
 )
 
+for warning in charts.calibration_warnings(values, metrics):
+    st.warning(warning)
+
 for row_start in range(0, len(metrics), 2):
     columns = st.columns(2)
     for column, metric in zip(columns, metrics[row_start : row_start + 2], strict=False):

@@ -25,7 +25,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.catalog import METRICS
-from pipeline.schemas import COMPENSATION, CYCLES, EVENTS, SITES, STRIDES, SUMMARY
+from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, SITES, STRIDES, SUMMARY
 from pipeline.store import (
     RawBatch,
     RawStreamWriter,
@@ -33,6 +33,7 @@ from pipeline.store import (
     Session,
     create_session,
     raw_schema_metadata,
+    read_table,
     write_table,
 )
 from tests.dashboard._walker import WalkerRoot, build_walker_root
@@ -45,6 +46,14 @@ WALK_START_S = 2.0
 N_STRIDES = 14
 
 
+ALL_SCHEMAS = {
+    "events": EVENTS,
+    "strides": STRIDES,
+    "summary": SUMMARY,
+    "cycles": CYCLES,
+    "bouts": BOUTS,
+    "compensation": COMPENSATION,
+}  # derived/<name>.arrow → its schema
 STEP_LENGTH_M = 0.62  # the fixture walker's step: speed follows its cadence
 
 
@@ -366,6 +375,15 @@ def build_data_root(root: Path) -> DataRootFixture:
             (session.path / "sim" / "truth.json").write_text(json.dumps({"summary": TRUTH_SUMMARY}), encoding="utf-8")
         sessions.append(session)
     return DataRootFixture(root, SUBJECT, tuple(sessions), VISITS)
+
+
+def write_quality(session: Session, quality: Mapping[str, object]) -> None:
+    """Rewrite every derived table of ``session`` with ``quality`` as its quality record, as
+    ``pipeline.run.process_session`` writes it: JSON with sorted keys in each table's ``imugait.quality`` metadata."""
+    metadata = {"quality": json.dumps(dict(quality), sort_keys=True, default=str)}
+    for path in sorted((session.path / "derived").glob("*.arrow")):
+        schema = ALL_SCHEMAS[path.stem]
+        write_table(path, read_table(path, schema), schema, metadata)
 
 
 @pytest.fixture(scope="session")
