@@ -72,6 +72,7 @@ from pipeline.evaluation import pool
 from pipeline.importer import TableImportSpec, import_tables
 from pipeline.run import process_session
 from pipeline.spatial import interval_speed
+from pipeline.store import Session
 from pipeline.subjects import SubjectProfile, save_profile
 
 DATA_ENV = "IPOL_GAIT_DATA_DIR"
@@ -171,9 +172,9 @@ def load_trials(data_dir: Path) -> list[IpolTrial]:
     return [load_trial(p) for p in paths]
 
 
-def run_ours(trial: IpolTrial, workdir: Path) -> tuple[Detection, float]:
-    """Import the lower-back rows with their packet time as a pelvis-only session, process it; the detection and
-    our walked distance over the trial boundaries (m, NaN without step lengths)."""
+def import_session(trial: IpolTrial, workdir: Path) -> Session:
+    """The trial's lower-back rows, with their packet time, imported as a pelvis-only session under
+    ``workdir/ipol_<participant>_<trial>``, with a subject profile holding the stature (when known)."""
     ref = trial.reference
     name = f"ipol_{ref.participant}_{ref.trial}"
     csv = workdir / f"{name}.csv"
@@ -181,13 +182,20 @@ def run_ours(trial: IpolTrial, workdir: Path) -> tuple[Detection, float]:
     values = np.column_stack([trial.t_s, trial.acc_ms2, trial.gyr_rad_s])
     pacsv.write_csv(pa.table({c: values[:, i] for i, c in enumerate(cols)}), csv)
     spec = TableImportSpec(FS_HZ, cols[1:4], cols[4:7], "m/s2", "rad/s", time_col="t_s")
-    empty = np.zeros(0)
     root = workdir / name
     subject = f"ipol-{ref.participant}"
+    height = trial.height_m if math.isfinite(trial.height_m) else None  # two participants have none
+    save_profile(root, SubjectProfile(subject, height_m=height))
+    return import_tables({"pelvis": csv}, spec, root, subject)
+
+
+def run_ours(trial: IpolTrial, workdir: Path) -> tuple[Detection, float]:
+    """Import the lower-back rows with their packet time as a pelvis-only session, process it; the detection and
+    our walked distance over the trial boundaries (m, NaN without step lengths)."""
+    ref = trial.reference
+    empty = np.zeros(0)
     try:
-        height = trial.height_m if math.isfinite(trial.height_m) else None  # two participants have none
-        save_profile(root, SubjectProfile(subject, height_m=height))
-        result = process_session(import_tables({"pelvis": csv}, spec, root, subject))
+        result = process_session(import_session(trial, workdir))
     except ImuGaitError as exc:
         return Detection(empty, empty.astype(str), empty, empty.astype(str), error=str(exc)), math.nan
     ev = result.events

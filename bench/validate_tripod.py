@@ -39,6 +39,7 @@ from validate_real import print_rows
 from pipeline.errors import ImuGaitError
 from pipeline.importer import TableImportSpec, import_tables
 from pipeline.run import process_session
+from pipeline.store import Session
 from pipeline.subjects import SubjectProfile, save_profile
 
 BELT_KM_H = {"PWS-20": 3.0, "PWS": 3.7, "PWS+20": 4.4}  # TRIPOD MetaInfo / paper: preferred speed and ±20 %
@@ -119,6 +120,14 @@ def run_ours(
     trial: Trial, workdir: Path, sensor_height_m: float | None = None
 ) -> dict[tuple[str, str], tuple[float, float, float, int]]:
     """Summary rows (value, ci_low, ci_high, n) by (metric, side) of a pelvis-only session of the trial."""
+    s = process_session(import_session(trial, workdir, sensor_height_m)).summary
+    keys = zip(s["metric"].to_pylist(), s["side"].to_pylist(), strict=True)
+    vals = zip(*(s[c].to_pylist() for c in ("value", "ci_low", "ci_high", "n")), strict=True)
+    return {k: (_num(v), _num(lo), _num(hi), int(n)) for k, (v, lo, hi, n) in zip(keys, vals, strict=True)}
+
+
+def import_session(trial: Trial, workdir: Path, sensor_height_m: float | None = None) -> Session:
+    """The trial's sacrum IMU imported as a pelvis-only session, with the participant's profile."""
     workdir.mkdir(parents=True, exist_ok=True)
     csv = workdir / f"{trial.name}.csv"
     cols = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
@@ -129,13 +138,7 @@ def run_ours(
         "tripod-fz", height_m=HEIGHT_M, leg_length_m=LEG_LENGTH_M, pelvis_sensor_height_m=sensor_height_m
     )
     save_profile(root, profile)
-    session = import_tables(
-        {"pelvis": csv}, TableImportSpec(FS_HZ, cols[:3], cols[3:], "g", "deg/s"), root, "tripod-fz"
-    )
-    s = process_session(session).summary
-    keys = zip(s["metric"].to_pylist(), s["side"].to_pylist(), strict=True)
-    vals = zip(*(s[c].to_pylist() for c in ("value", "ci_low", "ci_high", "n")), strict=True)
-    return {k: (_num(v), _num(lo), _num(hi), int(n)) for k, (v, lo, hi, n) in zip(keys, vals, strict=True)}
+    return import_tables({"pelvis": csv}, TableImportSpec(FS_HZ, cols[:3], cols[3:], "g", "deg/s"), root, "tripod-fz")
 
 
 def _num(x: float | None) -> float:

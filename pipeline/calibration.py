@@ -22,8 +22,9 @@ length s̄ (the mean of the steps that have a length; steps lost to a sensor gap
 travels n · s̄ from standing to standing: each initial contact (IC) ends one step, the first one from feet
 together, and the closing step that brings the trailing foot alongside moves the feet, not the walk's end. An IC
 refused next to a sensor gap would drop a step, so n counts each interval between ICs in median steps
-(:func:`step_count`; a deliberate walk has no hesitations). That is the distance; its uncertainty is about one
-step at either end (gait initiation and a terminal contact the pelvis detector may miss,
+(:func:`step_count`; a deliberate walk has no hesitations), and bouts less than :data:`MAX_BREAK_S` apart — split
+by a gap that cost whole strides — are one walk (Mobilise-D's break rule). That is the distance; its uncertainty
+is about one step at either end (gait initiation and a terminal contact the pelvis detector may miss,
 ``docs/validation/README.md`` §h), so a walk of n steps has a relative uncertainty of ≈ 1/n, and short walks are
 refused (:data:`MIN_STEPS`). The speed, for a treadmill belt, is the steady walking speed the session reports
 (``walking_speed_m_s``: the mean stride speed over valid, steady strides, so the first steps onto the belt and any
@@ -39,6 +40,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from pipeline.bouts import merge_intervals
 from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.metrics import StrideTable
 from pipeline.spatial import FloatArray, SpatialResult
@@ -46,6 +48,7 @@ from pipeline.spatial import FloatArray, SpatialResult
 Method = Literal["pelvis", "thigh"]
 Reference = Literal["distance", "speed"]
 METHODS: tuple[Method, ...] = ("pelvis", "thigh")
+MAX_BREAK_S = 3.0  # Mobilise-D: a break of 3 s or more ends a walking bout; shorter ones (gaps) do not
 MIN_STEPS = 12  # ≈ 8 m of walking; with ±1 step the distance is then known to ≈ 8 %
 FACTOR_RANGE = (0.5, 2.0)  # outside: a wrong distance, the wrong walk, or a sensor problem — never a real walker
 _UNITS = {"distance": "m", "speed": "m/s"}
@@ -164,8 +167,9 @@ def walk_estimates(
     """Uncalibrated distance and speed over the walk, per method that gives lengths (module docstring);
     ``strides`` is the table ``result`` was computed from (its ``valid`` marks the steady strides).
 
-    Raises :class:`InsufficientDataError` when the window holds no bout or a bout of the walk has no step length
-    from a method that gives lengths elsewhere (the distance would silently lose that bout).
+    Bouts less than :data:`MAX_BREAK_S` apart are one walk (a sensor gap can cost strides; a stop is longer).
+    Raises :class:`InsufficientDataError` when the window holds no bout, or when fewer than half of the walk's
+    steps have a length from a method that gives lengths (the distance would rest on too few of them).
     """
     b = result.bouts
     lo = -math.inf if start_s is None else start_s
@@ -179,6 +183,8 @@ def walk_estimates(
     if a.size == 0:
         window = "" if start_s is None and end_s is None else f" between {lo:g} and {hi:g} s"
         raise InsufficientDataError(f"no walking bout{window}; record a walk or check --start/--end")
+    # one walk until a stop: breaks under MAX_BREAK_S (a sensor gap that cost strides) do not end it
+    a, z, _ = merge_intervals(a, z, max_gap_s=MAX_BREAK_S)
     out: dict[Method, WalkEstimate] = {}
     per_method: tuple[tuple[Method, FloatArray], ...] = (
         ("pelvis", steps.length_pelvis_m),
@@ -187,34 +193,30 @@ def walk_estimates(
     steady = strides.valid & (strides.start_s >= lo) & (strides.end_s <= hi)
     stride_speed = {"pelvis": result.strides.speed_pelvis_m_s, "thigh": result.strides.speed_thigh_m_s}
     for method, lengths in per_method:
-        if not np.isfinite(lengths).any():
-            continue
-        distance = duration = 0.0
-        n_steps = n_lengths = 0
-        used: list[np.ndarray] = []
+        walks: list[tuple[int, FloatArray, float]] = []  # steps, the lengths measured, first-to-last IC time
         for start, end in zip(a, z, strict=True):
             inside = (steps.t_s >= start - 1e-9) & (steps.t_s <= end + 1e-9)
-            x = lengths[inside & np.isfinite(lengths)]
-            if inside.sum() < 2:
-                continue
-            n = step_count(steps.t_s[inside])
-            if x.size == 0:
-                raise InsufficientDataError(
-                    f"the walk from {start:.1f} to {end:.1f} s has no {method} step length (sensor gap?); "
-                    "choose a walk without gaps with --start/--end"
-                )
-            distance += float(x.mean()) * n
-            duration += float(steps.t_s[inside][-1] - steps.t_s[inside][0])
-            n_steps, n_lengths = n_steps + n, n_lengths + x.size
-            used.append(x)
-        if n_steps == 0 or duration <= 0.0:
+            if inside.sum() >= 2:
+                t = steps.t_s[inside]
+                walks.append((step_count(t), lengths[inside & np.isfinite(lengths)], float(t[-1] - t[0])))
+        measured = np.concatenate([x for _, x, _ in walks]) if walks else np.zeros(0)
+        if measured.size == 0:
             continue
+        n_steps = sum(n for n, _, _ in walks)
+        if measured.size < 0.5 * n_steps:
+            raise InsufficientDataError(
+                f"only {measured.size} of the walk's {n_steps} steps have a {method} step length (sensor gaps); "
+                "record the calibration walk again or choose a part without gaps with --start/--end"
+            )
+        mean_step = float(measured.mean())
+        # a walk whose every step fell in a gap counts its steps with the mean of the others
+        distance = sum(n * (float(x.mean()) if x.size else mean_step) for n, x, _ in walks)
+        duration = sum(d for _, _, d in walks)
         v = stride_speed[method][steady]
         v = v[np.isfinite(v)]
         speed = float(v.mean()) if v.size else math.nan
         rel_se = float(v.std(ddof=1) / math.sqrt(v.size) / speed) if v.size > 1 else math.inf
-        mean_step = float(np.concatenate(used).mean())
-        out[method] = WalkEstimate(method, distance, speed, n_steps, n_lengths, duration, mean_step, rel_se)
+        out[method] = WalkEstimate(method, distance, speed, n_steps, measured.size, duration, mean_step, rel_se)
     if not out:
         raise InsufficientDataError("the walk has no step lengths: the session needs a pelvis sensor or both thighs")
     return out

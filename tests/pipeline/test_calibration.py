@@ -79,6 +79,26 @@ def test_walk_estimate_sums_bouts_and_clips_to_the_window() -> None:
         walk_estimates(*_thigh_result(), start_s=10.0, end_s=5.0)
 
 
+def test_steps_lost_to_a_gap_still_count() -> None:
+    """Four ICs refused in a row (2.75 s between the ICs either side) split the bouts; the walk still has its 30
+    steps, those steps count with the mean length, and a walk where most steps have no length is refused."""
+    s = _synthetic(n_steps=30)
+    ev = s["events"]
+    ic_index = np.flatnonzero(ev.kind == "IC")
+    drop = np.isin(np.arange(ev.t_s.size), ic_index[10:14])
+    events = make_events(ev.t_s[~drop], ev.side[~drop], ev.kind[~drop], ev.source[~drop], FS)
+    strides = metrics.stride_table(events, FS, s["n"])
+    res = spatial_metrics(strides, events, FS, s["n"], leg_length_m=0.9, thighs=s["thighs"])
+    assert res.bouts.start_s.size == 2
+    est = walk_estimates(res, strides)["thigh"]
+    assert est.n_steps == 30
+    assert est.distance_m == pytest.approx(30 * STEP, rel=1e-3)
+    few = res.steps.length_thigh_m.copy()
+    few[: few.size - 10] = np.nan
+    with pytest.raises(InsufficientDataError, match=r"only 10 of the walk's 30 steps have a thigh step length"):
+        walk_estimates(replace(res, steps=replace(res.steps, length_thigh_m=few)), strides)
+
+
 def test_a_walk_without_lengths_is_refused_not_undercounted() -> None:
     res, strides = _thigh_result()
     lost = replace(res.steps, length_thigh_m=np.full(res.steps.t_s.size, np.nan))
