@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-tripod
+.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-tripod validate-calibration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ validate-ipol: $(VENV)/.installed $(BENCH_VENV)/.installed
 # TRIPOD=<HPI-CH/TRIPOD checkout>/example_data/raw/TRIPOD_excerpt/Sub_FZ (MIT data, never copied here).
 validate-tripod: $(VENV)/.installed
 	$(BIN)/python bench/validate_tripod.py --data "$(TRIPOD)"
+
+# validate-calibration: per-walker step-length calibration, leave-one-walk-out; any of IPOL=, TRIPOD=, DATA= (as above).
+validate-calibration: $(VENV)/.installed
+	cd bench && ../$(BIN)/python validate_calibration.py $(if $(IPOL),--ipol "$(abspath $(IPOL))") \
+		$(if $(TRIPOD),--tripod "$(abspath $(TRIPOD))") $(if $(filter-out demo-data,$(DATA)),--mobilised "$(abspath $(DATA))")
 
 bench-speed: $(VENV)/.installed
 	$(BIN)/python bench/pipeline_speed.py

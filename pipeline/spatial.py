@@ -34,7 +34,8 @@ reference on real people (Zijlstra & Hof 2003; mobgap's K; our own check against
 a pelvis step lost to a gap stays without a length instead of taking the thigh value, otherwise the share of
 compass steps, and with it the session's bias, would grow with packet loss (on the simulator with 10 % loss, the
 per-step fallback read −7.5 % against −2.0 % without it). ``method`` records which methods produced a value
-("pelvis+thigh", "pelvis", "thigh"). Session speed is the mean stride speed over
+("pelvis+thigh", "pelvis", "thigh"). Each model's lengths are multiplied by the walker's calibration factor when
+the subject has one (``factors``; :mod:`pipeline.calibration`). Session speed is the mean stride speed over
 valid strides, per method and combined. Per bout (a run of strides without a pause over ``bout_gap_s``, or any given
 interval, :func:`interval_speed`) speed = mean step length × cadence, the cadence counting every IC in the interval:
 the definition of a walking bout's speed as its length over its duration (Mobilise-D: walking speed = step length ×
