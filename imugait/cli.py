@@ -25,6 +25,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from imugait import _commands
 from imugait._live import status_table
 from pipeline.errors import ImuGaitError
+from pipeline.run import PIPELINE_VERSION
 from pipeline.schemas import SITES
 from pipeline.store import default_data_root, iter_sessions, load_session
 from pipeline.subjects import load_profile, subject_path
@@ -184,13 +185,15 @@ def replay(
     typer.echo(str(result.path))
 
 
-def _process_paths(paths: list[Path], *, only_new: bool = False) -> int:
+def _process_paths(paths: list[Path], *, only_new: bool = False, outdated: bool = False) -> int:
     sessions = [s for p in paths for s in iter_sessions(p)]
     if not sessions:
         console.print(f"[red]error:[/] no sessions found under {', '.join(map(str, paths))}")
         return 1
     if only_new:
         sessions = [s for s in sessions if not s.is_processed()]
+    if outdated:
+        sessions = [s for s in sessions if s.processed_with() != PIPELINE_VERSION]
     failures = 0
     with Progress(
         TextColumn("{task.description}"),
@@ -216,11 +219,15 @@ def _process_paths(paths: list[Path], *, only_new: bool = False) -> int:
 def process(
     path: Annotated[Path, typer.Argument(help="A session folder, a subject folder or a data root.")],
     only_new: Annotated[bool, typer.Option(help="Skip sessions that already have derived tables.")] = False,
+    outdated: Annotated[
+        bool,
+        typer.Option(help="Only sessions never analysed or analysed by another pipeline version (after an upgrade)."),
+    ] = False,
 ) -> None:
     """Analyse sessions: events, strides and session metrics into derived/ tables (re-runs replace them)."""
     if not path.exists():
         raise _fail(FileNotFoundError(f"{path} does not exist"))
-    raise typer.Exit(_process_paths([path], only_new=only_new))
+    raise typer.Exit(_process_paths([path], only_new=only_new, outdated=outdated))
 
 
 @import_app.command("table")

@@ -30,7 +30,7 @@ from pyarrow import ipc
 
 from pipeline._raw import RawBatch, RawStream, RawStreamWriter, StorageError, raw_schema_metadata, read_raw
 from pipeline.errors import DataContractError, SchemaMismatchError, SessionNotFoundError
-from pipeline.schemas import SITES, TableSchema, schema_identity, upgrade, validate_schema
+from pipeline.schemas import SITES, TableSchema, schema_identity, table_metadata, upgrade, validate_schema
 
 SESSION_FORMAT = 1
 DATA_ENV = "IMUGAIT_DATA"
@@ -182,6 +182,17 @@ class Session:
     def is_processed(self) -> bool:
         """True when the summary table exists."""
         return self.derived_path("summary").exists()
+
+    def processed_with(self) -> str | None:
+        """The pipeline version that wrote the derived tables (``pipeline_version`` in the summary's metadata);
+        None when the session is unprocessed or its summary cannot be read."""
+        path = self.derived_path("summary")
+        try:
+            with pa.memory_map(str(path), "r") as source:
+                metadata = table_metadata(ipc.open_file(source).schema)
+        except (pa.ArrowInvalid, OSError, UnicodeDecodeError):
+            return None
+        return metadata.get("pipeline_version")
 
     def update(self, **changes: Any) -> Session:
         """Rewrite ``session.json`` atomically with ``changes`` applied and return the new Session."""

@@ -1,11 +1,14 @@
-"""``imugait replay``: a stored session streams back through the live path and reproduces its samples."""
+"""``imugait replay``: a stored session streams back through the live path and reproduces its samples; ``imugait
+process --outdated`` re-analyses what an older pipeline wrote."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 
+from pipeline.run import PIPELINE_VERSION
 from pipeline.store import load_session, read_raw
 from tests.e2e.conftest import imugait
 
@@ -39,3 +42,22 @@ def test_replay_of_a_missing_session_is_a_clear_error(tmp_path: Path) -> None:
     done = imugait("replay", str(tmp_path / "nope"))
     assert done.returncode == 1
     assert "no session.json here" in done.stderr
+
+
+def test_process_outdated_reanalyses_only_older_sessions(tmp_path: Path) -> None:
+    """After an upgrade, ``process --outdated`` re-analyses the sessions an older pipeline wrote (the stored v1
+    session says 1.0) and leaves current ones alone; the raw files are untouched."""
+    fixture = Path(__file__).parents[1] / "data" / "sessions_v1"
+    root = tmp_path / "root"
+    shutil.copytree(fixture, root)
+    session = load_session(next(root.glob("*/*/session.json")).parent)
+    raw_before = {site: session.raw_path(site).read_bytes() for site in session.raw_sites()}
+    assert session.processed_with() == "1.0" != PIPELINE_VERSION
+    first = imugait("process", str(root), "--outdated")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "processed 1 of 1 sessions" in first.stderr
+    assert session.processed_with() == PIPELINE_VERSION
+    again = imugait("process", str(root), "--outdated")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "processed 0 of 0 sessions" in again.stderr
+    assert {site: session.raw_path(site).read_bytes() for site in session.raw_sites()} == raw_before
