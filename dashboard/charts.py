@@ -54,11 +54,17 @@ def has_interval(low: float, high: float) -> bool:
 
 
 def format_interval(low: float, high: float, unit: str) -> str:
-    """``0.66–0.70``, or ``-4.6 to -3.4`` where a minus sign would run into the dash; empty without an interval."""
+    """``0.66–0.70``, or ``-4.6 to -3.4`` where a minus sign would run into the dash; empty without an interval.
+    At the unit's precision, with up to two more decimals where the ends would otherwise read the same."""
     if not has_interval(low, high):
         return ""
     sep = "–" if low >= 0 else " to "
-    return f"{format_number(low, unit)}{sep}{format_number(high, unit)}"
+    digits = _DIGITS.get(unit, 1)
+    for extra in range(3):  # a narrow interval gets up to two more decimals rather than reading "0.64–0.64"
+        ends = f"{low:.{digits + extra}f}", f"{high:.{digits + extra}f}"
+        if ends[0] != ends[1] or low == high:
+            break
+    return f"{ends[0]}{sep}{ends[1]}"
 
 
 def value_with_interval(value: float, low: float, high: float, unit: str) -> str:

@@ -324,6 +324,8 @@ def test_hover_and_interval_text() -> None:
     assert value_with_interval(float("nan"), 0.6, 0.7, "s") == "—"
     assert format_interval(0.6, None, "s") == ""  # an object column's null
     assert format_interval(109.2, 113.6, "steps/min") == "109–114"
+    assert format_interval(0.6412, 0.6447, "m") == "0.641–0.645"  # not "0.64–0.64", which reads as no uncertainty
+    assert format_interval(0.64, 0.64, "m") == "0.64–0.64"
     assert [number_format(u) for u in ("steps/min", "m/s", "%", "deg", "1")] == ["%.0f", "%.2f", "%.1f", "%.1f", "%.2f"]
 
 
