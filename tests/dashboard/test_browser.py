@@ -179,7 +179,7 @@ def test_documentation_screenshots_from_the_demo(tmp_path: Path) -> None:
         page.goto(url)
         page.get_by_text("demo-knee: 4 processed sessions").first.wait_for(timeout=60_000)
         page.get_by_text("healthy noise ±3 %").first.wait_for()
-        _full_page_shot(page, target / "screenshot_trends.png", 2000)
+        _full_page_shot(page, target / "screenshot_trends.png", 2250)  # down to the values table
         _open_session(page, "week 0", "week 0 - first visit")
         page.get_by_text("Gait-cycle curves").first.wait_for()
         _full_page_shot(page, target / "screenshot_session.png", 5200)
