@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from pipeline.schemas import SUMMARY
+from pipeline.schemas import BOUTS, SUMMARY
 from pipeline.store import read_table, write_table
 from tests.dashboard.conftest import write_quality
 
@@ -189,3 +189,33 @@ def test_only_step_length_based_metrics_are_spatial() -> None:
     assert all(is_spatial(m) for m in spatial)
     # one factor multiplies both sides and cancels in a symmetry index; times and cadence have no length
     assert not any(is_spatial(m) for m in ("step_length_si_pct", "cadence_spm", "stride_time_s", "step_time_s"))
+
+
+def test_pipeline_calibration_shows_on_both_pages(tmp_path, run_app, figure):
+    """End to end with the pipeline's own quality record: the W01 walker, uncalibrated on its first walk, which then
+    calibrates it (``imugait subject calibrate``), and its second walk processed with that calibration."""
+    from imugait._commands import calibrate_subject
+    from pipeline.run import process_session
+    from pipeline.subjects import SubjectProfile, save_profile
+    from tests.dashboard._walker import build_walker_root
+
+    walker = build_walker_root(tmp_path / "data")
+    save_profile(walker.root, SubjectProfile("W01", height_m=1.75))
+    process_session(walker.processed)
+    bouts = read_table(walker.processed.derived_path("bouts"), BOUTS).to_pandas()
+    outcome = calibrate_subject(walker.processed.path, distance_m=1.2 * float(bouts["distance_m"].sum()))
+    process_session(walker.unprocessed)
+    text = next(c.describe() for c in outcome.calibrations if c.method == "pelvis")
+
+    at = run_app(walker.root)
+
+    (warning,) = calibration_warnings(at)
+    assert f"2026-05-08: calibrated ({text})" in warning
+    assert speed_trace(figure(at, SPEED))["marker"]["symbol"] == ["circle-open", "circle"]
+
+    at.switch_page("app_pages/session.py").run()
+    at.sidebar.selectbox(key="session_of_W01").set_value(walker.unprocessed.meta.session_id).run()
+    assert not at.exception
+    expected = f"Step length calibrated for this walker: {text}. Walking speed, stride and step length use it."
+    # under the walking speed and length cards, and under the walking bouts' distances and speeds
+    assert [c.value for c in at.caption if "calibrated" in c.value] == [expected, expected]
