@@ -452,7 +452,8 @@ _SYMBOL_TEXT = {
 
 def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
     """One metric over sessions: a line per side, each session's 95 % within-session interval as an error bar (none
-    where the session has no interval), session label and interval on hover, the healthy band for symmetry indices.
+    where the session has no interval), session label, interval and pipeline version on hover, the healthy band for
+    symmetry indices.
 
     ``values`` is the long frame of :func:`dashboard.data.subject_trends` restricted to ``metric``. Sides are
     left/right/both, or involved/uninvolved where the pipeline knew the subject's affected side.
@@ -493,6 +494,10 @@ def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
             if spatial
             else [""] * len(part)
         )
+        versions = [
+            f"<br>pipeline version {v}" if isinstance(v, str) and v else "<br>pipeline version unknown"
+            for v in (part["pipeline_version"] if "pipeline_version" in part.columns else [None] * len(part))
+        ]
         marker: dict[str, object] = {}
         if marks is not None:
             symbols = [marks.marks[i][1] for i in identities]
@@ -507,11 +512,13 @@ def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
                 line={"color": colour},
                 marker=marker or None,
                 error_y=error_bars(part["value"], part["ci_low"], part["ci_high"], colour),
-                customdata=part[["session_label", "session_id", "n"]].assign(shown=shown, note=notes).to_numpy(),
+                customdata=part[["session_label", "session_id", "n"]]
+                .assign(shown=shown, note=notes, version=versions)
+                .to_numpy(),
                 hovertemplate=(
                     "%{x|%Y-%m-%d}<br>%{customdata[0]}<br>"
                     + f"{side}: %{{customdata[3]}}"
-                    + "<br>n = %{customdata[2]}%{customdata[4]}<br>%{customdata[1]}<extra></extra>"
+                    + "<br>n = %{customdata[2]}%{customdata[4]}<br>%{customdata[1]}%{customdata[5]}<extra></extra>"
                 ),
             )
         )

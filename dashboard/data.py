@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from pyarrow import ipc
 
 from pipeline.catalog import METRICS
 from pipeline.errors import ImuGaitError
+from pipeline.run import PIPELINE_VERSION
 from pipeline.schemas import ALL, BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TableSchema, table_metadata
 from pipeline.store import DATA_ENV, default_data_root, iter_sessions, read_table
 from pipeline.subjects import load_profile
@@ -77,15 +80,18 @@ def _sessions(root: str, fingerprint: tuple[tuple[str, int], ...]) -> pd.DataFra
             "source": s.meta.source,
             "processed": s.is_processed(),
             "path": str(s.path),
+            "pipeline_version": s.processed_with() if s.is_processed() else None,
         }
         for s in iter_sessions(Path(root))
     ]
-    columns = ["subject", "session_id", "start", "label", "status", "source", "processed", "path"]
+    columns = ["subject", "session_id", "start", "label", "status", "source", "processed", "path", "pipeline_version"]
     return pd.DataFrame(rows, columns=columns)
 
 
 def list_sessions(root: Path) -> pd.DataFrame:
-    """One row per readable session below ``root``, oldest first (empty when the root is missing)."""
+    """One row per readable session below ``root``, oldest first (empty when the root is missing). ``pipeline_version``
+    is the version that analysed a processed session (:meth:`pipeline.store.Session.processed_with`), None when the
+    session is not processed or its summary does not say."""
     return _sessions(str(root), _root_fingerprint(root))
 
 
@@ -259,7 +265,8 @@ class Trends:
     """A subject's summary values over sessions, and the sessions that could not be read."""
 
     values: pd.DataFrame  # session_id, start, session_label, label, the summary's columns (value, ci_low, ...),
-    # calibrated (True/False, None when the session's record does not say) and calibration (its text, "" if none)
+    # calibrated (True/False, None when the session's record does not say), calibration (its text, "" if none) and
+    # pipeline_version (the version that analysed the session, None when its tables do not say)
     problems: tuple[str, ...]
 
 
@@ -282,11 +289,110 @@ def subject_trends(root: Path, subject: str) -> Trends:
                 session_label=row.label,
                 calibrated=pd.Series([calibration.calibrated] * len(summary), index=summary.index, dtype=object),
                 calibration=calibration.text,
+                pipeline_version=pd.Series([row.pipeline_version] * len(summary), index=summary.index, dtype=object),
             )
         )
-    columns = ["session_id", "start", "session_label", "label", *SUMMARY.schema.names, "calibrated", "calibration"]
+    columns = [
+        "session_id",
+        "start",
+        "session_label",
+        "label",
+        *SUMMARY.schema.names,
+        "calibrated",
+        "calibration",
+        "pipeline_version",
+    ]
     values = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     return Trends(values, tuple(problems))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pipeline versions
+
+UNKNOWN_VERSION = "unknown version"
+
+
+def version_name(version: object) -> str:
+    """How a session's pipeline version is named: ``1.0``, ``1.1 (current)`` or ``unknown version`` (None: the tables
+    do not say, e.g. written before imugait recorded it, or unreadable)."""
+    if not isinstance(version, str) or not version:
+        return UNKNOWN_VERSION
+    return f"{version} (current)" if version == PIPELINE_VERSION else version
+
+
+def is_current(version: object) -> bool:
+    """True when a session was analysed by this imugait's pipeline version."""
+    return version == PIPELINE_VERSION
+
+
+def outdated_command(root: Path) -> str:
+    """The command that re-analyses every session under ``root`` not analysed by the current pipeline version
+    (``imugait process --outdated``: raw data is never touched)."""
+    return f"imugait process {shlex.quote(str(root))} --outdated"
+
+
+def version_counts(versions: Sequence[object]) -> dict[str, int]:
+    """Sessions per pipeline version (one entry per session), current version last, unknown first."""
+    counts = Counter(v if isinstance(v, str) and v else None for v in versions)
+
+    def order(version: str | None) -> tuple[int, str]:
+        return (0 if version is None else 2 if version == PIPELINE_VERSION else 1, version or "")
+
+    return {version_name(v): counts[v] for v in sorted(counts, key=order)}
+
+
+def versions_note(versions: Sequence[object], root: Path) -> str | None:
+    """The trends page's note when its sessions (one version per session) were analysed by more than one pipeline
+    version, or by one other than the current: how many per version, and the command to bring them up to date.
+    None when every session was analysed by the current version."""
+    if all(is_current(v) for v in versions):
+        return None
+    counts = ", ".join(
+        f"{n} session{'s' if n != 1 else ''} by {'an ' if name == UNKNOWN_VERSION else 'pipeline '}{name}"
+        for name, n in version_counts(versions).items()
+    )
+    mixed = len(version_counts(versions)) > 1
+    lead = (
+        "**These sessions were analysed by different pipeline versions**"
+        if mixed
+        else "**These sessions were not analysed by the current pipeline version**"
+    )
+    return (
+        f"{lead} — {counts}. Values from different algorithm versions can differ for reasons other than the "
+        f"patient. To re-analyse every session not analysed by pipeline {PIPELINE_VERSION} (raw data is not "
+        "touched), run:\n\n"
+        f"`{outdated_command(root)}`"
+    )
+
+
+def session_version_warning(version: object, root: Path) -> str | None:
+    """The session page's warning when the session was not analysed by the current pipeline version."""
+    if is_current(version):
+        return None
+    which = (
+        "by an unknown pipeline version"
+        if version_name(version) == UNKNOWN_VERSION
+        else f"by pipeline version {version}"
+    )
+    return (
+        f"This session was analysed {which}, not the current {PIPELINE_VERSION}: its values may differ from those "
+        "of sessions analysed by the current version for reasons other than the patient. To re-analyse it, with "
+        f"every other outdated session of the data root (raw data is not touched), run:\n\n`{outdated_command(root)}`"
+    )
+
+
+def compare_version_warning(a: object, b: object, root: Path) -> str | None:
+    """The compare page's warning when the two sessions were analysed by different pipeline versions (or either
+    by an unknown one)."""
+    name_a, name_b = version_name(a), version_name(b)
+    if name_a == name_b != UNKNOWN_VERSION:
+        return None  # the same version, even an older one: like for like (the session page says it is outdated)
+    lead = "different pipeline versions" if name_a != name_b else "pipeline versions that are not recorded"
+    return (
+        f"**A and B were analysed by {lead}** — A: {name_a}, B: {name_b}. "
+        "A difference between them may come from the algorithms, not the patient. To re-analyse the outdated "
+        f"session(s) with pipeline {PIPELINE_VERSION} (raw data is not touched), run:\n\n`{outdated_command(root)}`"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

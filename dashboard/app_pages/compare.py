@@ -24,6 +24,11 @@ b = right.selectbox(
     "Session B (after)", list(names), index=len(names) - 1, format_func=names.__getitem__, key="compare_b"
 )
 
+versions = dict(zip(own["session_id"], own["pipeline_version"], strict=True))
+version_warning = data.compare_version_warning(versions[a], versions[b], selection.root.path)
+if version_warning:
+    st.warning(version_warning)
+
 with data.section("the comparison"):
     table = charts.compare_summaries(data.load_summary(Path(paths[a])), data.load_summary(Path(paths[b])))
     st.caption(

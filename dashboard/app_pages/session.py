@@ -45,6 +45,13 @@ if not header.processed:
         f"`imugait process {path}`"
     )
 
+if header.processed:
+    version = row["pipeline_version"]
+    st.caption(f"Pipeline version that analysed this session: {data.version_name(version)}")
+    version_warning = data.session_version_warning(version, selection.root.path)
+    if version_warning:
+        st.warning(version_warning)
+
 summary = strides = None
 calibration = data.spatial_calibration(data.load_quality(path)) if header.processed else None
 calibration_note = sc.calibration_caption(calibration.calibrated, calibration.text) if calibration else ""

@@ -30,6 +30,11 @@ if values.empty:
 
 dates = values["start"].dt.strftime("%Y-%m-%d")
 st.caption(f"{selection.subject}: {values['session_id'].nunique()} processed sessions, {dates.min()} to {dates.max()}")
+versions_note = data.versions_note(
+    values.drop_duplicates("session_id")["pipeline_version"].tolist(), selection.root.path
+)
+if versions_note:
+    st.warning(versions_note)
 
 options = charts.metric_options(values)
 metrics = st.multiselect(

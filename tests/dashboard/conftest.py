@@ -25,7 +25,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.catalog import METRICS
-from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, SITES, STRIDES, SUMMARY
+from pipeline.run import PIPELINE_VERSION
+from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, SITES, STRIDES, SUMMARY, table_metadata
 from pipeline.store import (
     RawBatch,
     RawStreamWriter,
@@ -364,12 +365,13 @@ def build_data_root(root: Path) -> DataRootFixture:
         _write_raw(session, timeline, rng)
         session = session.update(status="complete")
         if visit.processed:
-            write_table(session.derived_path("events"), _events_table(timeline), EVENTS)
-            write_table(session.derived_path("strides"), _strides_table(visit, timeline, rng), STRIDES)
-            write_table(session.derived_path("summary"), _summary_table(visit, timeline), SUMMARY)
+            meta = {"pipeline_version": PIPELINE_VERSION}  # as process_session writes it: analysed by this version
+            write_table(session.derived_path("events"), _events_table(timeline), EVENTS, meta)
+            write_table(session.derived_path("strides"), _strides_table(visit, timeline, rng), STRIDES, meta)
+            write_table(session.derived_path("summary"), _summary_table(visit, timeline), SUMMARY, meta)
             if visit.curves:
-                write_table(session.derived_path("cycles"), _cycles_table(visit), CYCLES)
-                write_table(session.derived_path("compensation"), _compensation_table(visit), COMPENSATION)
+                write_table(session.derived_path("cycles"), _cycles_table(visit), CYCLES, meta)
+                write_table(session.derived_path("compensation"), _compensation_table(visit), COMPENSATION, meta)
         if visit.simulated:
             (session.path / "sim").mkdir()
             (session.path / "sim" / "truth.json").write_text(json.dumps({"summary": TRUTH_SUMMARY}), encoding="utf-8")
@@ -377,13 +379,31 @@ def build_data_root(root: Path) -> DataRootFixture:
     return DataRootFixture(root, SUBJECT, tuple(sessions), VISITS)
 
 
+def kept_metadata(table: pa.Table) -> dict[str, str]:
+    """A read table's ``imugait.*`` metadata (pipeline version, quality record, ...) to pass back to ``write_table``
+    when a test rewrites the table, as the pipeline would have written it (name and schema version are re-added)."""
+    return {k: v for k, v in table_metadata(table.schema).items() if k not in {"schema", "schema_version"}}
+
+
+def write_metadata(session: Session, **changes: str | None) -> None:
+    """Rewrite every derived table of ``session`` with its ``imugait.*`` metadata changed (None drops a key)."""
+    for path in sorted((session.path / "derived").glob("*.arrow")):
+        schema = ALL_SCHEMAS[path.stem]
+        table = read_table(path, schema)
+        metadata = kept_metadata(table) | changes
+        write_table(path, table, schema, {k: v for k, v in metadata.items() if v is not None})
+
+
 def write_quality(session: Session, quality: Mapping[str, object]) -> None:
     """Rewrite every derived table of ``session`` with ``quality`` as its quality record, as
     ``pipeline.run.process_session`` writes it: JSON with sorted keys in each table's ``imugait.quality`` metadata."""
-    metadata = {"quality": json.dumps(dict(quality), sort_keys=True, default=str)}
-    for path in sorted((session.path / "derived").glob("*.arrow")):
-        schema = ALL_SCHEMAS[path.stem]
-        write_table(path, read_table(path, schema), schema, metadata)
+    write_metadata(session, quality=json.dumps(dict(quality), sort_keys=True, default=str))
+
+
+def write_pipeline_version(session: Session, version: str | None) -> None:
+    """Mark ``session`` as analysed by pipeline ``version`` (None: tables that do not say), as ``process_session``
+    records it in each derived table's ``imugait.pipeline_version`` metadata."""
+    write_metadata(session, pipeline_version=version)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from pipeline.schemas import BOUTS, SUMMARY
 from pipeline.store import read_table, write_table
-from tests.dashboard.conftest import write_quality
+from tests.dashboard.conftest import kept_metadata, write_quality
 
 UNCALIBRATED = {
     "spatial.method": "pelvis+thigh",
@@ -35,7 +35,8 @@ def legend_entries(spec: dict) -> dict[str, str]:
 
 
 def calibration_warnings(at) -> list[str]:
-    return [w.value for w in at.warning if "calibration" in w.value]
+    """The trends page's step-length calibration warnings (not any warning whose data-root path says "calibration")."""
+    return [w.value for w in at.warning if w.value.startswith("**Step-length calibration")]
 
 
 def test_trends_warn_and_mark_points_when_calibration_changes(own_data_root, run_app, figure):
@@ -101,7 +102,7 @@ def _add_stride_lengths(session, value: float) -> None:
         },
         schema=SUMMARY.schema,
     )
-    write_table(path, pa.concat_tables([table, extra]), SUMMARY)
+    write_table(path, pa.concat_tables([table, extra]), SUMMARY, kept_metadata(table))
 
 
 def test_recalibration_is_a_change_too_and_all_spatial_metrics_share_one_warning(own_data_root, run_app, figure):

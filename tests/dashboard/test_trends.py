@@ -15,6 +15,7 @@ from pipeline.catalog import KEY_METRICS
 from pipeline.schemas import SUMMARY
 from pipeline.store import SensorInfo, create_session, read_table, write_table
 from pipeline.subjects import SubjectProfile, save_profile
+from tests.dashboard.conftest import kept_metadata
 
 
 def test_trends_table_has_one_row_per_processed_session(data_root, run_app):
@@ -214,7 +215,7 @@ def _add_rows(session, rows):
         },
         schema=SUMMARY.schema,
     )
-    write_table(session.derived_path("summary"), pa.concat_tables([table, extra]), SUMMARY)
+    write_table(session.derived_path("summary"), pa.concat_tables([table, extra]), SUMMARY, kept_metadata(table))
 
 
 def test_involved_sides_and_unknown_metrics_are_plotted(own_data_root, run_app, figure, values):
@@ -289,7 +290,7 @@ def test_sessions_without_intervals_get_no_error_bar(own_data_root, run_app, fig
     table = read_table(week8.derived_path("summary"), SUMMARY)
     for name in ("ci_low", "ci_high"):
         table = table.set_column(table.schema.get_field_index(name), name, pa.nulls(table.num_rows, pa.float64()))
-    write_table(week8.derived_path("summary"), table, SUMMARY)
+    write_table(week8.derived_path("summary"), table, SUMMARY, kept_metadata(table))
     expected = [
         read_table(s.derived_path("summary"), SUMMARY)
         .to_pandas()
