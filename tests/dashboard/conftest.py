@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
@@ -25,7 +26,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.catalog import METRICS
-from pipeline.run import PIPELINE_VERSION
+from pipeline.run import PIPELINE_VERSION, process_session
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, SITES, STRIDES, SUMMARY, table_metadata
 from pipeline.store import (
     RawBatch,
@@ -33,6 +34,9 @@ from pipeline.store import (
     SensorInfo,
     Session,
     create_session,
+    iter_sessions,
+    load_session,
+    new_session_id,
     raw_schema_metadata,
     read_table,
     write_table,
@@ -494,3 +498,20 @@ def figure() -> Callable[[AppTest, str], dict]:
 def values() -> Callable[[dict, str], np.ndarray]:
     """``values(trace, "x")``: a trace's data as numpy, whatever plotly's encoding."""
     return trace_values
+
+
+V1_FIXTURE = Path(__file__).resolve().parents[1] / "data" / "sessions_v1"
+
+
+def legacy_pair(root: Path) -> tuple[Session, Session]:
+    """Copy the stored v1 session (schema v1, pipeline 1.0) under ``root`` and beside it a copy a week later,
+    re-processed with this imugait: (as stored, re-processed)."""
+    shutil.copytree(V1_FIXTURE / "legacy", root / "legacy")
+    (old,) = iter_sessions(root)
+    later = old.meta.start + timedelta(days=7)
+    shutil.copytree(old.path, old.path.parent / new_session_id(later))
+    new = load_session(old.path.parent / new_session_id(later)).update(
+        session_id=new_session_id(later), start_utc=later.isoformat(), label="re-processed"
+    )
+    process_session(new)
+    return old, new

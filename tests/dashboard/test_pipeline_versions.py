@@ -6,17 +6,14 @@ current version show no note."""
 
 from __future__ import annotations
 
-import shutil
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from pipeline.run import PIPELINE_VERSION, process_session
-from pipeline.store import Session, iter_sessions, load_session, new_session_id
-from tests.dashboard.conftest import write_pipeline_version
+from pipeline.run import PIPELINE_VERSION
+from pipeline.store import Session
+from tests.dashboard.conftest import legacy_pair, write_pipeline_version
 
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "sessions_v1"
 OLD_VERSION = "1.0"  # what wrote tests/data/sessions_v1
 
 
@@ -24,14 +21,7 @@ OLD_VERSION = "1.0"  # what wrote tests/data/sessions_v1
 def legacy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Session, Session]:
     """(root, the stored v1 session analysed by pipeline 1.0, a copy a week later analysed by this version)."""
     root = tmp_path_factory.mktemp("versions-root")
-    shutil.copytree(FIXTURE / "legacy", root / "legacy")
-    (old,) = iter_sessions(root)
-    later = old.meta.start + timedelta(days=7)
-    shutil.copytree(old.path, old.path.parent / new_session_id(later))
-    new = load_session(old.path.parent / new_session_id(later)).update(
-        session_id=new_session_id(later), start_utc=later.isoformat(), label="re-processed"
-    )
-    process_session(new)
+    old, new = legacy_pair(root)
     assert (old.processed_with(), new.processed_with()) == (OLD_VERSION, PIPELINE_VERSION)
     assert OLD_VERSION != PIPELINE_VERSION
     return root, old, new

@@ -4,32 +4,21 @@ every page renders, and only the second session shows intervals."""
 
 from __future__ import annotations
 
-import shutil
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pipeline.run import process_session
 from pipeline.schemas import SUMMARY
-from pipeline.store import Session, iter_sessions, load_session, new_session_id, read_table
-
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "sessions_v1"
+from pipeline.store import Session, read_table
+from tests.dashboard.conftest import legacy_pair
 
 
 @pytest.fixture(scope="module")
 def legacy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Session, Session]:
     """(root, the v1 session as written, a copy a week later re-processed with this version)."""
     root = tmp_path_factory.mktemp("legacy-root")
-    shutil.copytree(FIXTURE / "legacy", root / "legacy")
-    (old,) = iter_sessions(root)
-    later = old.meta.start + timedelta(days=7)
-    shutil.copytree(old.path, old.path.parent / new_session_id(later))
-    new = load_session(old.path.parent / new_session_id(later)).update(
-        session_id=new_session_id(later), start_utc=later.isoformat(), label="re-processed"
-    )
-    process_session(new)
+    old, new = legacy_pair(root)
     return root, old, new
 
 
