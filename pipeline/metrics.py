@@ -10,20 +10,27 @@ side's stance is how far the *opposite* hip drops, from this side's IC to the ex
 range is max − min of that side's sagittal thigh angle over the stride.
 
 Validity (``valid``): stride time within [min_stride_s, max_stride_s] (mobgap 0.2–3 s), within ``outlier_rel``
-of the side's median, at most ``max_unsteady_fraction`` of its samples outside the ``steady`` mask (outside a
+of the median stride, at most ``max_unsteady_fraction`` of its samples outside the ``steady`` mask (outside a
 walking bout, its first or last steps), not overlapping a turn (low-passed pelvic heading rate above
 ``turn_rate_dps``, widened by ``turn_margin_s``; needs the pelvis sensor), and not next to a break in walking
-(gait initiation and termination): the first and last strides of a side, and the neighbours of a stride longer
-than ``max_stride_s``, or longer than ``1 + outlier_rel`` medians while the other leg made at most one IC (a
-pause; with two or more contralateral ICs inside, the long stride is a missed IC and its neighbours stay).
+(gait initiation and termination): the first and last strides of a side, and the neighbours of a pause. The
+median stride is pooled over both sides (they share one stride time) from the strides with at most one step
+inside (see below), so that strides merged over lost ICs do not pull it up. A stride longer than ``1 +
+outlier_rel`` medians is *merged* (its closing IC was lost while the walk went on) when the legs' events kept
+coming: no stretch of one median stride inside it without any event of either leg, or, k medians long, at least
+k steps inside (the most of the other leg's ICs, its FCs and this leg's FCs; k ≥ 2). A long stride that is not
+merged is a pause when the other leg made at most one IC in it, and so is any stride over ``max_stride_s``.
 Session statistics use valid strides only; a metric without any is NaN with n = 0.
 
-Gaps (lost packets, a dropout) act per metric, not per stride. Temporal metrics need only their events, and the
-event detectors already refuse an event whose detection window holds too many masked samples (a lost IC makes
-the stride an outlier, a lost FC makes its stance NaN), so a gap elsewhere in the stride does not cost its
-times. An angle metric needs the whole curve: the pelvic columns are NaN for a stride in which more than
-``max_gap_fraction`` (default none) of the pelvis sensor's samples are masked, and the thigh range likewise with
-that thigh's own mask, since a gap can hide the extreme a range is taken from.
+Gaps (lost packets, a dropout) act per metric, not per stride. The event detectors refuse an event whose
+evidence a gap touches, rather than guess it from gap-filled signals (``pipeline.events``). Temporal metrics need
+only their own events: a lost FC makes the stance NaN; a lost IC ends the stride before it without a stride
+time, but the times anchored on that stride's opening IC (``OPENING_TIMES``: step, stance, single support,
+initial and terminal double support, from the events within one median stride of the IC) still count
+(``opening_valid``), so a gap elsewhere in a stride does not cost its times. An angle metric needs the whole
+curve: the pelvic columns are NaN for a stride in which more than ``max_gap_fraction`` (default none) of the
+pelvis sensor's samples are masked, and the thigh range likewise with that thigh's own mask, since a gap can hide
+the extreme a range is taken from.
 
 Symmetry (``pipeline.symmetry``): Robinson SI = (R − L) / ((R + L)/2) × 100, symmetry ratio SR = R / L and
 Plotnik GA = 100·|ln(short/long)| of the side means.
@@ -118,6 +125,8 @@ class StrideTable:
     pelvic_tilt_mean_deg: FloatArray
     thigh_range_deg: FloatArray
     valid: NDArray[np.bool_]
+    # the stride's opening-IC times (``OPENING_TIMES``) count: ``valid``, or a stride whose closing IC was lost
+    opening_valid: NDArray[np.bool_]
 
     def columns(self) -> dict[str, NDArray[Any]]:
         """Column name → array."""
@@ -183,6 +192,38 @@ def _first_after(times: FloatArray, t: FloatArray, before: FloatArray) -> FloatA
     return np.where((j < times.size) & (found < before), found, np.nan)
 
 
+def _inside(times: FloatArray, start: FloatArray, end: FloatArray) -> NDArray[np.int64]:
+    """How many of sorted ``times`` fall strictly inside each ``(start, end)``."""
+    return np.asarray(np.searchsorted(times, end, side="left") - np.searchsorted(times, start, side="right"))
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """One side's strides (ICs to next IC) and the stepping seen inside each."""
+
+    start: FloatArray
+    end: FloatArray
+    other_ics: NDArray[np.int64]  # the other leg's ICs inside
+    steps: NDArray[np.int64]  # the most of the other leg's ICs, its FCs and this leg's FCs inside
+    still_s: FloatArray  # the longest time inside without any event of either leg
+
+
+def _stepping(events: GaitEvents, side: str) -> _Steps | None:
+    """The strides of ``side`` with the stepping inside them (None with fewer than two ICs)."""
+    ic = np.sort(events.select(side, "IC"))
+    if ic.size < 2:
+        return None
+    other = "right" if side == "left" else "left"
+    start, end = ic[:-1], ic[1:]
+    other_ics = _inside(np.sort(events.select(other, "IC")), start, end)
+    other_fcs = _inside(np.sort(events.select(other, "FC")), start, end)
+    steps = np.maximum(np.maximum(other_ics, other_fcs), _inside(np.sort(events.select(side, "FC")), start, end))
+    t = np.sort(events.t_s)  # the stride's own ICs are among them: every window holds at least one interval
+    i0, i1 = np.searchsorted(t, start, side="left"), np.searchsorted(t, end, side="right") - 1
+    still = window_reduce(np.diff(t), i0.astype(np.int64), i1.astype(np.int64), np.fmax)
+    return _Steps(start, end, other_ics, np.asarray(steps), still)
+
+
 def _window_mean(x: FloatArray, a: NDArray[np.int64], b: NDArray[np.int64]) -> FloatArray:
     finite = np.isfinite(x)
     total = np.concatenate(([0.0], np.cumsum(np.where(finite, x, 0.0))))
@@ -236,30 +277,77 @@ def _thigh_range(
     return np.where(whole, _ranges(thigh.sagittal_deg, a, b), np.nan)
 
 
+@dataclass(frozen=True)
+class _Rhythm:
+    """One side's median stride and which of its strides merge strides over lost ICs or hold a pause."""
+
+    median_s: float
+    merged: NDArray[np.bool_]  # long, but the legs kept stepping: ICs were lost, the walk went on
+    pause: NDArray[np.bool_]  # a break in walking: its neighbours are gait termination and initiation
+
+
+def _rhythm(steps: _Steps, med: float, config: MetricsConfig) -> _Rhythm:
+    """Merged strides and pauses of one side, ``med`` the session's median stride (see :func:`_median_stride`).
+
+    A long stride (over ``1 + outlier_rel`` medians) is merged, ICs lost while the walk went on, when the legs' events
+    kept coming: no stretch of a median stride inside it without any event of either leg (in walking they come
+    every half step or so), or, about k median strides long, at least k steps inside (k ≥ 2). Otherwise a long
+    stride during which the other leg made at most one IC, or any stride over ``max_stride_s``, is a pause.
+    """
+    stride = steps.end - steps.start
+    long = ~(stride <= (1.0 + config.outlier_rel) * med)  # NaN median: every stride is a break
+    with np.errstate(invalid="ignore"):
+        went_on = (steps.still_s < med) | (steps.steps >= np.maximum(np.rint(stride / med), 2.0))
+    merged = long & went_on
+    pause = ((stride > config.max_stride_s) | (long & (steps.other_ics <= 1))) & ~merged
+    return _Rhythm(med, np.asarray(merged), np.asarray(pause))
+
+
+def _median_stride(strides: list[tuple[FloatArray, NDArray[np.int64]]], config: MetricsConfig) -> float:
+    """Median of the plausible strides of both sides, from those with at most one step inside when there are any.
+
+    Where many ICs are lost, merged strides (two or more steps inside) would pull a plain median up, on one side
+    even past the true stride; both legs share one stride time.
+    """
+    stride = np.concatenate([s for s, _ in strides]) if strides else np.zeros(0)
+    steps = np.concatenate([n for _, n in strides]) if strides else np.zeros(0, dtype=np.int64)
+    plausible = (stride >= config.min_stride_s) & (stride <= config.max_stride_s)
+    single = plausible & (steps <= 1)
+    ref = single if single.any() else plausible
+    return float(np.median(stride[ref])) if ref.any() else float("nan")
+
+
 def _validity(
     stride: FloatArray,
     a: NDArray[np.int64],
     b: NDArray[np.int64],
-    other_ics: NDArray[np.int64],
+    rhythm: _Rhythm,
     unsteady: NDArray[np.bool_],
     turns: NDArray[Any],
     config: MetricsConfig,
-) -> NDArray[np.bool_]:
-    """``other_ics``: how many contralateral ICs fall inside each stride (one in walking)."""
+    fs_hz: float,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """``valid`` and ``opening_valid`` of each stride (see :class:`StrideTable` and :class:`_Rhythm`).
+
+    A merged stride (its closing IC lost) has no stride time, but its opening IC and the events within one median
+    stride after it are a stride's like any other: it is ``opening_valid`` when that first median stride is steady
+    and turn-free and it is not next to a pause.
+    """
+    med = rhythm.median_s
     ok = (stride >= config.min_stride_s) & (stride <= config.max_stride_s)
-    med = np.median(stride[ok]) if ok.any() else np.nan
     ok &= np.abs(stride - med) <= config.outlier_rel * med
+    merged = rhythm.merged
     if config.drop_bout_edges:
-        # A break in walking (a pause, a stop) is a long stride during which the other leg did not keep stepping;
-        # a long stride with the other leg's ICs still coming (two or more) is a missed IC, not a pause, and its
-        # neighbours are ordinary strides.
-        long = ~(stride <= (1.0 + config.outlier_rel) * med)  # NaN median: every stride is a break
-        pause = (stride > config.max_stride_s) | (long & (other_ics <= 1))
-        edge_before = np.concatenate(([True], pause[:-1]))
-        edge_after = np.concatenate((pause[1:], [True]))
+        # A break in walking (a pause, a stop) is a long stride during which the legs did not keep stepping; a
+        # long stride with the legs' events still coming (merged) is lost ICs, and its neighbours are ordinary.
+        edge_before = np.concatenate(([True], rhythm.pause[:-1]))
+        edge_after = np.concatenate((rhythm.pause[1:], [True]))
         ok = ok & ~edge_before & ~edge_after
-    steady = _fraction(unsteady, a, b) <= config.max_unsteady_fraction
-    return np.asarray(ok & steady & (turns[b] - turns[a] == 0))
+        merged = merged & ~edge_before & ~edge_after
+    valid = ok & (_fraction(unsteady, a, b) <= config.max_unsteady_fraction) & (turns[b] - turns[a] == 0)
+    first = np.minimum(b, a + int(round(med * fs_hz))) if np.isfinite(med) else b
+    first_ok = (_fraction(unsteady, a, first) <= config.max_unsteady_fraction) & (turns[first] - turns[a] == 0)
+    return np.asarray(valid), np.asarray(valid | (merged & first_ok))
 
 
 def stride_table(
@@ -282,22 +370,26 @@ def stride_table(
     turning = turning_mask(pelvis, fs_hz, config=config) if pelvis is not None else np.zeros(n_samples, dtype=bool)
     turns = np.concatenate(([0], np.cumsum(turning)))
     parts: list[dict[str, NDArray[Any]]] = []
-    for side in ("left", "right"):  # two sides, not samples
-        other = "right" if side == "left" else "left"
-        ic = np.sort(events.select(side, "IC"))
-        if ic.size < 2:
+    sides = {s: _stepping(events, s) for s in ("left", "right")}  # two sides, not samples
+    med = _median_stride([(v.end - v.start, v.steps) for v in sides.values() if v is not None], config)
+    for side, stepping in sides.items():
+        if stepping is None:
             continue
-        start, end = ic[:-1], ic[1:]
+        other = "right" if side == "left" else "left"
+        start, end = stepping.start, stepping.end
         stride = end - start
-        fc_s = _first_after(np.sort(events.select(side, "FC")), start, end)
+        own_fc = np.sort(events.select(side, "FC"))
+        oic, ofc = np.sort(events.select(other, "IC")), np.sort(events.select(other, "FC"))
+        rhythm = _rhythm(stepping, med, config)
+        # a merged stride's own events are those within one median stride of its opening IC
+        own_end = np.where(rhythm.merged, start + rhythm.median_s, end)
+        fc_s = _first_after(own_fc, start, own_end)
         stance = fc_s - start
-        oic = np.sort(events.select(other, "IC"))
         i = np.searchsorted(oic, start, side="left") - 1
         step = start - oic[np.maximum(i, 0)] if oic.size else np.full(start.size, np.nan)
-        step = np.where((i >= 0) & (step < stride), step, np.nan)
-        ic_o = _first_after(oic, start, end)
-        other_ics = np.searchsorted(oic, end, side="left") - np.searchsorted(oic, start, side="right")
-        fc_o = _first_after(np.sort(events.select(other, "FC")), start, ic_o)
+        step = np.where((i >= 0) & (step < own_end - start), step, np.nan)
+        ic_o = _first_after(oic, start, own_end)
+        fc_o = _first_after(ofc, start, ic_o)
         initial_ds, single = fc_o - start, ic_o - fc_o
         terminal_ds = np.where(fc_s > ic_o, fc_s - ic_o, np.nan)
 
@@ -335,13 +427,20 @@ def stride_table(
                 "pelvic_hike_deg": pel["hike"],
                 "pelvic_tilt_mean_deg": pel["tilt_mean"],
                 "thigh_range_deg": _thigh_range(thighs.get(side), idx["start"], idx["end"], config.max_gap_fraction),
-                "valid": _validity(stride, idx["start"], idx["end"], other_ics, unsteady, turns, config),
             }
+        )
+        parts[-1]["valid"], parts[-1]["opening_valid"] = _validity(
+            stride, idx["start"], idx["end"], rhythm, unsteady, turns, config, fs_hz
         )
     names = [f.name for f in fields(StrideTable)]
     if not parts:
         empty: dict[str, NDArray[Any]] = {n: np.zeros(0, dtype=np.float64) for n in names}
-        empty.update(side=np.zeros(0, dtype=str), stride=np.zeros(0, dtype=np.int32), valid=np.zeros(0, dtype=bool))
+        empty.update(
+            side=np.zeros(0, dtype=str),
+            stride=np.zeros(0, dtype=np.int32),
+            valid=np.zeros(0, dtype=bool),
+            opening_valid=np.zeros(0, dtype=bool),
+        )
         return StrideTable(**empty)
     return StrideTable(**{n: np.concatenate([p[n] for p in parts]) for n in names})
 
@@ -398,6 +497,15 @@ _PER_SIDE = (
     "pelvic_hike_deg",
     "thigh_range_deg",
 )
+# times anchored on the stride's opening IC alone (its FC, the other leg's events before its next IC): they count
+# for a stride whose closing IC was lost too (``StrideTable.opening_valid``)
+OPENING_TIMES = (
+    "step_time_s",
+    "stance_time_s",
+    "single_support_time_s",
+    "initial_double_support_s",
+    "terminal_double_support_s",
+)
 # symmetry metric prefix -> per-side base metric (SI, GA and SR of the side means)
 _SYMMETRY = {
     "step_time": "step_time_s",
@@ -425,8 +533,8 @@ def session_summary(
     rng = np.random.default_rng(uncertainty.SEED)
     per_side: dict[tuple[str, str], _Estimate] = {}
     for side in ("left", "right"):
-        sel = v & (strides.side == side)
         for name in _PER_SIDE:
+            sel = (strides.opening_valid if name in OPENING_TIMES else v) & (strides.side == side)
             per_side[(name, side)] = _Estimate.of(getattr(strides, name)[sel], rng)
     both: dict[str, _Estimate] = {}
     stride_both = _Estimate.of(strides.stride_time_s[v], rng)
