@@ -6,10 +6,76 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.events import GaitEvents, make_events
+from pipeline.events import GaitEvents, make_events, thigh_events
 from pipeline.metrics import session_summary, stride_table
 
 FS = 100.0
+STRIDE_S = 1.1
+
+
+def _walk(seconds: float = 30.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A thigh-like flexion rate, an accelerometer with a heel-strike transient at every contact, the contacts."""
+    t = np.arange(0, seconds, 1 / FS)
+    phase = t / STRIDE_S
+    rate = -60 + 250 * np.exp(-(((phase % 1) - 0.72) ** 2) / 0.006) - 40 * np.exp(-(((phase % 1) - 0.94) ** 2) / 0.0008)
+    contacts = (np.arange(int(seconds / STRIDE_S) - 1) + 0.97) * STRIDE_S + 0.0043
+    acc = np.zeros((t.size, 3))
+    acc[:, 2] = 9.81 + 3.0 * np.sin(2 * np.pi * t / STRIDE_S)
+    acc += np.random.default_rng(1).normal(0.0, 0.05, acc.shape)
+    for c in contacts:
+        tau = t - c
+        on = tau >= 0
+        acc[on, 2] += 8.0 * np.exp(-tau[on] / 0.025) * np.sin(2 * np.pi * 16.0 * tau[on])
+    return rate, acc, contacts
+
+
+def _lose(valid: np.ndarray, t0: float, t1: float) -> None:
+    valid[int(round(t0 * FS)) : int(round(t1 * FS))] = False
+
+
+def _events(rate: np.ndarray, acc: np.ndarray, valid: np.ndarray) -> GaitEvents:
+    return thigh_events(
+        np.where(valid, rate, np.nan),
+        valid,
+        FS,
+        side="left",
+        source="left_thigh",
+        acc_ms2=np.where(valid[:, None], acc, np.nan),
+    )
+
+
+def _nearest_error(ic: np.ndarray, contact: float) -> float:
+    return float(np.min(np.abs(ic - contact))) if ic.size else np.inf
+
+
+def test_two_packets_lost_over_the_contact_refuse_that_ic() -> None:
+    """The transient is lost, and the gyroscope rule's terminal-swing arrest lies in the gap: no IC there. It used to
+    be guessed from the gap-filled rate, because only the lost samples up to the landmark were counted and most of
+    a gap straddling the contact comes after it. A single lost packet (within ``max_gap_s``) is still tolerated."""
+    rate, acc, contacts = _walk()
+    valid = np.ones(rate.size, dtype=bool)
+    hit = contacts[12]
+    _lose(valid, hit - 0.03, hit + 0.13)  # two notifications of 8 samples
+    ic = _events(rate, acc, valid).select("left", "IC")
+    assert _nearest_error(ic, hit) > 0.3  # refused: that stride has no IC
+    others = contacts[(contacts > 2) & (contacts < 28) & (contacts != hit)]
+    assert all(_nearest_error(ic, c) <= 1.0 / FS for c in others)
+    one = np.ones(rate.size, dtype=bool)
+    _lose(one, hit - 0.03, hit + 0.05)
+    assert _nearest_error(_events(rate, acc, one).select("left", "IC"), hit) <= 0.02
+
+
+def test_packets_lost_before_the_transient_do_not_cost_its_ic() -> None:
+    """Two packets lost between the swing peak and terminal swing: the transient and the quiet samples before it
+    are observed, so its onset stands (it used to be refused for the masked samples after the swing peak)."""
+    rate, acc, contacts = _walk()
+    valid = np.ones(rate.size, dtype=bool)
+    hit = contacts[12]
+    peak = hit - (0.97 - 0.72) * STRIDE_S  # the swing peak of that stride
+    _lose(valid, peak + 0.01, peak + 0.09)
+    _lose(valid, peak + 0.12, peak + 0.20)
+    ic = _events(rate, acc, valid).select("left", "IC")
+    assert _nearest_error(ic, hit) <= 1.0 / FS
 
 
 def _gait(
