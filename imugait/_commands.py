@@ -376,6 +376,14 @@ def describe_subject(profile: SubjectProfile) -> list[str]:
     if leg is not None:
         leg_text = f"{leg.value_m:g} m" + (" (estimated: 0.530 x height, Winter 2009)" if leg.estimated else "")
 
+    pendulum = profile.pendulum_length
+    sensor_text = "not set"
+    if pendulum is not None:
+        ratio = {"stature": "0.607 x height", "leg length": "1.179 x leg length"}.get(pendulum.source)
+        sensor_text = f"{pendulum.value_m:g} m" + (
+            f" (estimated: {ratio}, ANSUR II iliac-crest height)" if ratio else ""
+        )
+
     def metres(value: float | None) -> str:
         return f"{value:g} m" if value is not None else "not set"
 
@@ -383,7 +391,7 @@ def describe_subject(profile: SubjectProfile) -> list[str]:
         f"subject\t{profile.subject}",
         f"height\t{metres(profile.height_m)}",
         f"leg length\t{leg_text}",
-        f"pelvis sensor height\t{metres(profile.pelvis_sensor_height_m)}",
+        f"pelvis sensor height\t{sensor_text}",
         f"affected side\t{profile.affected_side or 'none'}",
         *(f"step-length calibration\t{c.describe()}" for c in profile.step_length_calibration),
         f"notes\t{profile.notes}",

@@ -339,7 +339,12 @@ def subject_set(
         typer.Option("--leg-length", help="Greater trochanter to floor, metres (default: 0.53 x height)."),
     ] = None,
     pelvis_sensor_height: Annotated[
-        float | None, typer.Option("--pelvis-sensor-height", help="Pelvis sensor above the floor, metres.")
+        float | None,
+        typer.Option(
+            "--pelvis-sensor-height",
+            help="Lower-back (L5) sensor above the floor, metres: the step-length model's pendulum "
+            "(default: 0.607 x height, the iliac-crest level, ANSUR II).",
+        ),
     ] = None,
     affected_side: Annotated[
         str | None, typer.Option("--affected-side", help="The painful/involved side: left, right or none.")

@@ -11,6 +11,18 @@ fraction of stature in Winter's anthropometric segment model (Winter, *Biomechan
 Movement*, 4th ed., 2009, Fig. 4.1, after Drillis & Contini 1966). The estimate is flagged
 (:attr:`LegLength.estimated`) and travels into the quality record of every processed session.
 
+Pendulum length (Zijlstra & Hof's step-length model, :mod:`pipeline.spatial`): the pelvis sensor's height above the
+floor. The model's population factor K (mobgap's 4.587/4) was fitted with the measured height of a lower-back (L5)
+sensor as the pendulum, so an estimate must estimate *that* height, not the leg length. L5 lies at the level of the
+iliac crests, so without a measured sensor height the pendulum is 0.607 × stature, else 1.179 × leg length: the
+iliac-crest (iliocristale) height as a fraction of stature and of the greater-trochanter (trochanterion) height in
+the 2012 U.S. Army anthropometric survey ANSUR II (Gordon et al. 2014, NATICK/TR-15/007; its public data, 4,082
+men and 1,986 women: 0.604 and 0.611 of stature, SD 0.013; 1.179 of trochanterion height, SD 0.026;
+``bench/anthropometry.py`` recomputes them). The three Mobilise-D example participants' measured sensor heights
+are 0.580–0.617 of their stature. Substituting the leg length (0.53 × stature) read straight walking ≈ 7 % short
+(``docs/validation/README.md`` §l). A sacral sensor sits a few centimetres lower than L5; measure it
+(``--pelvis-sensor-height``) when you can.
+
 Involved vs uninvolved (gait_reference §3): when the profile names the affected side, the per-side rows of the
 session summary are repeated with side ``involved`` / ``uninvolved``, and symmetry indices are oriented as
 SI = (involved − uninvolved) / mean × 100 % (``*_si_involved_pct``): negative means the painful side's value is
@@ -45,6 +57,9 @@ from pipeline.symmetry import symmetry_index
 SUBJECT_FORMAT = 2  # 2: step_length_calibration
 SUBJECT_FILE = "subject.json"
 WINTER_LEG_LENGTH_RATIO = 0.530  # greater trochanter height / stature (Winter 2009, Fig. 4.1)
+# Lower-back sensor height (iliac-crest level) / stature and / greater-trochanter height: ANSUR II (module docstring)
+SENSOR_HEIGHT_STATURE_RATIO = 0.607
+SENSOR_HEIGHT_LEG_RATIO = 1.179
 Side = Literal["left", "right"]
 
 # Plausible adult/child ranges (m); values outside are typing mistakes, most often centimetres or millimetres.
@@ -71,6 +86,18 @@ class LegLength:
 
     value_m: float
     estimated: bool
+
+
+@dataclass(frozen=True)
+class PendulumLength:
+    """The pendulum length of the pelvis step-length model and where it came from."""
+
+    value_m: float
+    source: Literal["sensor height", "stature", "leg length"]  # measured sensor height, or estimated from
+
+    @property
+    def estimated(self) -> bool:
+        return self.source != "sensor height"
 
 
 @dataclass(frozen=True)
@@ -130,12 +157,22 @@ class SubjectProfile:
         return None
 
     @property
-    def pendulum_length_m(self) -> float | None:
-        """Inverted-pendulum length for Zijlstra & Hof: the pelvis sensor height, else the leg length."""
+    def pendulum_length(self) -> PendulumLength | None:
+        """Inverted-pendulum length for Zijlstra & Hof: the measured pelvis sensor height, else that height
+        estimated from stature, else from the measured leg length (module docstring), else None."""
         if self.pelvis_sensor_height_m is not None:
-            return self.pelvis_sensor_height_m
-        leg = self.leg_length
-        return leg.value_m if leg is not None else None
+            return PendulumLength(self.pelvis_sensor_height_m, "sensor height")
+        if self.height_m is not None:
+            return PendulumLength(round(SENSOR_HEIGHT_STATURE_RATIO * self.height_m, 4), "stature")
+        if self.leg_length_m is not None:
+            return PendulumLength(round(SENSOR_HEIGHT_LEG_RATIO * self.leg_length_m, 4), "leg length")
+        return None
+
+    @property
+    def pendulum_length_m(self) -> float | None:
+        """:attr:`pendulum_length` in metres, None without one."""
+        pendulum = self.pendulum_length
+        return pendulum.value_m if pendulum is not None else None
 
     def calibration_for(self, method: str) -> StepLengthCalibration | None:
         """The calibration of ``method`` that holds with the current lengths, else None."""
@@ -319,6 +356,7 @@ def extend_summary(
         quality["spatial.method"] = "none: no subject profile with height or leg length (imugait subject set)"
     else:
         cals = {m: c for m in METHODS if (c := profile.calibration_for(m)) is not None}
+        pendulum = profile.pendulum_length
         result = spatial.spatial_metrics(
             strides,
             events,
@@ -338,6 +376,7 @@ def extend_summary(
                 "subject.leg_length_m": leg.value_m,
                 "subject.leg_length_estimated": leg.estimated,
                 "subject.pendulum_length_m": profile.pendulum_length_m,
+                "subject.pendulum_length_source": pendulum.source if pendulum is not None else None,
             }
         )
         quality.update(calibration_quality(profile, result.method, cals))

@@ -78,8 +78,24 @@ def test_leg_length_estimated_from_height() -> None:
     assert measured is not None
     assert (measured.value_m, measured.estimated) == (0.93, False)
     assert SubjectProfile("p01").leg_length is None
-    assert SubjectProfile("p01", leg_length_m=0.9).pendulum_length_m == 0.9
-    assert SubjectProfile("p01", leg_length_m=0.9, pelvis_sensor_height_m=0.97).pendulum_length_m == 0.97
+
+
+def test_pendulum_length_is_the_lower_back_height_measured_or_estimated() -> None:
+    """The pendulum is the L5 sensor's height (what the model's K was fitted with): measured, else the iliac-crest
+    height estimated from stature (0.607), else from a measured leg length (1.179); never the leg length itself."""
+    measured = SubjectProfile("p01", height_m=1.80, leg_length_m=0.9, pelvis_sensor_height_m=0.97).pendulum_length
+    from_stature = SubjectProfile("p01", height_m=1.80, leg_length_m=0.9).pendulum_length
+    from_leg = SubjectProfile("p01", leg_length_m=0.9).pendulum_length
+    assert measured is not None
+    assert from_stature is not None
+    assert from_leg is not None
+    assert (measured.value_m, measured.source, measured.estimated) == (0.97, "sensor height", False)
+    assert (from_stature.source, from_stature.estimated) == ("stature", True)
+    assert from_stature.value_m == pytest.approx(1.0926)  # 0.607 × 1.80
+    assert (from_leg.source, from_leg.estimated) == ("leg length", True)
+    assert from_leg.value_m == pytest.approx(1.0611)  # 1.179 × 0.90
+    assert SubjectProfile("p01").pendulum_length is None
+    assert SubjectProfile("p01").pendulum_length_m is None
 
 
 def test_newer_format_and_broken_files_name_the_problem(tmp_path: Path) -> None:
