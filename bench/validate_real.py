@@ -225,14 +225,16 @@ def subject_id(trial: Trial) -> str:
     return f"{trial.cohort}-{trial.participant}"
 
 
-def write_profile(trial: Trial, root: Path) -> None:
-    """The participant's profile from ``infoForAlgo.mat``: stature, and the sensor height as pendulum length."""
+def write_profile(trial: Trial, root: Path, *, sensor_height: bool = True) -> None:
+    """The participant's profile from ``infoForAlgo.mat``: stature, and the sensor height as pendulum length
+    (left out with ``sensor_height=False``: the pipeline then estimates it from the stature, as for a user who
+    did not measure it)."""
     height = trial.height_m if math.isfinite(trial.height_m) else None
-    sensor = trial.sensor_height_m if math.isfinite(trial.sensor_height_m) else None
+    sensor = trial.sensor_height_m if math.isfinite(trial.sensor_height_m) and sensor_height else None
     save_profile(root, SubjectProfile(subject_id(trial), height_m=height, pelvis_sensor_height_m=sensor))
 
 
-def run_ours(trial: Trial, workdir: Path) -> Detection:
+def run_ours(trial: Trial, workdir: Path, *, sensor_height: bool = True) -> Detection:
     """Import the trial's lower-back IMU as a pelvis-only session (with the participant's subject profile, so the
     pipeline computes walking speed) and process it with the public pipeline.
 
@@ -247,7 +249,7 @@ def run_ours(trial: Trial, workdir: Path) -> Detection:
     spec = TableImportSpec(trial.fs_hz, cols[:3], cols[3:], "g", "deg/s")
     empty = np.zeros(0)
     try:
-        write_profile(trial, workdir / "sessions")
+        write_profile(trial, workdir / "sessions", sensor_height=sensor_height)
         session = import_tables({"pelvis": csv}, spec, workdir / "sessions", subject_id(trial))
         result = process_session(session)
     except ImuGaitError as exc:
@@ -540,9 +542,14 @@ def alignment_rows(checks: Sequence[AlignmentCheck]) -> list[list[str]]:
     return rows
 
 
-def run_all_ours(trials: Sequence[Trial], edge_margin_samples: int = EDGE_MARGIN_SAMPLES) -> list[TrialScores]:
+def run_all_ours(
+    trials: Sequence[Trial], edge_margin_samples: int = EDGE_MARGIN_SAMPLES, *, sensor_height: bool = True
+) -> list[TrialScores]:
     with tempfile.TemporaryDirectory(prefix="imugait-real-") as tmp:
-        return [evaluate(t, run_ours(t, Path(tmp)), edge_margin_samples=edge_margin_samples) for t in trials]
+        return [
+            evaluate(t, run_ours(t, Path(tmp), sensor_height=sensor_height), edge_margin_samples=edge_margin_samples)
+            for t in trials
+        ]
 
 
 def edge_margin_argument(parser: argparse.ArgumentParser) -> None:
@@ -560,6 +567,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir_argument(parser)
     edge_margin_argument(parser)
     parser.add_argument("--markdown", type=Path, help="also write the table as markdown to this file")
+    parser.add_argument(
+        "--without-sensor-height",
+        action="store_true",
+        help="leave the measured sensor height out of the profiles (the pipeline estimates it from the stature)",
+    )
     args = parser.parse_args(argv)
     console = Console(width=200)
     lab = find_lab_dir(args.data)
@@ -575,7 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not t.wb_start_s.size:
             console.print(f"{t.label}: no INDIP reference walking bout in this trial; left out")
     trials = [t for t in trials if t.wb_start_s.size]
-    scores = run_all_ours(trials, args.edge_margin_samples)
+    scores = run_all_ours(trials, args.edge_margin_samples, sensor_height=not args.without_sensor_height)
     rows = summary_rows(scores)
     print_rows(
         console, f"imugait pelvis-only vs INDIP, {len(trials)} trials, reference walking bouts only", HEADER, rows

@@ -9,11 +9,12 @@ length 82.5 cm, from the excerpt's metadata) walking about 160 s on a treadmill 
 optogait.csv``, column ``TStep``), whose cadence times the belt speed gives the reference step length. The data
 are read from a local checkout and never copied into this repository.
 
-Our side: the sacrum is imported as a pelvis-only session with the participant's leg length in the subject profile
-(no sensor height is given, so the pendulum length is the leg length, ``pipeline.spatial``), processed with the
-public pipeline; the session walking speed (mean over valid strides, with its 95 % within-session interval),
-cadence and step length are compared with the reference. One person on a treadmill: a check of absolute step
-length at three speeds, not a population validation.
+Our side: the sacrum is imported as a pelvis-only session with the participant's stature and leg length in the
+subject profile (TRIPOD records no sensor height, so the pipeline estimates the pendulum, the lower back's height,
+from the stature: ``pipeline.subjects``), processed with the public pipeline; the session walking speed (mean
+over valid strides, with its 95 % within-session interval), cadence and step length are compared with the
+reference. One person on a treadmill: a check of absolute step length at three speeds, not a population
+validation.
 
 Usage::
 
@@ -171,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sensor-height",
         type=float,
         default=None,
-        help="pendulum length (m) as a sensitivity check; TRIPOD records none, so the default is the leg length",
+        help="pendulum length (m) as a sensitivity check; TRIPOD records none, so by default the pipeline "
+        "estimates it from the stature",
     )
     args = parser.parse_args(argv)
     console = Console(width=160)
@@ -188,7 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 console.print(f"[red]{trial.name}: {exc}[/red]")
                 ours = None
             rows.append(row(trial, ours))
-    length = f"sensor height {args.sensor_height:.2f} m" if args.sensor_height else f"leg length {LEG_LENGTH_M} m"
+    pendulum = SubjectProfile(
+        "tripod-fz", height_m=HEIGHT_M, leg_length_m=LEG_LENGTH_M, pelvis_sensor_height_m=args.sensor_height
+    ).pendulum_length
+    length = f"{pendulum.value_m:.3f} m ({pendulum.source})" if pendulum is not None else "none"
     title = f"imugait sacrum (pelvis-only) vs treadmill belt and OptoGait, TRIPOD Sub_FZ, pendulum = {length}"
     print_rows(console, title, HEADER, rows)
     return 0
