@@ -473,12 +473,7 @@ _NONE = _Estimate(float("nan"), 0, np.full(uncertainty.N_BOOT, np.nan))
 
 def _pci_estimate(phase_deg: FloatArray, rng: np.random.Generator) -> _Estimate:
     value, n = trunk.phase_coordination_index(phase_deg)
-    phi = phase_deg[np.isfinite(phase_deg)]
-    if phi.size < 2:
-        return _Estimate(value, n, _NONE.boot)
-    r = phi[uncertainty.resample_indices(phi.size, rng)]
-    boot = 100.0 * r.std(axis=1, ddof=1) / r.mean(axis=1) + 100.0 * np.abs(r - 180.0).mean(axis=1) / 180.0
-    return _Estimate(value, n, np.asarray(boot, dtype=np.float64))
+    return _Estimate(value, n, uncertainty.bootstrap(phase_deg, trunk.pci_pct, rng))
 
 
 _PER_SIDE = (
@@ -556,8 +551,11 @@ def session_summary(
     swing_r, swing_l = per_side[("swing_time_s", "right")].value, per_side[("swing_time_s", "left")].value
     reference = "right" if swing_r > swing_l else "left"
     both["phase_coordination_index_pct"] = _pci_estimate(strides.phase_deg[v & (strides.side == reference)], rng)
-    if trunk_result is not None:  # harmonic ratios and regularity: no interval (yet)
-        both.update({k: _Estimate(value, n, _NONE.boot) for k, (value, n) in trunk_result.summary().items()})
+    if trunk_result is not None:  # step symmetry has no interval (trunk.TrunkResult.bootstrap says why)
+        boot = trunk_result.bootstrap(rng)
+        both.update(
+            {k: _Estimate(value, n, boot.get(k, _NONE.boot)) for k, (value, n) in trunk_result.summary().items()}
+        )
     plausible = (strides.stride_time_s >= config.min_stride_s) & (strides.stride_time_s <= config.max_stride_s)
     b0, b1, _ = merge_intervals(strides.start_s[plausible], strides.end_s[plausible])
     both["walking_time_s"] = _Estimate(float(np.sum(b1 - b0)), int(plausible.sum()), _NONE.boot)

@@ -9,6 +9,12 @@ that the stride-to-stride correlation of walking (a long stride tends to follow 
 block. The interval is the 2.5th–97.5th percentile of ``N_BOOT`` resampled statistics. Symmetry indices resample
 each side on its own and combine the resampled side means, as the session value combines the side means.
 
+The trunk metrics (``pipeline.trunk``) are resampled the same way: harmonic ratios and iHR are per-stride means
+(both sides' strides in time order); the phase coordination index is recomputed from each resample of the
+reference leg's per-stride phases; step and stride regularity are recomputed from resampled windows of lag
+products (:func:`resampled_sums`; Künsch 1989). Step symmetry and walking time (a total, not a mean) have no
+interval; ``pipeline.trunk.TrunkResult.bootstrap`` says why for step symmetry.
+
 What the interval is not: it covers the sampling of strides within this session only. Day-to-day variability of
 the same person (the test–retest minimal detectable change) is larger, so two sessions whose intervals do not
 overlap differ by more than stride sampling explains, not necessarily by a clinically meaningful change.
@@ -17,6 +23,8 @@ The resampling is seeded, so re-processing a session gives the same intervals.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,21 +41,55 @@ def block_length(n: int) -> int:
     return max(1, int(round(n ** (1.0 / 3.0))))
 
 
+def block_starts(n: int, rng: np.random.Generator, n_boot: int = N_BOOT) -> NDArray[np.int64]:
+    """(n_boot, ceil(n / block_length(n))) random block starts, in ``[0, n)``, of the circular block bootstrap."""
+    return np.asarray(rng.integers(0, n, size=(n_boot, -(-n // block_length(n)))), dtype=np.int64)
+
+
 def resample_indices(n: int, rng: np.random.Generator, n_boot: int = N_BOOT) -> NDArray[np.int64]:
     """(n_boot, n) indices of circular block bootstrap samples of a length-``n`` series."""
-    length = block_length(n)
-    blocks = -(-n // length)
-    starts = rng.integers(0, n, size=(n_boot, blocks))
-    idx = (starts[:, :, None] + np.arange(length)[None, None, :]) % n
-    return np.asarray(idx.reshape(n_boot, blocks * length)[:, :n], dtype=np.int64)
+    starts = block_starts(n, rng, n_boot)
+    idx = (starts[:, :, None] + np.arange(block_length(n))[None, None, :]) % n
+    return np.asarray(idx.reshape(n_boot, -1)[:, :n], dtype=np.int64)
+
+
+def bootstrap(
+    x: FloatArray, statistic: Callable[[FloatArray], FloatArray], rng: np.random.Generator, n_boot: int = N_BOOT
+) -> FloatArray:
+    """``statistic`` (row-wise, (k, n) → (k,)) of resamples of the finite values of ``x`` (kept in order).
+
+    (n_boot,); all NaN with fewer than 2 finite values.
+    """
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return np.full(n_boot, np.nan)
+    return np.asarray(statistic(x[resample_indices(x.size, rng, n_boot)]), dtype=np.float64)
 
 
 def bootstrap_means(x: FloatArray, rng: np.random.Generator, n_boot: int = N_BOOT) -> FloatArray:
     """Resampled means of the finite values of ``x`` (kept in order): (n_boot,), all NaN with fewer than 2."""
-    x = x[np.isfinite(x)]
-    if x.size < 2:
-        return np.full(n_boot, np.nan)
-    return np.asarray(x[resample_indices(x.size, rng, n_boot)].mean(axis=1), dtype=np.float64)
+    return bootstrap(x, lambda r: np.asarray(r.mean(axis=1), dtype=np.float64), rng, n_boot)
+
+
+def resampled_sums(x: FloatArray, bounds: NDArray[np.int64], starts: NDArray[np.int64]) -> FloatArray:
+    """Sums of resampled rows of ``x`` over the positions ``[bounds[g], bounds[g + 1])``: (k, groups, *x.shape[1:]).
+
+    The resamples are those of :func:`resample_indices` with the block ``starts`` ((k, blocks), from
+    :func:`block_starts` for ``n = len(x)``), i.e. ``x[idx][:, bounds[g]:bounds[g + 1]].sum(axis=1)``, computed from
+    prefix sums of ``x`` without building ``x[idx]``: for statistics that are functions of sums over parts of the
+    series, such as an autocorrelation from windowed lag products (Künsch 1989). ``bounds`` rise strictly from 0
+    to ``len(x)``.
+    """
+    n, length = x.shape[0], block_length(x.shape[0])
+    prefix = np.concatenate((np.zeros((1, *x.shape[1:])), np.cumsum(np.concatenate((x, x)), axis=0)))  # wrap
+    # pieces of positions lying in one block and one group: the cuts are the same for every resample
+    cuts = np.union1d(np.arange(0, n, length), bounds)
+    lo, hi = cuts[:-1], cuts[1:]
+    block, group = lo // length, np.searchsorted(bounds, lo, side="right") - 1
+    out = np.zeros((starts.shape[0], bounds.size - 1, *x.shape[1:]))
+    for b, g, a, z in zip(block, group, lo - block * length, hi - block * length, strict=True):  # pieces, not samples
+        out[:, g] += prefix[starts[:, b] + z] - prefix[starts[:, b] + a]
+    return out
 
 
 def interval(samples: FloatArray, level: float = LEVEL) -> tuple[float, float]:

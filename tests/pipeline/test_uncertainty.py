@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import uncertainty
 from pipeline.events import make_events
@@ -57,6 +59,18 @@ def test_resample_indices_are_wrapped_blocks() -> None:
     assert (steps == 1).all()  # each block is three consecutive strides, wrapping at the end
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 60), st.integers(0, 1000))
+def test_resampled_sums_match_summing_the_resampled_rows(n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3, 2))
+    bounds = np.union1d([0, n], rng.integers(1, max(n, 2), size=rng.integers(0, 5)) % n)  # rising, from 0 to n
+    idx = uncertainty.resample_indices(n, np.random.default_rng(seed), n_boot=20)
+    slow = np.stack([np.add.reduceat(x[i], bounds[:-1], axis=0) for i in idx])
+    fast = uncertainty.resampled_sums(x, bounds, uncertainty.block_starts(n, np.random.default_rng(seed), 20))
+    np.testing.assert_allclose(fast, slow, atol=1e-12)
+
+
 def test_too_few_values_give_no_interval() -> None:
     rng = np.random.default_rng(0)
     assert all(np.isnan(uncertainty.interval(uncertainty.bootstrap_means(np.array([1.0, np.nan]), rng))))
@@ -100,3 +114,20 @@ def test_simulated_asymmetry_is_inside_its_interval(sim_factory: Callable[..., A
     speed = rows[("walking_speed_m_s", "both")]
     if speed["n"]:
         assert speed["ci_low"] <= speed["value"] <= speed["ci_high"]
+
+
+def test_simulated_trunk_metrics_have_intervals(sim_factory: Callable[..., Any]) -> None:
+    summary = process_session(sim_factory("antalgic_right").session).summary.to_pylist()
+    rows = {r["metric"]: r for r in summary if r["side"] == "both"}
+    with_interval = ["phase_coordination_index_pct"]
+    for axis in ("v", "ap", "ml"):
+        with_interval += [f"harmonic_ratio_{axis}", f"ihr_{axis}_pct"]
+    for axis in ("v", "ap"):
+        with_interval += [f"step_regularity_{axis}", f"stride_regularity_{axis}"]
+    for metric in with_interval:
+        r = rows[metric]
+        assert r["n"] > 0, metric
+        assert r["ci_low"] <= r["value"] <= r["ci_high"], metric
+        assert r["ci_low"] < r["ci_high"], metric
+    for axis in ("v", "ap"):
+        assert np.isnan(rows[f"step_symmetry_{axis}"]["ci_low"])  # no interval (trunk.TrunkResult.bootstrap)
