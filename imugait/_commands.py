@@ -6,6 +6,7 @@ Kept apart from ``cli.py`` so tests and scripts can call the same code the comma
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -265,7 +266,21 @@ def demo_sessions(root: Path, *, duration_s: float, log: Callable[[str], None]) 
             start=today - timedelta(weeks=6, hours=-1),
         )
     )
-    return asyncio.run(_record_series(plans, log))
+    sessions = asyncio.run(_record_series(plans, log))
+    for subject in (DEMO_SUBJECT, DEMO_CONTROL):
+        calibrate_demo_subject(next(s for s in sessions if s.meta.subject == subject), log)
+    return sessions
+
+
+def calibrate_demo_subject(session: Session, log: Callable[[str], None]) -> None:
+    """The clinician's calibration walk, simulated: the subject's step-length factors fitted on ``session`` with
+    the walking speed the simulator produced (``sim/truth.json``) as the reference, like a treadmill belt's."""
+    speed = float(json.loads((session.path / "sim" / "truth.json").read_text())["summary"]["speed_m_s"])
+    outcome = calibrate_subject(session.path, speed_m_s=speed)
+    log(
+        f"calibrated {session.meta.subject}'s step length on {session.meta.session_id} at the simulated "
+        f"{speed:g} m/s: {', '.join(f'{c.method} x{c.factor:.3f}' for c in outcome.calibrations)}"
+    )
 
 
 async def _record_series(plans: Sequence[RecordRequest], log: Callable[[str], None]) -> list[Session]:
