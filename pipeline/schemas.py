@@ -132,7 +132,18 @@ _STRIDES_V2_FIELDS = [
     _field("speed_m_s", pa.float64(), "m/s", nullable=True, doc="stride length / stride time"),
 ]
 
-STRIDES = TableSchema("gait_strides", 2, pa.schema(_STRIDES_V1_FIELDS + _STRIDES_V2_FIELDS))
+# Added in version 3. Versions 1 and 2 upgrade with ``opening_valid = valid`` (see ``_strides_v2_to_v3``).
+_STRIDES_V3_FIELDS = [
+    _field(
+        "opening_valid",
+        pa.bool_(),
+        nullable=True,
+        doc="the stride's opening-IC times count (step, stance, single support, initial and terminal double "
+        "support) even when the whole stride does not: its closing IC was lost; true for every valid stride",
+    ),
+]
+
+STRIDES = TableSchema("gait_strides", 3, pa.schema(_STRIDES_V1_FIELDS + _STRIDES_V2_FIELDS + _STRIDES_V3_FIELDS))
 """One row per stride and side (``derived/strides.arrow``)."""
 
 _SUMMARY_V1_FIELDS = [
@@ -222,10 +233,24 @@ def _add_null_columns(fields: Sequence[pa.Field], version: int) -> Callable[[pa.
     return upgrade_
 
 
+def _strides_v2_to_v3(table: pa.Table) -> pa.Table:
+    """``opening_valid`` = ``valid``, not null: the pipelines that wrote versions 1 and 2 computed every session
+    statistic, step, stance and support times included, from the valid strides, so this is exactly the set of
+    strides behind the times in the session's stored summary. (Only development builds of pipeline 1.1 written
+    after the flag existed but before it was stored counted more strides for those times; re-processing fixes
+    their tables.)"""
+    f = _STRIDES_V3_FIELDS[0]
+    table = table.append_column(f, table.column("valid").cast(f.type))
+    meta = dict(table.schema.metadata or {})
+    meta[VERSION_KEY] = b"3"
+    return table.replace_schema_metadata(meta)
+
+
 # (name, version found) -> function turning a table of that version into the next one. Each version bump adds an
 # entry here and a test that reads a file written by the old version (tests/data/sessions_v1).
 _UPGRADES: dict[tuple[str, int], Callable[[pa.Table], pa.Table]] = {
     ("gait_strides", 1): _add_null_columns(_STRIDES_V2_FIELDS, 2),
+    ("gait_strides", 2): _strides_v2_to_v3,
     ("gait_summary", 1): _add_null_columns(_SUMMARY_V2_FIELDS, 2),
 }
 

@@ -1,5 +1,6 @@
 """A newer imugait reads every older session: a session written by imugait with schema v1 tables, kept as a
-fixture exactly as that version wrote it, still loads, validates, upgrades and re-processes."""
+fixture exactly as that version wrote it, still loads, validates, upgrades and re-processes; a strides table
+written with schema v2 upgrades too."""
 
 from __future__ import annotations
 
@@ -8,12 +9,23 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.ipc as ipc
 import pytest
 
 from pipeline.run import process_session
-from pipeline.schemas import CYCLES, EVENTS, STRIDES, SUMMARY, schema_identity
-from pipeline.store import iter_sessions, load_session, read_raw, read_table
+from pipeline.schemas import (
+    _STRIDES_V1_FIELDS,
+    _STRIDES_V2_FIELDS,
+    CYCLES,
+    EVENTS,
+    STRIDES,
+    SUMMARY,
+    TableSchema,
+    schema_identity,
+)
+from pipeline.store import iter_sessions, load_session, read_raw, read_table, write_table
 
 FIXTURE = Path(__file__).resolve().parent.parent / "data" / "sessions_v1"
 MANIFEST = FIXTURE / "MANIFEST.sha256"
@@ -42,6 +54,7 @@ def test_v1_tables_read_and_upgrade(tmp_path: Path) -> None:
     assert schema_identity(strides.schema) == ("gait_strides", STRIDES.version)
     assert strides.num_rows > 10
     assert strides.column("speed_m_s").null_count == strides.num_rows  # added by the upgrade, unknown in v1
+    assert strides.column("opening_valid").equals(strides.column("valid"))  # v1 counted valid strides only
     assert strides.column("stance_time_s").null_count < strides.num_rows  # v1 data kept
     for name, schema in (("events", EVENTS), ("summary", SUMMARY), ("cycles", CYCLES)):
         assert read_table(session.derived_path(name), schema).num_rows > 0
@@ -64,10 +77,75 @@ def test_v1_session_reprocesses_with_this_version(tmp_path: Path) -> None:
     assert json.loads((session.path / "session.json").read_text()) == before  # raw data and metadata untouched
 
 
+def test_v1_strides_upgrade_with_opening_valid_as_valid() -> None:
+    """The v1 pipeline computed every statistic, stance and step times included, from the valid strides: the
+    upgraded ``opening_valid`` says exactly that, as values, not as unknown."""
+    with ipc.open_file(str(_fixture_session() / "derived" / "strides.arrow")) as reader:
+        assert "opening_valid" not in reader.schema.names
+        stored_valid = reader.read_all().column("valid").to_pylist()
+    assert True in stored_valid
+    assert False in stored_valid
+
+    strides = read_table(_fixture_session() / "derived" / "strides.arrow", STRIDES)
+
+    assert strides.column("opening_valid").null_count == 0
+    assert strides.column("opening_valid").to_pylist() == stored_valid
+
+
+def test_v2_strides_upgrade_to_v3_with_opening_valid_as_valid(tmp_path: Path) -> None:
+    v2 = TableSchema("gait_strides", 2, pa.schema(_STRIDES_V1_FIELDS + _STRIDES_V2_FIELDS))
+    valid = [False, True, True, False, True, False]
+    n = len(valid)
+    columns = {
+        "side": ["left", "left", "left", "right", "right", "right"],
+        "stride": pa.array([0, 1, 2, 0, 1, 2], pa.int32()),
+        "start_s": [1.0, 2.1, 3.2, 1.5, 2.6, 3.7],
+        "end_s": [2.1, 3.2, 4.3, 2.6, 3.7, 4.8],
+        "stride_time_s": [1.1] * n,
+        "stance_time_s": [0.66] * n,
+        "valid": valid,
+    }
+    path = tmp_path / "strides.arrow"
+    write_table(path, pa.table(columns), v2, {"pipeline_version": "1.1"})  # as the v2 pipeline wrote it
+    with ipc.open_file(str(path)) as reader:
+        assert schema_identity(reader.schema) == ("gait_strides", 2)
+        assert "opening_valid" not in reader.schema.names
+
+    strides = read_table(path, STRIDES)
+
+    assert schema_identity(strides.schema) == ("gait_strides", 3)
+    assert strides.column("opening_valid").to_pylist() == valid
+    assert strides.column("valid").to_pylist() == valid
+    assert strides.column("stance_time_s").to_pylist() == [0.66] * n
+    assert strides.schema.metadata[b"imugait.pipeline_version"] == b"1.1"
+
+
+def test_processed_session_with_packet_loss_stores_opening_valid(tmp_path: Path) -> None:
+    """10 % of the notifications lost: some strides lose their closing IC. They are stored as ``opening_valid`` but
+    not ``valid``, and the stored flags are exactly the strides behind the stored summary's times."""
+    from sensors.sim.gait_model import GaitModel, get_profile
+    from sensors.sim.offline import LinkImperfections, write_simulated_session
+
+    model = GaitModel(get_profile("healthy"), 40.0, seed=0)
+    session = write_simulated_session(tmp_path, model, duration_s=40.0, seed=0, link=LinkImperfections(loss=0.1))
+    process_session(session)
+
+    strides = read_table(session.derived_path("strides"), STRIDES).to_pandas()
+    summary = read_table(session.derived_path("summary"), SUMMARY).to_pandas().set_index(["metric", "side"])
+    assert strides["opening_valid"].notna().all()
+    valid, opening = strides["valid"].to_numpy(bool), strides["opening_valid"].to_numpy(bool)
+    assert not (valid & ~opening).any()  # a valid stride's times count
+    assert (opening & ~valid).sum() >= 1
+    for side in ("left", "right"):
+        own = (strides["side"] == side).to_numpy()
+        for metric, counted in (("stance_time_s", opening), ("step_time_s", opening), ("stride_time_s", valid)):
+            behind = counted & own & np.isfinite(strides[metric].to_numpy(float))
+            assert summary.loc[(metric, side), "n"] == behind.sum(), (metric, side)
+    assert np.isfinite(strides.loc[opening & ~valid, "stance_time_s"]).any()  # counted in the summary's stance n
+
+
 @pytest.mark.parametrize("name", ["events", "summary"])
 def test_unknown_future_version_is_refused(tmp_path: Path, name: str) -> None:
-    import pyarrow as pa
-
     from pipeline.errors import SchemaMismatchError
 
     src = _fixture_session() / "derived" / f"{name}.arrow"
