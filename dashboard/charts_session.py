@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 
 from dashboard.charts import LAYOUT, SIDE_COLOURS, metric_title, metric_value
 from pipeline.catalog import METRICS, SIGNALS
+from pipeline.metrics import OPENING_TIMES
 from pipeline.schemas import SITES
 
 SITE_TITLES = {"pelvis": "Pelvis", "left_thigh": "Left thigh", "right_thigh": "Right thigh"}
@@ -322,15 +323,26 @@ SIDE_METRICS: tuple[str, ...] = (
 )
 
 
+def _opening_valid(strides: pd.DataFrame) -> pd.Series:
+    """Whether each stride's opening-IC times count; where a writer left it null, as its ``valid``."""
+    opening = strides["opening_valid"]
+    return opening.where(opening.notna(), strides["valid"]).astype(bool)
+
+
 def side_comparison(summary: pd.DataFrame, strides: pd.DataFrame | None) -> pd.DataFrame:
-    """Left vs right of the per-side metrics, with the SD over valid strides where the strides are readable."""
+    """Left vs right of the per-side metrics, with the SD over the strides behind each mean (the valid ones, and for
+    step and stance time also those whose closing IC was lost) where the strides are readable."""
     rows = summary[summary["metric"].isin(SIDE_METRICS) & summary["side"].isin(["left", "right"])].copy()
     rows["sd"] = math.nan
     if strides is not None and not strides.empty:
-        valid = strides[strides["valid"]]
-        sds = valid.groupby("side")[[m for m in SIDE_METRICS if m in valid.columns]].std()
+        opening, valid = _opening_valid(strides), strides["valid"]
+        sds = {
+            m: strides[opening if m in OPENING_TIMES else valid].groupby("side")[m].std()
+            for m in SIDE_METRICS
+            if m in strides.columns
+        }
         rows["sd"] = [
-            float(sds.at[s, m]) if s in sds.index and m in sds.columns else math.nan
+            float(sds[m][s]) if m in sds and s in sds[m].index else math.nan
             for m, s in zip(rows["metric"], rows["side"], strict=True)
         ]
     rows["title"] = [metric_title(m) for m in rows["metric"]]
@@ -340,15 +352,23 @@ def side_comparison(summary: pd.DataFrame, strides: pd.DataFrame | None) -> pd.D
     )
 
 
+STRIDE_STATUS = ("valid", "times only", "excluded")  # behind every session metric / its OPENING_TIMES only / none
+
+
 def stride_table(strides: pd.DataFrame, side: str) -> pd.DataFrame:
     """One side's strides for display (column names already carry their units: ``_s``, ``_pct``, ``_deg``), without
-    the columns the pipeline left empty for this session (e.g. lengths without a subject profile)."""
-    own = strides[strides["side"] == side].drop(columns=["side"]).dropna(axis=1, how="all")
-    return own.sort_values("stride").reset_index(drop=True)
+    the columns the pipeline left empty for this session (e.g. lengths without a subject profile). The validity
+    flags become one ``status`` column, first: one of :data:`STRIDE_STATUS`."""
+    own = strides[strides["side"] == side]
+    status = np.select([own["valid"], _opening_valid(own)], STRIDE_STATUS[:2], STRIDE_STATUS[2])
+    shown = own.drop(columns=["side", "valid", "opening_valid"]).dropna(axis=1, how="all")
+    shown.insert(0, "status", status)
+    return shown.sort_values("stride").reset_index(drop=True)
 
 
 def side_bars_figure(sides: pd.DataFrame) -> go.Figure:
-    """Left vs right bars of each per-side metric, one panel (and unit) each; whiskers: SD over valid strides."""
+    """Left vs right bars of each per-side metric, one panel (and unit) each; whiskers: SD over the strides behind
+    each mean (see :func:`side_comparison`)."""
     metrics = list(dict.fromkeys(sides["metric"]))
     cols = 3
     rows = max(1, -(-len(metrics) // cols))
@@ -379,11 +399,27 @@ def side_bars_figure(sides: pd.DataFrame) -> go.Figure:
     return fig
 
 
+_VALID_CELL = "background-color: #e8f5e9"
+_TIMES_ONLY_CELL = "background-color: #fff3e0"
+_EXCLUDED_CELL = "color: #9e9e9e"
+
+
 def style_strides(strides: pd.DataFrame) -> Styler:
-    """A stride table with the valid strides (those behind the session metrics) shaded green."""
+    """A :func:`stride_table` with the values behind the session metrics shaded: a valid stride green, an excluded
+    one greyed, and of a "times only" stride its status and opening-IC times (``OPENING_TIMES``) amber, its other
+    values (stride time, swing, percentages, angles, lengths: not counted) greyed."""
+
+    def times_only(column: str) -> str:
+        if column in ("status", *OPENING_TIMES):
+            return _TIMES_ONLY_CELL
+        return "" if column in ("stride", "start_s") else _EXCLUDED_CELL
 
     def shade(row: pd.Series) -> list[str]:
-        return ["background-color: #e8f5e9" if row["valid"] else "color: #9e9e9e"] * len(row)
+        if row["status"] == STRIDE_STATUS[0]:
+            return [_VALID_CELL] * len(row)
+        if row["status"] == STRIDE_STATUS[1]:
+            return [times_only(c) for c in row.index]
+        return [_EXCLUDED_CELL] * len(row)
 
     return strides.style.apply(shade, axis=1).format(precision=3, na_rep="—")
 

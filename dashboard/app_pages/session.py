@@ -150,7 +150,13 @@ if header.processed:
     with data.section("the strides"):
         strides = data.load_strides(path)
         st.subheader("Strides")
-        st.caption("Highlighted rows are valid strides (steady, straight), the ones behind the session metrics.")
+        st.caption(
+            "Status **valid** (green): a steady, straight stride, behind every session metric. **times only** "
+            "(amber): the contact that ends the stride was lost (e.g. to a sensor gap), so only its step, stance, "
+            "single- and double-support times (shaded) count; its stride time, swing, percentages, angles and "
+            "lengths do not. **excluded** (grey): a turn, the first or last strides of a walk, or an irregular "
+            "stride; it counts for nothing."
+        )
         for tab, side in zip(st.tabs(["Left", "Right"]), ("left", "right"), strict=True):
             tab.dataframe(sc.style_strides(sc.stride_table(strides, side)), hide_index=True, key=f"strides_{side}")
     with data.section("the walking bouts"):
@@ -168,4 +174,4 @@ if header.processed:
     if summary is not None:
         st.subheader("Left vs right")
         st.plotly_chart(sc.side_bars_figure(sc.side_comparison(summary, strides)), key="side_bars")
-        st.caption("Bars: session means; whiskers: SD over valid strides.")
+        st.caption("Bars: session means; whiskers: SD over the strides behind each mean.")

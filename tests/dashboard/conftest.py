@@ -197,6 +197,7 @@ def _strides_table(v: Visit, timeline: dict[str, dict[str, np.ndarray]], rng: np
             cols["pelvic_drop_deg"].append(float(drop + rng.normal(0, 0.3)))
             cols["thigh_range_deg"].append(float(thigh + rng.normal(0, 1.0)))
             cols["valid"].append(0 < k < N_STRIDES - 1)  # the first and last stride are acceleration/turn
+            cols["opening_valid"].append(0 < k < N_STRIDES - 1)  # no IC lost: as valid
     n = len(cols["side"])  # the columns this fixture does not model (double support, lengths, ...) stay null
     return pa.table({f.name: cols[f.name] or pa.nulls(n, f.type) for f in STRIDES.schema})
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -71,7 +73,10 @@ def test_stride_tables_per_side_mark_the_valid_strides(data_root, run_app, table
     left, right = tables(at, "stride_time_s")
     for side in (left, right):
         assert len(side) == data_root.n_strides
-        assert side["valid"].sum() == data_root.n_strides - 2
+        assert list(side.columns[:2]) == ["status", "stride"]  # one status column instead of the two flags
+        assert (side["status"] == "valid").sum() == data_root.n_strides - 2
+        assert set(side["status"]) == {"valid", "excluded"}  # no IC lost in the fixture: no "times only"
+        assert "opening_valid" not in side.columns
         assert "stance_pct" in side.columns
         assert "stride_length_m" not in side.columns  # left empty by the pipeline without a subject profile: hidden
     assert right["start_s"].iloc[0] > left["start_s"].iloc[0]  # right IC follows left IC in the fixture
@@ -235,6 +240,104 @@ def test_cycle_curves_overlay_left_and_right_with_sd_bands(data_root, run_app, f
     assert len(bands) == 2
     assert spec["layout"]["xaxis4"]["title"]["text"] == "Gait cycle (%)"
     assert spec["layout"]["yaxis4"]["title"]["text"] == "deg"
+
+
+def cell_styles(element) -> dict[tuple[int, int], str]:
+    """The CSS a styled dataframe gives each (row, column) position, from the Styler Streamlit was sent."""
+    styles: dict[tuple[int, int], str] = {}
+    for selectors, css in re.findall(r"([^{}]+)\{([^}]*)\}", element.proto.arrow_data.styler.styles):
+        for row, col in re.findall(r"_row(\d+)_col(\d+)", selectors):
+            styles[(int(row), int(col))] = styles.get((int(row), int(col)), "") + css
+    return styles
+
+
+@pytest.fixture(scope="module")
+def lossy_walk(tmp_path_factory):
+    """One simulated walk with 10 % of the BLE notifications lost, processed by the pipeline: a few strides lose
+    their closing IC, so only their opening-IC times count (``opening_valid`` but not ``valid``)."""
+    from pipeline.run import process_session
+    from sensors.sim.gait_model import GaitModel, get_profile
+    from sensors.sim.offline import LinkImperfections, write_simulated_session
+
+    root = tmp_path_factory.mktemp("lossy")
+    model = GaitModel(get_profile("healthy"), 40.0, seed=0)
+    session = write_simulated_session(root, model, duration_s=40.0, seed=0, link=LinkImperfections(loss=0.1))
+    process_session(session)
+    return root, session
+
+
+def test_stride_tables_show_the_strides_whose_times_only_count(lossy_walk, run_app, tables):
+    from pipeline.metrics import OPENING_TIMES
+    from pipeline.schemas import STRIDES
+    from pipeline.store import read_table
+
+    root, session = lossy_walk
+    stored = read_table(session.derived_path("strides"), STRIDES).to_pandas()
+
+    at = run_app(root, PAGE)
+
+    shown = tables(at, "stride_time_s")
+    elements = [d for d in at.dataframe if "stride_time_s" in d.value.columns]
+    assert len(shown) == 2
+    n_times_only = 0
+    for side, table, element in zip(("left", "right"), shown, elements, strict=True):
+        own = stored[stored["side"] == side].sort_values("stride").reset_index(drop=True)
+        assert list(table["stride"]) == list(own["stride"])
+        valid, opening = own["valid"], own["opening_valid"]
+        assert list(table["status"] == "valid") == list(valid)
+        assert list(table["status"] == "times only") == list(opening & ~valid)
+        assert list(table["status"] == "excluded") == list(~opening)
+        styles = cell_styles(element)
+        columns = list(table.columns)
+        for row in np.flatnonzero(table["status"] == "times only"):
+            n_times_only += 1
+            for name in OPENING_TIMES:
+                assert "#fff3e0" in styles[(row, columns.index(name))], name  # amber: counted
+            for name in ("stride_time_s", "swing_time_s", "stance_pct"):
+                assert "#9e9e9e" in styles[(row, columns.index(name))], name  # greyed: not counted
+    assert n_times_only >= 1
+    (caption,) = [c.value for c in at.caption if "times only" in c.value]
+    assert "step, stance, single- and double-support times" in caption
+
+
+def test_left_right_whiskers_are_the_sd_of_the_strides_behind_each_mean(lossy_walk, run_app, figure, values):
+    """Stance time counts the "times only" strides too, swing time only the valid ones."""
+    from pipeline.schemas import STRIDES
+    from pipeline.store import read_table
+
+    root, session = lossy_walk
+    stored = read_table(session.derived_path("strides"), STRIDES).to_pandas()
+
+    spec = figure(run_app(root, PAGE), "side_bars")
+
+    for axis, metric, counted in (("x2", "stance_time_s", "opening_valid"), ("x3", "swing_time_s", "valid")):
+        for side in ("left", "right"):
+            (trace,) = [t for t in spec["data"] if t["xaxis"] == axis and t["name"] == side]
+            behind = stored.loc[stored[counted] & (stored["side"] == side), metric]
+            assert values(trace["error_y"], "array")[0] == pytest.approx(behind.std()), (metric, side)
+    times_only = stored["opening_valid"] & ~stored["valid"] & stored["stance_time_s"].notna()
+    assert times_only.any()
+
+
+def test_stride_table_reads_a_missing_opening_flag_as_the_valid_flag():
+    """A strides table whose writer left ``opening_valid`` null (it is nullable) shows valid or excluded strides."""
+    import pandas as pd
+
+    from dashboard import charts_session as sc
+
+    strides = pd.DataFrame(
+        {
+            "side": ["left"] * 4,
+            "stride": [0, 1, 2, 3],
+            "stride_time_s": [1.1, 1.1, 2.2, 1.1],
+            "valid": [True, False, False, True],
+            "opening_valid": [None, None, True, True],
+        }
+    )
+
+    shown = sc.stride_table(strides, "left")
+
+    assert list(shown["status"]) == ["valid", "excluded", "times only", "valid"]
 
 
 # ---------------------------------------------------------------------------------------------------------------

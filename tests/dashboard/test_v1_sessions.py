@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow.ipc as ipc
 import pytest
 
 from pipeline.schemas import SUMMARY
@@ -54,6 +55,22 @@ def test_session_page_of_the_v1_session_renders_without_intervals(legacy, run_ap
     assert not [c.value for c in at.caption if c.value.startswith("95 % CI")]
     at.sidebar.selectbox(key="session_of_legacy").set_value(new.meta.session_id).run()
     assert [c.value for c in at.caption if c.value.startswith("95 % CI")]
+
+
+def test_stride_tables_of_the_v1_session_have_no_times_only_strides(legacy, run_app, tables):
+    """The v1 pipeline counted valid strides only, for every metric: its strides are valid or excluded, as stored."""
+    root, old, _ = legacy
+    with ipc.open_file(str(old.derived_path("strides"))) as reader:
+        stored = reader.read_all().to_pandas()
+    at = run_app(root, "app_pages/session.py")
+
+    at.sidebar.selectbox(key="session_of_legacy").set_value(old.meta.session_id).run()
+
+    assert not at.exception, [e.value for e in at.exception]
+    for side, table in zip(("left", "right"), tables(at, "stride_time_s"), strict=True):
+        own = stored[stored["side"] == side].sort_values("stride")
+        assert list(table["status"]) == ["valid" if v else "excluded" for v in own["valid"]]
+    assert not stored["valid"].all()  # both states occur
 
 
 def test_compare_leaves_intervals_blank_against_the_v1_session(legacy, run_app, tables):
