@@ -42,7 +42,9 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY
 from pipeline.store import Session, app_version, read_raw, write_table
 
-PIPELINE_VERSION = "1.1"  # 1.1: per-walker step-length calibration; stride validity per metric; intervals
+# 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
+# 1.1: per-walker step-length calibration; stride validity per metric; intervals
+PIPELINE_VERSION = "1.2"
 log = logging.getLogger(__name__)
 
 
