@@ -21,7 +21,8 @@ SPATIAL = (
         "m/s",
         "Walking speed (pelvis)",
         "As walking speed, step length from the inverted pendulum: K·2·√(2·l·h − h²), h the per-step vertical "
-        "excursion of the pelvis sensor, l its height (else the leg length).",
+        "excursion of the pelvis sensor, l its height (else the lower back's height estimated from the stature or leg "
+        "length, pipeline.subjects).",
         ("both",),
         _ZIJLSTRA,
     ),
