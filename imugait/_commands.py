@@ -402,12 +402,17 @@ def describe_subject(profile: SubjectProfile) -> list[str]:
     def metres(value: float | None) -> str:
         return f"{value:g} m" if value is not None else "not set"
 
+    def stale_note(cal: calibration.StepLengthCalibration) -> str:
+        if cal not in profile.stale_calibrations:
+            return ""
+        return f" -- not applied: {profile.why_stale(cal)}; re-run imugait subject calibrate"
+
     return [
         f"subject\t{profile.subject}",
         f"height\t{metres(profile.height_m)}",
         f"leg length\t{leg_text}",
         f"pelvis sensor height\t{sensor_text}",
         f"affected side\t{profile.affected_side or 'none'}",
-        *(f"step-length calibration\t{c.describe()}" for c in profile.step_length_calibration),
+        *(f"step-length calibration\t{c.describe()}{stale_note(c)}" for c in profile.step_length_calibration),
         f"notes\t{profile.notes}",
     ]

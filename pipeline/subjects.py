@@ -55,6 +55,7 @@ from pipeline.store import atomic_write_text, check_identifier, read_json_object
 from pipeline.symmetry import symmetry_index
 
 SUBJECT_FORMAT = 2  # 2: step_length_calibration
+ESTIMATED_PENDULUM_SINCE = "1.2"  # pipeline version that estimates the pendulum from stature (module docstring)
 SUBJECT_FILE = "subject.json"
 WINTER_LEG_LENGTH_RATIO = 0.530  # greater trochanter height / stature (Winter 2009, Fig. 4.1)
 # Lower-back sensor height (iliac-crest level) / stature and / greater-trochanter height: ANSUR II (module docstring)
@@ -187,6 +188,29 @@ class SubjectProfile:
         """Stored calibrations that no longer hold with the current lengths (never applied)."""
         return tuple(c for c in self.step_length_calibration if self.calibration_for(c.method) is not c)
 
+    def why_stale(self, cal: StepLengthCalibration) -> str:
+        """Why ``cal`` no longer holds, for people: the body length its model used and the one the profile gives now.
+
+        A pelvis factor fitted before imugait 1.2 on a profile without a measured sensor height used the leg length
+        as the pendulum; 1.2 estimates the lower-back height instead (module docstring), so such a factor is stale
+        although nobody changed the profile. The text says so rather than leave the user looking for an edit."""
+        leg, pendulum = self.leg_length, self.pendulum_length
+        what = "pendulum" if cal.method == "pelvis" else "leg length"
+        if leg is None:
+            now = "the profile now has no body length"
+        elif cal.method == "pelvis" and pendulum is not None:
+            now = f"the profile now gives {pendulum.value_m:g} m (from the {pendulum.source})"
+        else:
+            now = f"the profile now gives {leg.value_m:g} m"
+        text = f"{cal.method} from session {cal.session} was made with a {cal.model_length_m:g} m {what}, {now}"
+        estimated = cal.method == "pelvis" and pendulum is not None and pendulum.source != "sensor height"
+        if estimated and _version(cal.pipeline_version) < _version(ESTIMATED_PENDULUM_SINCE):
+            text += (
+                f"; imugait {ESTIMATED_PENDULUM_SINCE} estimates the lower-back sensor height where "
+                f"{cal.pipeline_version} used the leg length"
+            )
+        return text
+
     def with_calibrations(self, cals: Sequence[StepLengthCalibration]) -> SubjectProfile:
         """This profile with ``cals`` replacing the records of their methods (other methods kept)."""
         new = {c.method: c for c in cals}
@@ -211,6 +235,14 @@ class SubjectProfile:
             return cls(**data)
         except DataContractError as exc:
             raise DataContractError(str(exc), path=path) from exc
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """ "1.2" -> (1, 2); an unreadable version sorts first."""
+    try:
+        return tuple(int(part) for part in text.split("."))
+    except ValueError:
+        return ()
 
 
 def _range_message(name: str, value: float, lo: float, hi: float) -> str:
@@ -321,8 +353,8 @@ def calibration_quality(
     if cal is not None:
         text = cal.describe()
     elif profile.stale_calibrations:
-        old = ", ".join(f"{c.method} from session {c.session}" for c in profile.stale_calibrations)
-        text = f"none: the calibration ({old}) was made with other body lengths; re-run imugait subject calibrate"
+        why = "; ".join(profile.why_stale(c) for c in profile.stale_calibrations)
+        text = f"none: the calibration no longer matches the body lengths ({why}); re-run imugait subject calibrate"
     elif cals:
         text = f"none: the calibration is for the {', '.join(cals)} model, this session uses the {used or 'no'} model"
     else:

@@ -255,8 +255,32 @@ def test_stale_calibration_is_reported_not_applied(sim_builder: Callable[..., An
     save_profile(tmp_path, replace(profile, step_length_calibration=(cal,)))
     result = process_session(sim.session)
     assert result.quality["spatial.calibrated"] is False
-    assert "made with other body lengths" in result.quality["spatial.calibration"]
+    assert (
+        "pelvis from session s1 was made with a 0.95 m pendulum, the profile now gives 1 m (from the sensor height)"
+        in result.quality["spatial.calibration"]
+    )
     assert result.quality["spatial.calibration_factors"] == {}
+
+
+def test_a_factor_fitted_on_the_leg_length_pendulum_is_stale_under_1_2_and_says_why() -> None:
+    """Before 1.2 a stature-only profile's pendulum was the leg length (0.53 × height); nobody edited the profile,
+    so the message must name the pipeline change, and ``subject show`` must not list the factor as if it applied."""
+    from imugait._commands import describe_subject
+
+    (cal,) = _fit(_estimate())
+    old = replace(cal, model_length_m=0.9275, pipeline_version="1.1")  # 0.530 × 1.75 m
+    profile = SubjectProfile("p01", height_m=1.75).with_calibrations([old])
+    assert profile.calibration_for("pelvis") is None
+    assert profile.why_stale(old) == (
+        "pelvis from session s1 was made with a 0.9275 m pendulum, the profile now gives 1.0622 m (from the "
+        "stature); imugait 1.2 estimates the lower-back sensor height where 1.1 used the leg length"
+    )
+    (line,) = [x for x in describe_subject(profile) if x.startswith("step-length calibration")]
+    assert "-- not applied: pelvis from session s1 was made with a 0.9275 m pendulum" in line
+    assert line.endswith("re-run imugait subject calibrate")
+    current = replace(old, model_length_m=1.0622, pipeline_version="1.2")
+    (line,) = [x for x in describe_subject(profile.with_calibrations([current])) if x.startswith("step-length")]
+    assert "not applied" not in line
 
 
 def test_calibration_record_survives_json(tmp_path: Path) -> None:
