@@ -239,41 +239,56 @@ def _pelvis_windows(
     fs_hz: float,
     config: AlignConfig,
 ) -> list[_Window]:
-    """Evidence of each regular walking window (see the module docstring)."""
+    """Evidence of each regular walking window (see the module docstring).
+
+    Windows with the same step lag share their filters: each group of them with the same padded extent is filtered
+    in one call per band (windows stacked along a second axis), which gives the same numbers as filtering each
+    window alone at a fraction of the cost (the filter's per-call set-up dominated)."""
     n, w, hop = h_acc.shape[0], int(config.window_s * fs_hz), max(1, int(config.window_hop_s * fs_hz))
     pad = int(config.window_pad_s * fs_hz)
     starts = range(0, n - w + 1, hop) if n >= w else range(0)
-    out = []
+    found: list[tuple[int, int, float]] = []  # (start, step lag, regularity) of each walking window
     for a in starts:
         b = a + w
         if usable[a:b].mean() < config.window_min_usable or np.std(vertical[a:b]) < config.walk_min_acc_ms2:
             continue
         step, regularity = _step_lag(vertical[a:b], fs_hz, config)
-        if step == 0 or regularity < config.walk_min_regularity:
-            continue
+        if step and regularity >= config.walk_min_regularity:
+            found.append((a, step, regularity))
+    groups: dict[tuple[int, int, int], list[int]] = {}  # (step, padded length, offset of the window) -> windows
+    for k, (a, step, _) in enumerate(found):
+        lo, hi = max(0, a - pad), min(n, a + w + pad)
+        groups.setdefault((step, hi - lo, a - lo), []).append(k)
+    out: dict[int, _Window] = {}
+    for (step, length, offset), members in groups.items():
         f_step = fs_hz / step
-        lo, hi = max(0, a - pad), min(n, b + pad)
-        keep = slice(a - lo, b - lo)
+        idx = np.asarray([max(0, found[k][0] - pad) for k in members])[None, :] + np.arange(length)[:, None]
+        keep = slice(offset, offset + w)  # idx: (time, window); every array below has time on axis 0
         wide = (config.signature_highpass * f_step, min(config.signature_lowpass_hz, 0.45 * fs_hz))
-        acc_w = sig.butter(h_acc[lo:hi], fs_hz, wide, "bandpass")[keep]
-        gyr_w = sig.butter(h_gyr[lo:hi], fs_hz, wide, "bandpass")[keep]
-        signature = _half_stride_signature(acc_w, step) - _half_stride_signature(gyr_w, step)
         step_band, stride_band = (0.5 * f_step, 1.5 * f_step), (0.3 * f_step, 0.7 * f_step)
-        v = vertical[lo:hi]
-        velocity = integrate.cumulative_trapezoid(v - v.mean(), dx=1.0 / fs_hz, initial=0.0)
-        out.append(
-            _Window(
-                a,
-                regularity,
+        v = vertical[idx]
+        velocity = integrate.cumulative_trapezoid(v - v.mean(axis=0), dx=1.0 / fs_hz, axis=0, initial=0.0)
+        acc_gyr = sig.butter(np.concatenate([h_acc[idx], h_gyr[idx]], axis=2), fs_hz, wide, "bandpass")[keep]
+        step_f = sig.butter(np.concatenate([h_acc[idx], velocity[:, :, None]], axis=2), fs_hz, step_band, "bandpass")
+        stride_f = sig.butter(
+            np.concatenate([h_acc[idx], yaw[idx][:, :, None]], axis=2), fs_hz, stride_band, "bandpass"
+        )
+        step_f, stride_f = step_f[keep], stride_f[keep]
+        for j, k in enumerate(members):
+            signature = _half_stride_signature(acc_gyr[:, j, :2], step) - _half_stride_signature(
+                acc_gyr[:, j, 2:], step
+            )
+            out[k] = _Window(
+                found[k][0],
+                found[k][2],
                 step,
                 signature,
-                sig.butter(h_acc[lo:hi], fs_hz, step_band, "bandpass")[keep],
-                sig.butter(velocity, fs_hz, step_band, "bandpass")[keep],
-                sig.butter(h_acc[lo:hi], fs_hz, stride_band, "bandpass")[keep],
-                sig.butter(yaw[lo:hi], fs_hz, stride_band, "bandpass")[keep],
+                step_f[:, j, :2],
+                step_f[:, j, 2],
+                stride_f[:, j, :2],
+                stride_f[:, j, 2],
             )
-        )
-    return out
+    return [out[k] for k in range(len(found))]
 
 
 @dataclass(frozen=True)
