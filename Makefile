@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-tripod validate-calibration
+.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-tripod validate-calibration validate-neura
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,12 @@ validate-ipol: $(VENV)/.installed $(BENCH_VENV)/.installed
 # TRIPOD=<HPI-CH/TRIPOD checkout>/example_data/raw/TRIPOD_excerpt/Sub_FZ (MIT data, never copied here).
 validate-tripod: $(VENV)/.installed
 	$(BIN)/python bench/validate_tripod.py --data "$(TRIPOD)"
+
+# validate-neura: thigh events and step lengths vs Vicon markers on one trial (NeuRA sparse sample); needs
+# NEURA=<gait-tech/gaittoolbox checkout> (GPL-3.0 data, never copied here).
+validate-neura: $(VENV)/.installed
+	@test -d "$(NEURA)/data/sample/rawvicon" || { echo "validate-neura: pass NEURA=<gaittoolbox checkout> (no $(NEURA)/data/sample/rawvicon)"; exit 2; }
+	$(BIN)/python bench/validate_neura.py --data "$(NEURA)"
 
 # validate-calibration: per-walker step-length calibration, leave-one-walk-out; any of IPOL=, TRIPOD=, DATA= (as above).
 validate-calibration: $(VENV)/.installed

@@ -83,13 +83,16 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from event_scoring import fmt as _f
+from event_scoring import score_window
+from event_scoring import timing_cells as _timing
 from numpy.typing import NDArray
 from rich.console import Console
 from scipy.ndimage import median_filter
 from validate_real import print_rows
 
 from pipeline.errors import ImuGaitError
-from pipeline.evaluation import EventScores, match_events, pool, score_events
+from pipeline.evaluation import EventScores, pool, score_events
 from pipeline.importer import TableImportSpec, import_tables
 from pipeline.run import process_session
 
@@ -435,17 +438,6 @@ def clock_lags(trial: MarpinoTrial, ref: Reference) -> dict[str, FloatArray]:
 # ---- scoring --------------------------------------------------------------------------------------------------------
 
 
-def score_window(det_t: FloatArray, ref_t: FloatArray, start: float, end: float, tolerance_s: float) -> EventScores:
-    """Score references (all inside ``[start, end]``) against detections in the window widened by the tolerance;
-    unpaired detections outside ``[start, end]`` are not false positives (they may be unreferenced events)."""
-    det = det_t[(det_t >= start - tolerance_s) & (det_t <= end + tolerance_s)]
-    m = match_events(det, ref_t, tolerance_s=tolerance_s)
-    unpaired = np.ones(det.size, dtype=bool)
-    unpaired[m.detected] = False
-    n_detected = m.detected.size + int((unpaired & (det >= start) & (det <= end)).sum())
-    return EventScores(float(tolerance_s), n_detected, int(ref_t.size), m.error_s, np.zeros(0, dtype=bool))
-
-
 @dataclass(frozen=True)
 class Outcome:
     trial: MarpinoTrial
@@ -502,19 +494,6 @@ def run_all(paths: Sequence[Path], jobs: int, trim_s: float | None = None) -> li
 
 
 # ---- tables ---------------------------------------------------------------------------------------------------------
-
-
-def _f(value: float, spec: str) -> str:
-    return "n/a" if not math.isfinite(value) else spec.format(value)
-
-
-def _timing(s: EventScores) -> list[str]:
-    bias = s.mean_error_s * 1e3
-    sd = s.sd_error_s * 1e3
-    return [
-        f"{_f(bias, '{:+.0f}')} ± {_f(sd, '{:.0f}')}" if math.isfinite(bias) else "n/a",
-        _f(s.mean_abs_error_s * 1e3, "{:.0f}"),
-    ]
 
 
 def _both(o: Outcome, kind: str, tol: float) -> EventScores:

@@ -1,0 +1,641 @@
+"""Real recordings with motion-capture reference events: thigh events and step lengths on the NeuRA sparse sample.
+
+Data: the sample trial that the GitHub repository ``gait-tech/gaittoolbox`` (GPL-3.0; L. Sy et al., UNSW) ships in
+``data/sample``: an excerpt of the NeuRA sparse-sensor dataset (nine healthy adults, Xsens + Vicon; the full set is
+on Harvard Dataverse, doi:10.7910/DVN/9QDD5J, and cannot be reached from here). Use it from a local checkout; never
+copy it into this repository. ONE trial of ONE person, ``S02-Trial-Walk-1``: about 11 s of quiet standing, a walk
+of about 3.5 m along the 4 × 4 m capture volume, a turn, the walk back, standing (25 s in all).
+
+Format, as checked on the files. ``rawimu/S02-Trial-Walk-1-000_<ID>.txt``: Xsens MT Manager exports (Awinda MTx,
+firmware 4.3.4), ``//`` comment lines (``Update Rate: 100.0Hz``), then comma-separated ``PacketCounter,
+SampleTimeFine, Acc_X/Y/Z, Gyr_X/Y/Z, Mag_X/Y/Z, Quat_q0..q3``. Acc is in m/s² (median norm 9.83-9.95 in every
+sensor), Gyr in rad/s (99th percentile of |ω|: 2.5-2.8 on the thighs, 4.2-4.8 on shanks and feet, i.e. 140-275
+deg/s). All sensors hold the same 2,503 packets (27626-30128, no gap). Sensor IDs (the dataset's documentation):
+pelvis (back of the pelvis) 00B40B91, thighs 00B40C45 (left) and 00B40C3C (right), shanks 00B40BA5 / 00B40C35,
+feet 00B40C55 / 00B40C48. ``rawvicon/S02-Trial-Walk-1.mat``: Vicon marker trajectories (Helen Hayes set plus
+Plug-in-Gait outputs), one (n, 3) array per marker, 2,503 frames at 100 Hz, in mm (standing heel marker 70 mm above
+the floor, posterior iliac spines 1.01 m), z up; the walk runs along y. The recordings were started and stopped by
+one trigger, and the authors cut both systems at the same indices (their processed files: frames 1120-2074 of
+each), so frame i is IMU packet i; the clock checks below test it. The sample's ``step-detect`` files are the
+authors' ankle-IMU stationarity flags, derived from IMUs: not used as a reference.
+
+Reference rule (the coordinate-based rule of Zeni et al., Gait Posture 2008, 27:710; fixed before our detector was
+run, never tuned against it). Markers low-passed (4th-order zero-lag Butterworth, 6 Hz). Pelvis centre = mean of
+LASI, RASI, LPSI, RPSI; the walking axis is the horizontal lab axis along which the pelvis centre moves farthest.
+Passes: runs of at least 1 s in which the pelvis centre moves along that axis at ≥ 0.5 m/s in one direction (so
+standing, gait initiation and the turn are not reference). In each pass, with s = ±1 its direction along the axis:
+IC = local maximum of s·(heel marker − pelvis centre), FC = local minimum of s·(toe marker − pelvis centre)
+(``find_peaks``: at least 0.4 s apart, prominence ≥ 0.10 m, not at the pass's ends), at the frame (10 ms). Sanity
+checks per pass (a pass failing one is left out, with the reason): at least one IC per side; ICs alternate sides;
+FCs alternate sides; every step time (IC to the next contralateral IC) 0.4-1.0 s. Zeni et al. validated the rule
+against force plates in healthy adults; it is still a marker rule, not a force plate, and where its IC sits relative
+to floor contact in this slow walk is not measured here (the clock checks bound it). Reference step length: the
+distance along the walking axis from the trailing foot's heel marker at its IC to the leading foot's heel marker
+at the next (contralateral) IC in the pass, the footprint definition of walkways.
+
+Our side: the pelvis and both thighs (m/s², rad/s, time from the packet counter) go through
+:func:`pipeline.importer.import_tables` and :func:`pipeline.run.process_session`, as a user's import, once with all
+three sensors and once with the thighs only. The subject profile holds the lengths a clinician would measure,
+taken from the standing start of the markers (frames before the first pass): leg length = height of the hip joint
+centres (LHJC/RHJC, mean of both), pelvis sensor height = height of the posterior iliac spines (LPSI/RPSI). Step
+lengths come from :func:`pipeline.run.spatial_result` (the thigh compass model ``compass_step_length`` and, with
+the pelvis, the inverted pendulum), uncalibrated.
+
+Scoring (``pipeline.evaluation`` and ``event_scoring``, as ``validate_thighs.py``): per side and kind, per pass,
+reference events inside the pass ``[first, last reference event]``; detections may pair with them up to the
+tolerance outside it; an unpaired detection is a false positive only inside it. F1 at ±0.5, ±0.25 and ±0.1 s;
+timing error detected − reference (+ = late) of the ±0.5 s pairs. Side check: the ICs paired without regard to side
+at ±0.25 s, share with the reference side. Step lengths: each detected IC paired with a reference IC of its side
+at ±0.25 s whose reference step exists. Clock checks: (1) for each reference IC, the time of the largest
+``|Δ²‖a‖|`` (the heel-strike transient) of that side's foot and thigh IMU within ±0.2 s, minus the IC; (2) the lag
+that best aligns each segment's angular speed from its IMU with the rate of turn of its long axis from the markers
+(:func:`rotation_lags`), which tests the two clocks without any event rule.
+
+One person, one short trial, about ten ICs: a smoke test on a second lab and a second reference, not a validation.
+
+Usage::
+
+    .venv/bin/python bench/validate_neura.py --data <gaittoolbox checkout>
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from event_scoring import fmt, score_window, timing_cells
+from numpy.typing import NDArray
+from rich.console import Console
+from scipy.io import loadmat
+from scipy.signal import butter, filtfilt, find_peaks
+from validate_real import print_rows
+
+from pipeline.errors import ImuGaitError
+from pipeline.evaluation import EventScores, match_events, pool, score_events
+from pipeline.importer import TableImportSpec, import_tables
+from pipeline.run import process_session, spatial_result
+from pipeline.subjects import SubjectProfile, save_profile
+
+DATA_ENV = "NEURA_DATA_DIR"
+TRIAL = "S02-Trial-Walk-1"
+FS_HZ = 100.0
+SENSORS = {  # site → Xsens ID (the dataset's documentation)
+    "pelvis": "00B40B91",
+    "left_thigh": "00B40C45",
+    "right_thigh": "00B40C3C",
+    "left_shank": "00B40BA5",
+    "right_shank": "00B40C35",
+    "left_foot": "00B40C55",
+    "right_foot": "00B40C48",
+}
+IMPORTED = {"pelvis+thighs": ("pelvis", "left_thigh", "right_thigh"), "thighs only": ("left_thigh", "right_thigh")}
+PELVIS_MARKERS = ("LASI", "RASI", "LPSI", "RPSI")
+FOOT_MARKERS = {"left": ("LHEE", "LTOE"), "right": ("RHEE", "RTOE")}
+HIP_CENTRES, SPINES = ("LHJC", "RHJC"), ("LPSI", "RPSI")
+SEGMENT_MARKERS = {  # (proximal, distal) marker of each segment's long axis, per side
+    "thigh": {"left": ("LHJC", "LKJC"), "right": ("RHJC", "RKJC")},
+    "shank": {"left": ("LKJC", "LAJC"), "right": ("RKJC", "RAJC")},
+    "foot": {"left": ("LHEE", "LTOE"), "right": ("RHEE", "RTOE")},
+}
+MAX_LAG_S = 0.3
+SIDES = ("left", "right")
+KINDS = ("IC", "FC")
+TOLERANCES_S = (0.5, 0.25, 0.1)
+PAIR_TOLERANCE_S = 0.25
+CLOCK_WINDOW_S = 0.2
+
+# Reference rule (fixed a priori, see the module docstring).
+LOWPASS_HZ = 6.0
+PASS_SPEED_M_S = 0.5
+MIN_PASS_S = 1.0
+MIN_EVENT_GAP_S = 0.4
+MIN_PROMINENCE_M = 0.10
+STEP_RANGE_S = (0.4, 1.0)
+
+FloatArray = NDArray[np.float64]
+
+
+# ---- data -----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class XsensExport:
+    packet: NDArray[np.int64]
+    acc_ms2: FloatArray  # (n, 3)
+    gyr_rad_s: FloatArray  # (n, 3)
+
+
+def read_xsens(path: Path) -> XsensExport:
+    """PacketCounter, Acc_X/Y/Z and Gyr_X/Y/Z of an Xsens MT Manager text export (``//`` comment lines first)."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    body = [line for line in lines if line.strip() and not line.startswith("//")]
+    rate = [line for line in lines if line.startswith("// Update Rate:")]
+    if rate and float(rate[0].split(":")[1].strip().removesuffix("Hz")) != FS_HZ:
+        raise ValueError(f"{path}: {rate[0][3:]}, expected {FS_HZ:g} Hz")
+    header = body[0].split(",") if body else []
+    wanted = ["PacketCounter", "Acc_X", "Acc_Y", "Acc_Z", "Gyr_X", "Gyr_Y", "Gyr_Z"]
+    if any(w not in header for w in wanted):
+        raise ValueError(f"{path}: not an Xsens export (needs the columns {', '.join(wanted)})")
+    idx = [header.index(w) for w in wanted]
+    rows = [line.split(",") for line in body[1:]]
+    values = np.array([[float(r[i]) for i in idx] for r in rows if len(r) > max(idx)], dtype=np.float64)
+    if values.shape[0] < 2:
+        raise ValueError(f"{path}: no samples")
+    return XsensExport(values[:, 0].astype(np.int64), values[:, 1:4], values[:, 4:7])
+
+
+def read_markers(path: Path, names: Sequence[str]) -> dict[str, FloatArray]:
+    """The named (n, 3) marker trajectories of a Vicon ``.mat`` export, converted from mm to m."""
+    content = loadmat(path, squeeze_me=True)
+    missing = [n for n in names if n not in content]
+    if missing:
+        raise ValueError(f"{path}: no marker(s) {', '.join(missing)}")
+    out = {n: np.asarray(content[n], dtype=np.float64) / 1e3 for n in names}
+    bad = [n for n, x in out.items() if x.ndim != 2 or x.shape[1] != 3]
+    if bad:
+        raise ValueError(f"{path}: marker(s) {', '.join(bad)} are not (frames, 3) arrays")
+    pelvis = [out[n][:, 2] for n in PELVIS_MARKERS if n in out]
+    pelvis_z = float(np.nanmedian(pelvis)) if pelvis else 1.0
+    if not 0.5 <= pelvis_z <= 1.5:
+        raise ValueError(f"{path}: pelvis markers {pelvis_z:.3g} m above the floor; expected positions in mm")
+    return out
+
+
+@dataclass(frozen=True)
+class Trial:
+    name: str
+    t_s: FloatArray  # IMU sample times from the packet counter, session time (s)
+    acc_ms2: dict[str, FloatArray]  # per site
+    gyr_rad_s: dict[str, FloatArray]
+    markers: dict[str, FloatArray]  # m, frame i at time i / FS_HZ
+
+
+def find_data_dir(data: Path | None) -> Path | None:
+    """The folder holding ``rawimu/`` and ``rawvicon/`` (``data`` itself or ``data/data/sample``), or None."""
+    if data is None:
+        return None
+    for candidate in (data, data / "data" / "sample", data / "sample"):
+        if (candidate / "rawvicon" / f"{TRIAL}.mat").is_file() and (candidate / "rawimu").is_dir():
+            return candidate
+    return None
+
+
+def load_trial(folder: Path, name: str = TRIAL) -> Trial:
+    exports = {site: read_xsens(folder / "rawimu" / f"{name}-000_{sid}.txt") for site, sid in SENSORS.items()}
+    first = min(int(e.packet[0]) for e in exports.values())
+    for site, e in exports.items():
+        if np.any(np.diff(e.packet) != 1):
+            raise ValueError(f"{name} {site}: the packet counter has gaps or repeats")
+    names = [*PELVIS_MARKERS, *(m for seg in SEGMENT_MARKERS.values() for pair in seg.values() for m in pair)]
+    markers = read_markers(folder / "rawvicon" / f"{name}.mat", sorted(set(names)))
+    n_imu = min(e.packet.size for e in exports.values())
+    n_mocap = min(x.shape[0] for x in markers.values())
+    if abs(n_imu - n_mocap) > 1:
+        raise ValueError(f"{name}: {n_imu} IMU samples but {n_mocap} Vicon frames; the two are not cut alike")
+    return Trial(
+        name,
+        (exports["pelvis"].packet - first) / FS_HZ,
+        {s: e.acc_ms2 for s, e in exports.items()},
+        {s: e.gyr_rad_s for s, e in exports.items()},
+        markers,
+    )
+
+
+# ---- reference ------------------------------------------------------------------------------------------------------
+
+
+def lowpass(x: FloatArray) -> FloatArray:
+    b, a = butter(4, LOWPASS_HZ / (FS_HZ / 2.0))
+    return np.asarray(filtfilt(b, a, x, axis=0), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Pass:
+    start: int  # frames [start, end)
+    end: int
+    direction: int  # +1 / −1 along the walking axis
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Reference events (s) of the passes that passed the sanity checks, and what came out of the rest."""
+
+    ic_t_s: FloatArray
+    ic_side: NDArray[np.str_]
+    fc_t_s: FloatArray
+    fc_side: NDArray[np.str_]
+    windows: tuple[tuple[float, float], ...]  # per kept pass: [first, last reference event]
+    step_end_s: FloatArray  # IC ending each reference step (time of the leading foot's IC)
+    step_length_m: FloatArray
+    step_time_s: FloatArray
+    leg_length_m: float
+    pelvis_height_m: float
+    problems: tuple[str, ...] = ()
+    n_passes: int = 0
+
+    def times(self, kind: str, side: str | None = None) -> FloatArray:
+        t, s = (self.ic_t_s, self.ic_side) if kind == "IC" else (self.fc_t_s, self.fc_side)
+        return t if side is None else t[s == side]
+
+
+def walking_passes(centre: FloatArray, axis: int) -> list[Pass]:
+    v = np.gradient(centre[:, axis], 1.0 / FS_HZ)
+    state = np.where(v >= PASS_SPEED_M_S, 1, np.where(v <= -PASS_SPEED_M_S, -1, 0))
+    edges = np.concatenate(([0], np.flatnonzero(np.diff(state)) + 1, [state.size]))
+    return [
+        Pass(int(a), int(b), int(state[a]))
+        for a, b in zip(edges[:-1], edges[1:], strict=True)
+        if state[a] != 0 and (b - a) / FS_HZ >= MIN_PASS_S
+    ]
+
+
+def _alternates(sides: Sequence[str]) -> bool:
+    return all(a != b for a, b in zip(sides[:-1], sides[1:], strict=True))
+
+
+def reference_events(markers: Mapping[str, FloatArray]) -> Reference:
+    m = {k: lowpass(v) for k, v in markers.items()}
+    centre = np.mean([m[k] for k in PELVIS_MARKERS], axis=0)
+    axis = int(np.argmax(np.ptp(centre[:, :2], axis=0)))
+    passes = walking_passes(centre, axis)
+    standing = slice(0, max(passes[0].start if passes else centre.shape[0], 1))
+    leg = float(np.mean([np.median(m[k][standing, 2]) for k in HIP_CENTRES]))
+    spine = float(np.mean([np.median(m[k][standing, 2]) for k in SPINES]))
+    events: list[tuple[float, str, str]] = []
+    windows, problems = [], []
+    steps: list[tuple[float, float, float]] = []
+    distance = int(round(MIN_EVENT_GAP_S * FS_HZ))
+    for p in passes:
+        found: list[tuple[float, str, str, int]] = []
+        for side, (heel, toe) in FOOT_MARKERS.items():
+            for kind, marker, sign in (("IC", heel, 1.0), ("FC", toe, -1.0)):
+                rel = sign * p.direction * (m[marker][p.start : p.end, axis] - centre[p.start : p.end, axis])
+                peaks, _ = find_peaks(rel, distance=distance, prominence=MIN_PROMINENCE_M)
+                found += [((p.start + k) / FS_HZ, side, kind, p.start + int(k)) for k in peaks]
+        found.sort()
+        ics = [e for e in found if e[2] == "IC"]
+        fcs = [e for e in found if e[2] == "FC"]
+        step_t = np.diff([e[0] for e in ics])
+        label = f"pass {p.start / FS_HZ:.2f}-{p.end / FS_HZ:.2f} s"
+        why = []
+        if {e[1] for e in ics} != set(SIDES):
+            why.append("no IC on one side")
+        if not _alternates([e[1] for e in ics]) or not _alternates([e[1] for e in fcs]):
+            why.append("events do not alternate sides")
+        if np.any((step_t < STEP_RANGE_S[0]) | (step_t > STEP_RANGE_S[1])):
+            why.append(f"step time(s) {', '.join(f'{x:.2f}' for x in step_t)} s outside {STEP_RANGE_S}")
+        if why:
+            problems.append(f"{label}: {'; '.join(why)}")
+            continue
+        events += [e[:3] for e in found]
+        windows.append((found[0][0], found[-1][0]))
+        for a, b in zip(ics[:-1], ics[1:], strict=True):
+            heel_a, heel_b = FOOT_MARKERS[a[1]][0], FOOT_MARKERS[b[1]][0]
+            length = p.direction * (m[heel_b][b[3], axis] - m[heel_a][a[3], axis])
+            steps.append((b[0], length, b[0] - a[0]))
+    t = np.array([e[0] for e in events])
+    sides = np.array([e[1] for e in events], dtype=str)
+    kinds = np.array([e[2] for e in events], dtype=str)
+    ic, fc = kinds == "IC", kinds == "FC"
+    st = np.array(steps).reshape(-1, 3)
+    return Reference(
+        t[ic], sides[ic], t[fc], sides[fc], tuple(windows), st[:, 0], st[:, 1], st[:, 2], leg, spine,
+        tuple(problems), len(passes),
+    )  # fmt: skip
+
+
+# ---- our detections -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Detection:
+    t_s: FloatArray
+    side: NDArray[np.str_]
+    kind: NDArray[np.str_]
+    quality: dict[str, Any]
+    step_end_s: FloatArray = field(default_factory=lambda: np.zeros(0))  # IC ending each detected step
+    step_side: NDArray[np.str_] = field(default_factory=lambda: np.zeros(0, dtype=str))
+    step_thigh_m: FloatArray = field(default_factory=lambda: np.zeros(0))
+    step_pelvis_m: FloatArray = field(default_factory=lambda: np.zeros(0))
+    error: str = ""
+
+    def times(self, kind: str, side: str | None = None) -> FloatArray:
+        sel = self.kind == kind
+        if side is not None:
+            sel &= self.side == side
+        return np.asarray(self.t_s[sel], dtype=np.float64)
+
+
+def run_ours(trial: Trial, ref: Reference, sites: Sequence[str], workdir: Path) -> Detection:
+    """Import ``sites`` (m/s², rad/s, time from the packet counter) as one session with the subject's lengths and
+    process it with the public pipeline; events and per-step lengths."""
+    cols = ("t_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+    files = {}
+    for site in sites:
+        csv = workdir / f"{trial.name}_{site}.csv"
+        values = np.column_stack([trial.t_s, trial.acc_ms2[site], trial.gyr_rad_s[site]])
+        pacsv.write_csv(pa.table({c: values[:, i] for i, c in enumerate(cols)}), csv)
+        files[site] = csv
+    root = workdir / "sessions"
+    profile = SubjectProfile(
+        "neura-s02",
+        leg_length_m=round(ref.leg_length_m, 3),
+        pelvis_sensor_height_m=round(ref.pelvis_height_m, 3) if "pelvis" in sites else None,
+    )
+    save_profile(root, profile)
+    spec = TableImportSpec(FS_HZ, cols[1:4], cols[4:7], "m/s2", "rad/s", time_col="t_s")
+    empty = np.zeros(0)
+    try:
+        session = import_tables(files, spec, root, profile.subject, label=trial.name)
+        result = process_session(session)
+        _, spatial = spatial_result(session, profile)
+    except ImuGaitError as exc:
+        s = empty.astype(str)
+        return Detection(empty, s, s, {}, error=str(exc))
+    ev = result.events
+    steps = spatial.steps
+    return Detection(
+        np.asarray(ev["t_s"].to_numpy(), dtype=np.float64),
+        np.asarray(ev["side"].to_pylist()).astype(str),
+        np.asarray(ev["event"].to_pylist()).astype(str),
+        dict(result.quality),
+        steps.t_s,
+        steps.side.astype(str),
+        steps.length_thigh_m,
+        steps.length_pelvis_m,
+    )
+
+
+def clock_lags(trial: Trial, ref: Reference) -> dict[str, FloatArray]:
+    """Per segment (foot, thigh): for each reference IC, the time of the largest ``|Δ²‖a‖|`` of that side's IMU
+    within ±``CLOCK_WINDOW_S`` minus the IC (s)."""
+    out = {}
+    for segment in ("foot", "thigh"):
+        lags = []
+        for side in SIDES:
+            norm = np.linalg.norm(trial.acc_ms2[f"{side}_{segment}"], axis=1)
+            d2 = np.zeros_like(norm)
+            d2[2:] = np.abs(norm[2:] - 2.0 * norm[1:-1] + norm[:-2])
+            for ic in ref.times("IC", side):
+                near = np.flatnonzero(np.abs(trial.t_s - ic) <= CLOCK_WINDOW_S)
+                if near.size:
+                    lags.append(trial.t_s[near[np.argmax(d2[near])]] - ic)
+        out[segment] = np.asarray(lags)
+    return out
+
+
+def rotation_lags(trial: Trial, ref: Reference) -> dict[tuple[str, str], tuple[float, float]]:
+    """(segment, side) → (lag s, correlation): the shift of the IMU's angular speed that best matches the markers'.
+
+    Markers: the rate of turn of the segment's long axis, ``‖u × du/dt‖`` (u: unit proximal → distal vector).
+    IMU: the gyro's norm without its component about the long axis (the direction of gravity in quiet standing;
+    the foot's long axis is horizontal, so its whole norm). Both low-passed alike, correlated over the passes ± 0.5 s;
+    + = the IMU is late. This checks the two clocks with the segments' rotation, independent of any event rule."""
+    span = np.zeros(trial.t_s.size, dtype=bool)
+    for a, b in ref.windows:
+        span |= (trial.t_s >= a - 0.5) & (trial.t_s <= b + 0.5)
+    idx = np.flatnonzero(span)
+    max_lag = int(round(MAX_LAG_S * FS_HZ))
+    idx = idx[(idx >= max_lag) & (idx < trial.t_s.size - max_lag)]
+    still = slice(0, int(FS_HZ * 5))
+    out = {}
+    for segment, sides in SEGMENT_MARKERS.items():
+        for side, (proximal, distal) in sides.items():
+            v = lowpass(trial.markers[distal] - trial.markers[proximal])
+            u = v / np.linalg.norm(v, axis=1, keepdims=True)
+            mocap = np.linalg.norm(np.cross(u, np.gradient(u, 1.0 / FS_HZ, axis=0)), axis=1)
+            gyr = trial.gyr_rad_s[f"{side}_{segment}"]
+            if segment != "foot":
+                axis = trial.acc_ms2[f"{side}_{segment}"][still].mean(axis=0)
+                axis /= np.linalg.norm(axis)
+                gyr = gyr - np.outer(gyr @ axis, axis)
+            imu = lowpass(np.linalg.norm(gyr, axis=1))
+            lags = np.arange(-max_lag, max_lag + 1)
+            r = np.array([np.corrcoef(mocap[idx], imu[idx + k])[0, 1] for k in lags])
+            i = int(np.clip(np.argmax(r), 1, r.size - 2))
+            curve = r[i - 1] - 2.0 * r[i] + r[i + 1]
+            frac = 0.5 * (r[i - 1] - r[i + 1]) / curve if curve < 0 else 0.0
+            out[(segment, side)] = ((lags[i] + frac) / FS_HZ, float(r[i]))
+    return out
+
+
+# ---- scoring and tables ---------------------------------------------------------------------------------------------
+
+
+def scores(det: Detection, ref: Reference) -> dict[tuple[str, str, float], EventScores]:
+    """(kind, side, tolerance) → the passes' scores pooled."""
+    out = {}
+    for kind in KINDS:
+        for side in SIDES:
+            r, d = ref.times(kind, side), det.times(kind, side)
+            for tol in TOLERANCES_S:
+                per_pass = [score_window(d, r[(r >= a) & (r <= b)], a, b, tol) for a, b in ref.windows]
+                out[(kind, side, tol)] = pool(per_pass)
+    return out
+
+
+EVENT_HEADER = (
+    "sensors",
+    "side",
+    "kind",
+    "ref",
+    "det",
+    "F1 ±0.5",
+    "F1 ±0.25",
+    "F1 ±0.1",
+    "bias ± SD ms",
+    "MAE ms",
+    "median err ms",
+)
+
+
+def event_rows(label: str, s: Mapping[tuple[str, str, float], EventScores]) -> list[list[str]]:
+    rows = []
+    for kind in KINDS:
+        for side in (*SIDES, "both"):
+            sides = SIDES if side == "both" else (side,)
+            by_tol = {t: pool([s[(kind, x, t)] for x in sides]) for t in TOLERANCES_S}
+            a = by_tol[0.5]
+            rows.append(
+                [
+                    label,
+                    side,
+                    kind,
+                    str(a.n_reference),
+                    str(a.n_detected),
+                    *(fmt(by_tol[t].f1, "{:.3f}") for t in TOLERANCES_S),
+                    *timing_cells(a),
+                    fmt(a.median_error_s * 1e3, "{:+.0f}"),
+                ]
+            )
+    return rows
+
+
+def laterality(det: Detection, ref: Reference) -> EventScores:
+    inside = np.zeros(det.t_s.size, dtype=bool)
+    for a, b in ref.windows:
+        inside |= (det.t_s >= a - PAIR_TOLERANCE_S) & (det.t_s <= b + PAIR_TOLERANCE_S)
+    ic = inside & (det.kind == "IC")
+    return score_events(
+        det.t_s[ic], ref.ic_t_s, tolerance_s=PAIR_TOLERANCE_S, detected_side=det.side[ic], reference_side=ref.ic_side
+    )
+
+
+def step_pairs(det: Detection, ref: Reference) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Reference, thigh and pelvis lengths of the steps whose ending IC was detected (same side, ±0.25 s)."""
+    ref_side = dict(zip(ref.ic_t_s, ref.ic_side, strict=True))
+    out: list[tuple[float, float, float]] = []
+    for side in SIDES:
+        mine = det.step_side == side
+        theirs = np.array([ref_side[t] == side for t in ref.step_end_s], dtype=bool)
+        m = match_events(det.step_end_s[mine], ref.step_end_s[theirs], tolerance_s=PAIR_TOLERANCE_S)
+        for i, j in zip(m.detected, m.reference, strict=True):
+            out.append((ref.step_length_m[theirs][j], det.step_thigh_m[mine][i], det.step_pelvis_m[mine][i]))
+    a = np.array(out).reshape(-1, 3)
+    return a[:, 0], a[:, 1], a[:, 2]
+
+
+STEP_HEADER = ("sensors", "model", "steps", "ref mean m", "ours mean m", "error mean ± SD m", "error %", "MAE m")
+
+
+def step_rows(label: str, det: Detection, ref: Reference) -> list[list[str]]:
+    reference, thigh, pelvis = step_pairs(det, ref)
+    rows = []
+    for model, ours in (("thigh compass", thigh), ("pelvis pendulum", pelvis)):
+        ok = np.isfinite(ours) & np.isfinite(reference)
+        if not ok.any():
+            continue
+        err = ours[ok] - reference[ok]
+        sd = float(np.std(err, ddof=1)) if err.size > 1 else math.nan
+        rows.append(
+            [
+                label,
+                model,
+                str(int(ok.sum())),
+                f"{reference[ok].mean():.3f}",
+                f"{ours[ok].mean():.3f}",
+                f"{err.mean():+.3f} ± {fmt(sd, '{:.3f}')}",
+                f"{100 * err.mean() / reference[ok].mean():+.1f}",
+                f"{np.abs(err).mean():.3f}",
+            ]
+        )
+    return rows
+
+
+def event_listing(det: Detection, ref: Reference) -> list[list[str]]:
+    rows = []
+    for kind in KINDS:
+        for side in SIDES:
+            r, d = ref.times(kind, side), det.times(kind, side)
+            m = match_events(d, r, tolerance_s=max(TOLERANCES_S))
+            err = dict(zip(m.reference.tolist(), m.error_s.tolist(), strict=True))
+            for j, t in enumerate(r):
+                rows.append([kind, side, f"{t:.2f}", fmt(err.get(j, math.nan) * 1e3, "{:+.0f}")])
+    return sorted(rows, key=lambda row: float(row[2]))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    env = os.environ.get(DATA_ENV)
+    parser.add_argument("--data", type=Path, default=Path(env) if env else None, help=f"default: ${DATA_ENV}")
+    args = parser.parse_args(argv)
+    console = Console(width=200)
+    folder = find_data_dir(args.data)
+    if folder is None:
+        console.print(
+            f"SKIPPED: no NeuRA sparse sample found (--data {args.data}, ${DATA_ENV}). It is data/sample of the "
+            f"GitHub repository gait-tech/gaittoolbox (GPL-3.0: use a local checkout, never copy it here); pass the "
+            f"checkout or the folder holding rawimu/ and rawvicon/{TRIAL}.mat."
+        )
+        return 0
+    trial = load_trial(folder)
+    ref = reference_events(trial.markers)
+    console.print(
+        f"reference ({trial.name}, Zeni 2008 on Vicon heel/toe markers): {ref.n_passes} passes, "
+        f"{len(ref.windows)} kept, {ref.ic_t_s.size} ICs (L {int((ref.ic_side == 'left').sum())} / R "
+        f"{int((ref.ic_side == 'right').sum())}), {ref.fc_t_s.size} FCs, {ref.step_length_m.size} steps: "
+        f"length {fmt(float(np.mean(ref.step_length_m)) if ref.step_length_m.size else math.nan, '{:.3f}')} m, "
+        f"time {fmt(float(np.mean(ref.step_time_s)) if ref.step_time_s.size else math.nan, '{:.2f}')} s; "
+        f"windows {', '.join(f'{a:.2f}-{b:.2f} s' for a, b in ref.windows)}"
+    )
+    console.print(
+        f"subject lengths from the standing markers: leg length (hip joint centre height) {ref.leg_length_m:.3f} m, "
+        f"pelvis sensor height (posterior iliac spines) {ref.pelvis_height_m:.3f} m"
+    )
+    for problem in ref.problems:
+        console.print(f"[yellow]{problem}: left out[/yellow]")
+    if not ref.windows:
+        console.print("no pass passed the sanity checks: nothing to score")
+        return 0
+    clock = clock_lags(trial, ref)
+    console.print(
+        "clock check, largest |Δ²‖a‖| within ±0.2 s of each reference IC minus the IC, median (min to max): "
+        + "; ".join(
+            f"{seg} {np.median(x) * 1e3:+.0f} ms ({x.min() * 1e3:+.0f} to {x.max() * 1e3:+.0f})"
+            for seg, x in clock.items()
+            if x.size
+        )
+    )
+    lags = rotation_lags(trial, ref)
+    console.print(
+        "clock check, segment rotation (IMU angular speed vs marker long axis), lag of the IMU at the best "
+        "correlation: "
+        + "; ".join(f"{seg} {side} {lag * 1e3:+.0f} ms (r {r:.3f})" for (seg, side), (lag, r) in lags.items())
+    )
+    events, steps, lateral = [], [], []
+    listing: list[list[str]] = []
+    with tempfile.TemporaryDirectory(prefix="imugait-neura-") as tmp:
+        for label, sites in IMPORTED.items():
+            work = Path(tmp) / label.replace(" ", "_").replace("+", "_")
+            work.mkdir()
+            det = run_ours(trial, ref, sites, work)
+            if det.error:
+                console.print(f"[red]{label}: pipeline failed: {det.error}[/red]")
+                continue
+            events += event_rows(label, scores(det, ref))
+            steps += step_rows(label, det, ref)
+            lat = laterality(det, ref)
+            q = det.quality
+            lateral.append(
+                f"{label}: {lat.n_lateral} ICs paired without regard to side at ±{PAIR_TOLERANCE_S} s, detected "
+                f"side = reference side in {fmt(lat.laterality_accuracy, '{:.3f}')}; swap check "
+                f"{q.get('thigh_swap_check')}, corrected as swapped: {bool(q.get('thighs_swapped'))}; mounting "
+                + ", ".join(
+                    f"{s} up {mt.get('up')} forward {mt.get('forward')}"
+                    for s in SIDES
+                    if isinstance(mt := q.get(f"{s}_thigh.mounting"), dict)
+                )
+                + "; event rules "
+                + " | ".join(
+                    f"{s}: " + ", ".join(f"{k} {v}" for k, v in rules.items() if v)
+                    for s in SIDES
+                    if isinstance(rules := q.get(f"{s}_thigh.event_rules"), dict)
+                )
+            )
+            if not listing:
+                listing = [[label, *row] for row in event_listing(det, ref)]
+    print_rows(console, f"imugait thigh events vs Vicon (Zeni 2008), {trial.name}", EVENT_HEADER, events)
+    for line in lateral:
+        console.print(line)
+    print_rows(console, "step length vs Vicon heel markers (uncalibrated)", STEP_HEADER, steps)
+    print_rows(
+        console,
+        "each reference event, detected − reference",
+        ("sensors", "kind", "side", "ref s", "ms"),
+        listing,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

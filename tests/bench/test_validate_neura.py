@@ -1,0 +1,131 @@
+"""bench/validate_neura.py without its (unshipped) data: parsers on tiny files in the published formats, the
+reference rule on synthetic marker trajectories with a known answer, the window scoring, a skip."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.io import savemat
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import event_scoring as es  # noqa: E402
+import validate_neura as vn  # noqa: E402
+
+XSENS_HEAD = (
+    "// Start Time: Unknown\n// Update Rate: {rate}Hz\n// Filter Profile: human (46.1)\n"
+    "// Option Flags: AHS Disabled ICC Disabled \n// Firmware Version: 4.3.4\n"
+    "PacketCounter,SampleTimeFine,Acc_X,Acc_Y,Acc_Z,Gyr_X,Gyr_Y,Gyr_Z,Mag_X,Mag_Y,Mag_Z,"
+    "Quat_q0,Quat_q1,Quat_q2,Quat_q3\n"
+)
+
+
+def _xsens(path: Path, n: int, first_packet: int = 27626, rate: str = "100.0") -> None:
+    rows = [
+        f"{first_packet + k},,9.742626,-1.040498,{-1.1 + k / 1000:.6f},0.012095,{k / 100:.6f},-0.003602,"
+        "1.015625,-0.422119,-0.017334,-0.299288,-0.628597,0.404265,-0.593179"
+        for k in range(n)
+    ]
+    path.write_text(XSENS_HEAD.format(rate=rate) + "\n".join(rows) + "\n")
+
+
+def test_xsens_export_columns_and_units(tmp_path: Path) -> None:
+    _xsens(tmp_path / "x.txt", 50)
+    e = vn.read_xsens(tmp_path / "x.txt")
+    assert e.packet[0] == 27626
+    assert e.packet[-1] == 27675
+    assert e.acc_ms2[0].tolist() == pytest.approx([9.742626, -1.040498, -1.1])  # m/s², as exported
+    assert e.gyr_rad_s[7].tolist() == pytest.approx([0.012095, 0.07, -0.003602])  # rad/s, as exported
+
+
+def test_foreign_or_other_rate_exports_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("a,b,c\n1,2,3\n")
+    with pytest.raises(ValueError, match="not an Xsens export"):
+        vn.read_xsens(tmp_path / "a.txt")
+    _xsens(tmp_path / "b.txt", 10, rate="60.0")
+    with pytest.raises(ValueError, match="expected 100 Hz"):
+        vn.read_xsens(tmp_path / "b.txt")
+
+
+def _walk(n: int = 1200, stride_s: float = 1.2, amplitude_m: float = 0.3) -> dict[str, np.ndarray]:
+    """Marker trajectories (mm) of a synthetic walk at 1 m/s along y: each heel swings ±amplitude about the pelvis,
+    the feet in antiphase; each toe reaches its rearmost point a quarter stride before its heel's foremost point
+    comes round again."""
+    t = np.arange(n) / vn.FS_HZ
+    w = 2.0 * np.pi / stride_s
+    pelvis_y = 1.0 * t
+    out = {}
+    for side, phase in (("L", 0.0), ("R", np.pi)):
+        heel = amplitude_m * np.sin(w * t + phase)
+        toe = 0.2 + amplitude_m * np.sin(w * t + phase - np.pi / 2.0)
+        out[f"{side}HEE"] = np.column_stack([np.zeros(n), pelvis_y + heel, np.full(n, 0.07)])
+        out[f"{side}TOE"] = np.column_stack([np.zeros(n), pelvis_y + toe, np.full(n, 0.05)])
+    for name, z in (("LASI", 1.0), ("RASI", 1.0), ("LPSI", 1.05), ("RPSI", 1.03)):
+        out[name] = np.column_stack([np.zeros(n), pelvis_y, np.full(n, z)])
+    for name, z in (("LHJC", 0.91), ("RHJC", 0.89), ("LKJC", 0.5), ("RKJC", 0.5), ("LAJC", 0.1), ("RAJC", 0.1)):
+        out[name] = np.column_stack([np.zeros(n), pelvis_y, np.full(n, z)])
+    return {k: v * 1e3 for k, v in out.items()}
+
+
+def test_zeni_reference_on_a_synthetic_walk(tmp_path: Path) -> None:
+    savemat(tmp_path / "walk.mat", _walk())
+    markers = vn.read_markers(tmp_path / "walk.mat", sorted(_walk()))
+    assert markers["LHEE"][0, 2] == pytest.approx(0.07)  # mm → m
+    ref = vn.reference_events(markers)
+    assert ref.problems == ()
+    assert len(ref.windows) == 1
+    # heels foremost at t = 0.3 + 1.2 k (left) and 0.9 + 1.2 k (right); toes rearmost at 1.2 k and 0.6 + 1.2 k
+    for kind, side, first in (("IC", "left", 0.3), ("IC", "right", 0.9), ("FC", "left", 1.2), ("FC", "right", 0.6)):
+        t = ref.times(kind, side)
+        assert t.size >= 8
+        assert np.allclose(t, first + 1.2 * np.arange(t.size), atol=0.011), (kind, side, t)
+    assert list(ref.ic_side[:4]) == ["left", "right", "left", "right"]
+    # footprints: heel at +0.3 m ahead of a pelvis that moved 0.6 m in the half stride between the two ICs
+    assert np.allclose(ref.step_length_m, 0.6, atol=0.01)
+    assert np.allclose(ref.step_time_s, 0.6, atol=0.011)
+    assert ref.leg_length_m == pytest.approx(0.90, abs=1e-6)
+    assert ref.pelvis_height_m == pytest.approx(1.04, abs=1e-6)
+
+
+def test_markers_in_metres_or_missing_are_refused(tmp_path: Path) -> None:
+    walk = _walk()
+    savemat(tmp_path / "m.mat", {k: v / 1e3 for k, v in walk.items()})
+    with pytest.raises(ValueError, match="expected positions in mm"):
+        vn.read_markers(tmp_path / "m.mat", sorted(walk))
+    savemat(tmp_path / "few.mat", {"LHEE": walk["LHEE"]})
+    with pytest.raises(ValueError, match="no marker"):
+        vn.read_markers(tmp_path / "few.mat", ["LHEE", "RHEE"])
+
+
+def test_trial_loader_pairs_packets_with_frames(tmp_path: Path) -> None:
+    (tmp_path / "rawimu").mkdir()
+    (tmp_path / "rawvicon").mkdir()
+    n = 1200
+    for sid in vn.SENSORS.values():
+        _xsens(tmp_path / "rawimu" / f"{vn.TRIAL}-000_{sid}.txt", n)
+    savemat(tmp_path / "rawvicon" / f"{vn.TRIAL}.mat", _walk(n))
+    assert vn.find_data_dir(tmp_path) == tmp_path
+    trial = vn.load_trial(tmp_path)
+    assert trial.t_s[:3].tolist() == pytest.approx([0.0, 0.01, 0.02])  # from the packet counter
+    assert set(trial.acc_ms2) == set(vn.SENSORS)
+    savemat(tmp_path / "rawvicon" / f"{vn.TRIAL}.mat", _walk(n + 50))
+    with pytest.raises(ValueError, match="not cut alike"):
+        vn.load_trial(tmp_path)
+
+
+def test_window_scoring_ignores_unpaired_detections_outside_the_window() -> None:
+    ref = np.array([1.0, 2.0, 3.0])
+    det = np.array([0.2, 1.05, 2.1, 3.3, 3.9])  # 0.2 and 3.9: outside [1, 3]; 3.3 pairs at ±0.5 s
+    s = es.score_window(det, ref, 1.0, 3.0, 0.5)
+    assert (s.tp, s.n_detected, s.n_reference) == (3, 3, 3)
+    s = es.score_window(det, ref, 1.0, 3.0, 0.25)
+    assert (s.tp, s.n_detected) == (2, 2)  # 3.3 is unpaired but outside the window: not a false positive
+    assert es.timing_cells(s) == ["+75 ± 35", "75"]
+    assert es.fmt(float("nan"), "{:.1f}") == "n/a"
+
+
+def test_missing_data_is_skipped_not_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert vn.main(["--data", str(tmp_path)]) == 0
+    assert "SKIPPED" in capsys.readouterr().out
