@@ -176,3 +176,42 @@ def test_short_and_still_input() -> None:
         return
     assert np.isfinite(al.rotation).all()
     assert np.allclose(al.rotation @ al.rotation.T, np.eye(3), atol=1e-9)
+
+
+def test_walking_windows_filtered_in_groups_equal_each_window_filtered_alone() -> None:
+    """`_pelvis_windows` filters windows that share a step lag together; each must match filtering it on its own,
+    edge windows (clipped padding) included."""
+    from scipy import integrate
+
+    from pipeline import _signal as sig
+    from pipeline.align import _half_stride_signature, _pelvis_windows
+
+    rng = np.random.default_rng(3)
+    n, config = 3000, AlignConfig()
+    t = np.arange(n) / FS
+    step_hz = np.where(t < 15.0, 1.8, 2.1)  # two step lags: two groups at least
+    vertical = 2.0 * np.sin(2 * np.pi * np.cumsum(step_hz) / FS) + 0.3 * rng.standard_normal(n)
+    h_acc, h_gyr = rng.standard_normal((n, 2)), rng.standard_normal((n, 2))
+    yaw = np.sin(2 * np.pi * 0.9 * t) + 0.1 * rng.standard_normal(n)
+    wins = _pelvis_windows(h_acc, h_gyr, vertical, yaw, np.ones(n, dtype=bool), FS, config)
+    assert len(wins) > 10
+    assert wins[0].start == 0  # its padding is clipped at the start
+    assert wins[-1].start + int(config.window_s * FS) == n  # and this one's at the end
+    assert len({w.step for w in wins}) >= 2
+    w, pad = int(config.window_s * FS), int(config.window_pad_s * FS)
+    for win in wins:
+        a = win.start
+        lo, hi = max(0, a - pad), min(n, a + w + pad)
+        keep = slice(a - lo, a - lo + w)
+        f = FS / win.step
+        wide = (config.signature_highpass * f, min(config.signature_lowpass_hz, 0.45 * FS))
+        acc_w = sig.butter(h_acc[lo:hi], FS, wide, "bandpass")[keep]
+        gyr_w = sig.butter(h_gyr[lo:hi], FS, wide, "bandpass")[keep]
+        signature = _half_stride_signature(acc_w, win.step) - _half_stride_signature(gyr_w, win.step)
+        v = vertical[lo:hi]
+        velocity = integrate.cumulative_trapezoid(v - v.mean(), dx=1.0 / FS, initial=0.0)
+        np.testing.assert_allclose(win.signature, signature, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(win.step_acc, sig.butter(h_acc[lo:hi], FS, (0.5 * f, 1.5 * f), "bandpass")[keep])
+        np.testing.assert_allclose(win.step_vel, sig.butter(velocity, FS, (0.5 * f, 1.5 * f), "bandpass")[keep])
+        np.testing.assert_allclose(win.stride_acc, sig.butter(h_acc[lo:hi], FS, (0.3 * f, 0.7 * f), "bandpass")[keep])
+        np.testing.assert_allclose(win.stride_yaw, sig.butter(yaw[lo:hi], FS, (0.3 * f, 0.7 * f), "bandpass")[keep])
