@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeline import calibration
+from pipeline import calibration, quality
 from pipeline.errors import DataContractError, ImportFormatError
 from pipeline.importer import TableImportSpec, import_tables
 from pipeline.run import PIPELINE_VERSION, process_session, spatial_result
@@ -143,9 +143,9 @@ async def scan(timeout_s: float, simulate: str | None) -> list[tuple[str, str, i
     return await scan_devices([MovesenseDriver()], backend, timeout_s)
 
 
-def process(session: Session) -> None:
-    """Analyse one session (the CLI's progress bar wraps this)."""
-    process_session(session)
+def process(session: Session) -> tuple[quality.Finding, ...]:
+    """Analyse one session (the CLI's progress bar wraps this) and say what its quality record says."""
+    return quality.findings(process_session(session).quality)
 
 
 def parse_import_files(file: Path | None, site: str | None, sensors: Sequence[str]) -> list[tuple[str, Path]]:

@@ -194,7 +194,7 @@ def _process_paths(paths: list[Path], *, only_new: bool = False, outdated: bool 
         sessions = [s for s in sessions if not s.is_processed()]
     if outdated:
         sessions = [s for s in sessions if s.processed_with() != PIPELINE_VERSION]
-    failures = 0
+    failures = warned = 0
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -206,12 +206,19 @@ def _process_paths(paths: list[Path], *, only_new: bool = False, outdated: bool 
         for s in sessions:
             bar.update(task, description=f"{s.meta.subject}/{s.meta.session_id}")
             try:
-                _commands.process(s)
+                found = _commands.process(s)
             except ImuGaitError as exc:
                 failures += 1
                 bar.console.print(f"[red]failed:[/] {s.path}: {exc}")
+            else:
+                warnings = [f for f in found if f.level == "warning"]
+                warned += bool(warnings)
+                for f in warnings:
+                    bar.console.print(f"[yellow]warning:[/] {s.meta.subject}/{s.meta.session_id}: {f.text}")
             bar.advance(task)
     console.print(f"processed {len(sessions) - failures} of {len(sessions)} sessions")
+    if warned:
+        console.print(f"{warned} session(s) with data-quality warnings: see 'Data quality' on each session's page")
     return 1 if failures else 0
 
 

@@ -139,7 +139,7 @@ def load_aligned(
         config=config.timeline,
     )
     fs = tl.fs_hz
-    quality: dict[str, Any] = {}
+    quality: dict[str, Any] = {"duration_s": round(tl.t_s.shape[0] / fs, 2)}
     for site, gs in tl.streams.items():
         usable = gs.valid.sum() / fs
         quality[f"{site}.clock"] = gs.clock.source

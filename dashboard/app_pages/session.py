@@ -1,5 +1,5 @@
-"""Session: one walk in detail — compensation indicators, symmetry and pelvic metrics, angles with gait events,
-gait-cycle curves, strides, left vs right."""
+"""Session: one walk in detail — data quality, compensation indicators, symmetry and pelvic metrics, angles with
+gait events, gait-cycle curves, strides, left vs right."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import charts, data, session_data
 from dashboard import charts_session as sc
+from pipeline import quality
 
 
 def show_card(column: DeltaGenerator, card: charts.Card) -> None:
@@ -17,6 +18,23 @@ def show_card(column: DeltaGenerator, card: charts.Card) -> None:
     column.metric(card.label, card.value, help=card.help)
     if card.interval:
         column.caption(card.interval)
+
+
+def show_quality(found: tuple[quality.Finding, ...], has_record: bool) -> None:
+    """Warnings first and in plain sight (a result may be wrong), notes folded away (how the numbers were made)."""
+    st.subheader("Data quality")
+    if not has_record:
+        st.caption("No quality record: this session was processed before imugait kept one. Re-process it to add it.")
+        return
+    warnings = [f.text for f in found if f.level == "warning"]
+    notes = [f.text for f in found if f.level == "note"]
+    if warnings:
+        st.warning("\n".join(f"- {text}" for text in warnings))
+    else:
+        st.success("No data-quality warnings: sensors, timing, events and strides passed every check.")
+    if notes:
+        with st.expander(f"{len(notes)} note(s) on how the numbers were made"):
+            st.markdown("\n".join(f"- {text}" for text in notes))
 
 
 selection = data.current()
@@ -53,7 +71,10 @@ if header.processed:
         st.warning(version_warning)
 
 summary = strides = None
-calibration = data.spatial_calibration(data.load_quality(path)) if header.processed else None
+record = data.load_quality(path) if header.processed else {}
+calibration = data.spatial_calibration(record) if header.processed else None
+if header.processed:
+    show_quality(quality.findings(record), bool(record))
 calibration_note = sc.calibration_caption(calibration.calibrated, calibration.text) if calibration else ""
 if header.processed:
     st.subheader("Compensation indicators")

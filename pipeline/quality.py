@@ -1,0 +1,323 @@
+"""What a session's quality record says, in words for the people who read its results.
+
+:func:`pipeline.run.process_session` stores a quality record with every analysed session (lost samples, saturation,
+mountings, the thigh swap check, the thigh–pelvis cross-check, which rule found the events, the body lengths and
+calibration behind the distances). :func:`findings` turns it into sentences, each with a level:
+
+* ``"warning"``: a result may be wrong or rests on less than it seems; read it before the numbers;
+* ``"note"``: how the numbers were made (a correction applied, an estimate used), worth knowing when comparing.
+
+Thresholds, and where they come from:
+
+* lost samples: a note from 1 % of a sensor's recording, a warning beyond 10 %: on the simulator every symmetry
+  index stays within 1 percentage point of the truth up to 10 % packet loss and not beyond
+  (``docs/validation/sim_grid.md``, ``make bench-sim``);
+* thigh–pelvis contact timing: a warning when the median offset exceeds 100 ms, a sixth of a typical step and
+  about twice the mean timing error of either method on real recordings (≤ 60 ms, ``docs/validation/README.md``
+  §b, §h, §i), or when under 80 % of the thigh contacts have a pelvis contact within 0.25 s;
+* pelvis-only sides: a warning when the detected sides alternate in under 80 % of regular steps (one step in five
+  would be mislabelled; real recordings give 0.95–1.0);
+* strides: a warning under 10 valid strides (5 per side: the session intervals are then wide and the symmetry
+  indices rest on a handful of steps), or when under half of the strides are valid.
+
+A record is read as it was stored: keys a session lacks (older pipelines wrote fewer) give no finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Level = Literal["warning", "note"]
+
+LOST_NOTE_FRACTION = 0.01
+LOST_WARNING_FRACTION = 0.10
+MAX_CONTACT_OFFSET_MS = 100.0
+MIN_MATCHED_FRACTION = 0.8
+MIN_LATERALITY_AGREEMENT = 0.8
+MIN_VALID_STRIDES = 10
+SITES = ("pelvis", "left_thigh", "right_thigh")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the quality record says: its level, the topic it is about and a sentence for people."""
+
+    level: Level
+    topic: str  # "recording", "sensors", "events", "strides", "distance", "posture"
+    text: str
+
+
+def _site(site: str) -> str:
+    return site.replace("_", " ") + " sensor"
+
+
+def _number(quality: Mapping[str, Any], key: str) -> float | None:
+    value = quality.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _recording(q: Mapping[str, Any]) -> list[Finding]:
+    out = []
+    duration = _number(q, "duration_s")
+    for site in SITES:
+        valid = _number(q, f"{site}.valid_s")
+        if valid is None:
+            continue
+        name = _site(site)
+        if duration and duration > 0:
+            lost = max(0.0, 1.0 - valid / duration)
+            if lost > LOST_WARNING_FRACTION:
+                out.append(
+                    Finding(
+                        "warning",
+                        "recording",
+                        f"The {name} lost {lost:.0%} of its samples (packet loss or a dropped link). Events and "
+                        "angles are not computed across the gaps; beyond 10 % loss the symmetry indices lose "
+                        "accuracy (tested on the simulator). Check the sensor's battery, distance and line of sight.",
+                    )
+                )
+            elif lost >= LOST_NOTE_FRACTION:
+                out.append(Finding("note", "recording", f"The {name} lost {lost:.1%} of its samples; gaps skipped."))
+        saturated = _number(q, f"{site}.saturated_samples") or 0
+        if saturated > 0:
+            out.append(
+                Finding(
+                    "warning",
+                    "recording",
+                    f"The {name} hit the end of its measuring range in {saturated:.0f} samples (saturation): impact "
+                    "peaks are clipped, so contact times and angles near them may be off. Record with a larger "
+                    "range (e.g. ±16 g, ±2000 deg/s).",
+                )
+            )
+        nonfinite = _number(q, f"{site}.nonfinite_samples") or 0
+        if nonfinite > 0:
+            out.append(
+                Finding("note", "recording", f"The {name} sent {nonfinite:.0f} non-numeric samples; they were skipped.")
+            )
+        if q.get(f"{site}.truncated_file") is True:
+            out.append(
+                Finding(
+                    "warning",
+                    "recording",
+                    f"The {name}'s raw file ends part-way through a record (the recorder stopped abruptly); "
+                    "everything up to that point was kept and analysed.",
+                )
+            )
+        if q.get(f"{site}.clock") == "host":
+            out.append(
+                Finding(
+                    "note",
+                    "recording",
+                    f"The {name} sent no clock or sample counter: its samples were timed by their arrival, so "
+                    "event times carry the Bluetooth delay jitter (typically 7–30 ms).",
+                )
+            )
+    return out
+
+
+def _sensors(q: Mapping[str, Any]) -> list[Finding]:
+    out = []
+    for site in SITES:
+        mounting = q.get(f"{site}.mounting")
+        if not isinstance(mounting, Mapping):
+            continue
+        if mounting.get("low_confidence"):
+            out.append(
+                Finding(
+                    "warning",
+                    "sensors",
+                    f"The orientation of the {_site(site)} on the body could not be established with confidence "
+                    f"({mounting.get('text', site)}): its angles and the events from it may be wrong. Check that it "
+                    "is firmly attached and that the session contains straight walking.",
+                )
+            )
+        if mounting.get("upside_down"):
+            out.append(Finding("note", "sensors", f"The {_site(site)} was worn upside down; its axes were corrected."))
+    if q.get("thighs_swapped") is True:
+        out.append(
+            Finding(
+                "warning",
+                "sensors",
+                "The left and right thigh sensors were swapped (the 'left' sensor was on the right leg, as the "
+                "pelvis shows); left and right were exchanged in the results. Check the labels on the sensors.",
+            )
+        )
+    elif q.get("thigh_swap_check") == "undecided":
+        out.append(
+            Finding(
+                "warning",
+                "sensors",
+                "Which thigh sensor was on which leg could not be confirmed from the pelvis (too few or mixed "
+                "contacts): if the labels were mixed up, left and right are exchanged in the results.",
+            )
+        )
+    elif q.get("thigh_swap_check") == "unverifiable" and {"left_thigh.valid_s", "right_thigh.valid_s"} <= set(q):
+        out.append(
+            Finding(
+                "note",
+                "sensors",
+                "Without a pelvis sensor, the thigh sensors' sides are taken from their labels (not checked).",
+            )
+        )
+    return out
+
+
+def _events(q: Mapping[str, Any]) -> list[Finding]:
+    out = []
+    cross = q.get("crosscheck")
+    if isinstance(cross, Mapping):
+        matched, offset = _number(cross, "matched_fraction"), _number(cross, "median_offset_ms")
+        if matched is not None and matched < MIN_MATCHED_FRACTION:  # NaN (nothing to match) compares False
+            out.append(
+                Finding(
+                    "warning",
+                    "events",
+                    f"Only {matched:.0%} of the thigh contacts have a pelvis contact within 0.25 s: the two "
+                    "sensors disagree about the steps. Look at the events on the angle chart below.",
+                )
+            )
+        if offset is not None and abs(offset) > MAX_CONTACT_OFFSET_MS:
+            out.append(
+                Finding(
+                    "warning",
+                    "events",
+                    f"Thigh and pelvis place the contacts {abs(offset):.0f} ms apart (median): more than either "
+                    "method's timing error, so the stance and support times may be shifted.",
+                )
+            )
+    fills = q.get("dropout_fills")
+    if isinstance(fills, list) and fills:
+        spans = ", ".join(
+            f"{f.get('side')} {f.get('start_s')}–{f.get('end_s')} s" for f in fills if isinstance(f, dict)
+        )
+        out.append(
+            Finding(
+                "warning",
+                "events",
+                f"A thigh sensor dropped out ({spans}); the contacts there come from the pelvis, whose timing "
+                "differs by tens of ms, so that side's times mix two methods.",
+            )
+        )
+    sources = q.get("event_sources")
+    if isinstance(sources, list) and sources == ["pelvis"]:
+        out.append(
+            Finding(
+                "note",
+                "events",
+                "Contacts and their sides come from the pelvis sensor alone (no thigh sensors): on real recordings "
+                "contact F1 0.92–0.96, mean timing error 33–53 ms, the right side for 98 % of contacts "
+                "(docs/validation/README.md §b, §h).",
+            )
+        )
+        agreement = _number(q, "pelvis.laterality_agreement")
+        if agreement is not None and agreement < MIN_LATERALITY_AGREEMENT:
+            out.append(
+                Finding(
+                    "warning",
+                    "events",
+                    f"The pelvis-only left/right labels alternate in only {agreement:.0%} of regular steps, so some "
+                    "contacts are probably on the wrong side: read left/right metrics with care.",
+                )
+            )
+    for side in ("left", "right"):
+        rules = q.get(f"{side}_thigh.event_rules")
+        if not isinstance(rules, Mapping):
+            continue
+        ic = {k: v for k, v in rules.items() if str(k).startswith("IC") and isinstance(v, int | float)}
+        total = sum(ic.values())
+        impact = ic.get("IC impact", 0)
+        if total and impact < 0.5 * total:
+            out.append(
+                Finding(
+                    "note",
+                    "events",
+                    f"Most {side} initial contacts ({total - impact:.0f} of {total:.0f}) come from the thigh's "
+                    "rotation, not from a heel-strike transient (soft shoes, slow walking, or a sensor that smooths "
+                    "its output).",
+                )
+            )
+    return out
+
+
+def _strides(q: Mapping[str, Any]) -> list[Finding]:
+    valid, total = _number(q, "valid_strides"), _number(q, "strides")
+    if valid is None or total is None or total == 0:
+        return []
+    if valid < MIN_VALID_STRIDES:
+        return [
+            Finding(
+                "warning",
+                "strides",
+                f"Only {valid:.0f} valid strides: the session values rest on a few steps and their intervals are "
+                "wide. Record a longer straight walk (at least 20 strides).",
+            )
+        ]
+    if valid < 0.5 * total:
+        return [
+            Finding(
+                "warning",
+                "strides",
+                f"Only {valid:.0f} of {total:.0f} strides are valid (the rest are turns, pauses, bout edges or have "
+                "gaps): the values describe part of the walk.",
+            )
+        ]
+    return []
+
+
+def _distance(q: Mapping[str, Any]) -> list[Finding]:
+    out = []
+    method = q.get("spatial.method")
+    if isinstance(method, str) and method.startswith("none"):
+        out.append(Finding("note", "distance", f"No step length or walking speed: {method.removeprefix('none: ')}."))
+        return out
+    if q.get("subject.leg_length_estimated") is True:
+        out.append(Finding("note", "distance", "The leg length was estimated from the height (not measured)."))
+    source = q.get("subject.pendulum_length_source")
+    if source in ("stature", "leg length"):
+        out.append(
+            Finding(
+                "note",
+                "distance",
+                f"The pelvis sensor's height was estimated from the {source} (not measured); measure it for "
+                "better step lengths (imugait subject set --pelvis-sensor-height).",
+            )
+        )
+    text = q.get("spatial.calibration")
+    if q.get("spatial.calibrated") is False and isinstance(text, str):
+        out.append(
+            Finding(
+                "note",
+                "distance",
+                f"Step length not calibrated for this walker ({text.removeprefix('none: ')}): uncalibrated walking "
+                "speed was off by 0.08–0.11 m/s on average on real recordings (docs/validation/README.md §b, §h, §j).",
+            )
+        )
+    return out
+
+
+def _posture(q: Mapping[str, Any]) -> list[Finding]:
+    if "standing" in q and q["standing"] is None:
+        return [
+            Finding(
+                "note",
+                "posture",
+                "No quiet standing at the start of the recording: pelvic tilt is relative to the walking posture, "
+                "and no absolute tilt is reported. Start recordings with a few seconds of standing still.",
+            )
+        ]
+    return []
+
+
+def findings(quality: Mapping[str, Any]) -> tuple[Finding, ...]:
+    """The quality record of one session as findings, warnings first (see the module docstring)."""
+    found = [
+        *_recording(quality),
+        *_sensors(quality),
+        *_events(quality),
+        *_strides(quality),
+        *_distance(quality),
+        *_posture(quality),
+    ]
+    return tuple(sorted(found, key=lambda f: f.level != "warning"))

@@ -1,0 +1,126 @@
+"""Quality findings (pipeline.quality): each entry of the quality record that should reach a reader does, with its
+level; a clean simulated session gives no warning; real processing paths (swapped thighs, packet loss, no
+profile) produce the findings people need."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.quality import Finding, findings
+from pipeline.run import process_session
+from pipeline.subjects import SubjectProfile, save_profile
+from tests.pipeline.test_crosscheck import _swap_files
+
+CLEAN: dict[str, Any] = {
+    "duration_s": 60.0,
+    **{f"{s}.valid_s": 60.0 for s in ("pelvis", "left_thigh", "right_thigh")},
+    "thigh_swap_check": "ok",
+    "thighs_swapped": False,
+    "crosscheck": {"matched": 90, "matched_fraction": 1.0, "median_offset_ms": 8.0, "side_agreement": 1.0},
+    "dropout_fills": [],
+    "event_sources": ["left_thigh", "right_thigh"],
+    "valid_strides": 50,
+    "strides": 55,
+    "standing": {"start_s": 0.0, "end_s": 3.0},
+    "spatial.method": "pelvis+thigh",
+    "spatial.calibrated": True,
+    "subject.pendulum_length_source": "sensor height",
+}
+
+
+def _texts(quality: dict[str, Any], level: str) -> list[str]:
+    return [f.text for f in findings(quality) if f.level == level]
+
+
+def test_a_clean_record_says_nothing_and_an_empty_one_too() -> None:
+    assert findings(CLEAN) == ()
+    assert findings({}) == ()  # a session processed before the record existed
+
+
+@pytest.mark.parametrize(
+    ("change", "level", "words"),
+    [
+        ({"pelvis.valid_s": 51.0}, "warning", "pelvis sensor lost 15%"),
+        ({"left_thigh.valid_s": 57.0}, "note", "left thigh sensor lost 5.0%"),
+        ({"right_thigh.saturated_samples": 12}, "warning", "measuring range in 12 samples"),
+        ({"pelvis.nonfinite_samples": 3}, "note", "3 non-numeric samples"),
+        ({"left_thigh.truncated_file": True}, "warning", "ends part-way through a record"),
+        ({"pelvis.clock": "host"}, "note", "timed by their arrival"),
+        ({"right_thigh.mounting": {"low_confidence": True, "text": "right_thigh: sensor ..."}}, "warning", "could not"),
+        ({"right_thigh.mounting": {"upside_down": True, "low_confidence": False}}, "note", "worn upside down"),
+        ({"thighs_swapped": True, "thigh_swap_check": "swapped"}, "warning", "were swapped"),
+        ({"thigh_swap_check": "undecided"}, "warning", "could not be confirmed"),
+        ({"crosscheck": {"matched_fraction": 0.6, "median_offset_ms": 10.0}}, "warning", "Only 60%"),
+        ({"crosscheck": {"matched_fraction": 1.0, "median_offset_ms": -150.0}}, "warning", "150 ms apart"),
+        ({"dropout_fills": [{"side": "left", "start_s": 20.0, "end_s": 26.0}]}, "warning", "left 20.0–26.0 s"),
+        ({"event_sources": ["pelvis"]}, "note", "pelvis sensor alone"),
+        (
+            {"left_thigh.event_rules": {"IC impact": 3, "IC gyro arrest": 20, "FC flexion fraction": 23}},
+            "note",
+            "20 of 23",
+        ),
+        ({"valid_strides": 6}, "warning", "Only 6 valid strides"),
+        ({"valid_strides": 20, "strides": 50}, "warning", "Only 20 of 50 strides"),
+        ({"standing": None}, "note", "No quiet standing"),
+        ({"spatial.method": "none: no subject profile with height"}, "note", "No step length or walking speed"),
+        ({"subject.pendulum_length_source": "stature"}, "note", "estimated from the stature"),
+        ({"spatial.calibrated": False, "spatial.calibration": "none: no calibration walk"}, "note", "not calibrated"),
+    ],
+)
+def test_each_entry_reaches_the_reader_at_its_level(change: dict[str, Any], level: str, words: str) -> None:
+    found = findings({**CLEAN, **change})
+    assert len(found) == 1, found
+    assert found[0].level == level
+    assert words in found[0].text
+
+
+def test_thresholds_sit_where_documented() -> None:
+    assert _texts({**CLEAN, "pelvis.valid_s": 54.6}, "note")  # 9 % lost: a note
+    assert _texts({**CLEAN, "pelvis.valid_s": 53.4}, "warning")  # 11 %: a warning
+    assert not findings({**CLEAN, "pelvis.valid_s": 59.7})  # 0.5 %: nothing
+    ok = {"matched_fraction": 0.85, "median_offset_ms": 95.0}
+    assert not findings({**CLEAN, "crosscheck": ok})
+    assert not findings({**CLEAN, "crosscheck": {"matched_fraction": float("nan"), "median_offset_ms": float("nan")}})
+    pelvis_only = {**CLEAN, "event_sources": ["pelvis"], "pelvis.laterality_agreement": 0.7}
+    assert any("wrong side" in t for t in _texts(pelvis_only, "warning"))
+    assert not _texts({**pelvis_only, "pelvis.laterality_agreement": 0.9}, "warning")
+
+
+def test_warnings_come_first() -> None:
+    found = findings({**CLEAN, "standing": None, "pelvis.saturated_samples": 1})
+    assert [f.level for f in found] == ["warning", "note"]
+    assert all(isinstance(f, Finding) for f in found)
+
+
+def test_a_processed_simulated_session_has_no_warning(tmp_path: Path, sim_builder: Callable[..., Any]) -> None:
+    sim = sim_builder(tmp_path, "healthy", duration_s=40.0)
+    save_profile(tmp_path, SubjectProfile(sim.session.meta.subject, leg_length_m=0.9, pelvis_sensor_height_m=0.97))
+    result = process_session(sim.session)
+    assert result.quality["duration_s"] == pytest.approx(40.0, abs=1.0)
+    assert [f for f in findings(result.quality) if f.level == "warning"] == []
+    notes = " ".join(f.text for f in findings(result.quality))
+    assert "lost" in notes  # the simulator's 2 % packet loss
+    assert "not calibrated" in notes
+
+
+def test_swapped_thighs_and_a_missing_profile_reach_the_reader(tmp_path: Path, sim_builder: Callable[..., Any]) -> None:
+    sim = sim_builder(tmp_path, "antalgic_right", duration_s=40.0, seed=2)
+    _swap_files(sim.session)
+    found = findings(process_session(sim.session).quality)
+    warnings = [f.text for f in found if f.level == "warning"]
+    assert any("were swapped" in t for t in warnings)
+    assert any("No step length" in f.text for f in found if f.level == "note")
+
+
+def test_a_thigh_dropout_reaches_the_reader(tmp_path: Path, sim_builder: Callable[..., Any]) -> None:
+    sim = sim_builder(tmp_path / "full", "healthy", duration_s=40.0, seed=5)
+    lost = sim_builder(tmp_path / "lost", "healthy", duration_s=40.0, seed=5, sites=("left_thigh",), nan_at=(20, 26))
+    shutil.copy(lost.session.raw_path("left_thigh"), sim.session.raw_path("left_thigh"))
+    warnings = [f.text for f in findings(process_session(sim.session).quality) if f.level == "warning"]
+    assert any("thigh sensor dropped out (left 2" in t for t in warnings), warnings
+    assert any("left thigh sensor lost 1" in t for t in warnings), warnings  # 6 s of 40: 15 %
