@@ -92,7 +92,7 @@ from scipy.ndimage import median_filter
 from validate_real import print_rows
 
 from pipeline.errors import ImuGaitError
-from pipeline.evaluation import EventScores, pool, score_events
+from pipeline.evaluation import EventScores, match_events, pool, score_events
 from pipeline.importer import TableImportSpec, import_tables
 from pipeline.run import process_session
 
@@ -591,6 +591,39 @@ def pooled_rows(outcomes: Sequence[Outcome]) -> list[list[str]]:
     return rows
 
 
+POSITION_HEADER = ("ICs of each leg", "pairs", "bias ± SD ms", "MAE ms", "|error| > 100 ms")
+
+
+def position_rows(outcomes: Sequence[Outcome]) -> list[list[str]]:
+    """IC timing by where the step sits in the walk: each leg's first IC (gait initiation), its last (termination)
+    and the others (steady walking, what the session metrics use: bout edges are not steady strides)."""
+    errors: dict[str, list[float]] = {"first": [], "last": [], "others": []}
+    for o in outcomes:
+        if not o.ok or o.detection is None:
+            continue
+        for side in SIDES:
+            ref = o.reference.times("IC", side)
+            m = match_events(o.detection.times("IC", side), ref, tolerance_s=0.5)
+            for r, e in zip(m.reference, m.error_s, strict=True):
+                where = "first" if r == 0 else "last" if r == ref.size - 1 else "others"
+                errors[where].append(float(e) * 1e3)
+    rows = []
+    for where, e in errors.items():
+        x = np.asarray(e)
+        if not x.size:
+            continue
+        rows.append(
+            [
+                where,
+                str(x.size),
+                f"{x.mean():+.0f} ± {x.std():.0f}",
+                f"{np.abs(x).mean():.0f}",
+                f"{int((np.abs(x) > 100).sum())} ({(np.abs(x) > 100).mean():.0%})",
+            ]
+        )
+    return rows
+
+
 def side_check(console: Console, outcomes: Sequence[Outcome]) -> None:
     ok = [o for o in outcomes if o.ok]
     lat = [o.laterality for o in ok if o.laterality is not None]
@@ -702,6 +735,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         trial_rows(outcomes),
     )
     print_rows(console, "pooled (micro) over trials", POOLED_HEADER, pooled_rows(outcomes))
+    print_rows(console, "IC timing by position in the walk (pairs at ±0.5 s)", POSITION_HEADER, position_rows(outcomes))
     side_check(console, outcomes)
     clock_check(console, outcomes)
     failed = [o for o in outcomes if o.detection is not None and o.detection.error]
