@@ -512,17 +512,39 @@ _SYMMETRY = {
 }
 
 
+# how a per-side contact-time offset moves each duration behind a symmetry index: (sign, own side?, kind);
+# e.g. stance = own FC − own IC, step = own IC − the other side's IC
+_OFFSET_TERMS: Mapping[str, tuple[tuple[float, bool, str], ...]] = {
+    "stance_time_s": ((1.0, True, "FC"), (-1.0, True, "IC")),
+    "swing_time_s": ((-1.0, True, "FC"), (1.0, True, "IC")),
+    "step_time_s": ((1.0, True, "IC"), (-1.0, False, "IC")),
+    "single_support_time_s": ((1.0, False, "IC"), (-1.0, False, "FC")),
+    "initial_double_support_s": ((1.0, False, "FC"), (-1.0, True, "IC")),
+}
+
+
+def _offset_shift(base: str, side: str, offsets: Mapping[tuple[str, str], FloatArray]) -> FloatArray | float:
+    other = "right" if side == "left" else "left"
+    shift: FloatArray | float = 0.0
+    for sign, own, kind in _OFFSET_TERMS.get(base, ()):
+        shift = shift + sign * offsets.get((side if own else other, kind), 0.0)
+    return shift
+
+
 def session_summary(
     strides: StrideTable,
     *,
     trunk_result: trunk.TrunkResult | None = None,
     standing_tilt_deg: float | None = None,
+    contact_offset_sd_s: Mapping[tuple[str, str], float] | None = None,
     config: MetricsConfig = MetricsConfig(),
 ) -> tuple[SummaryRow, ...]:
     """Every metric of ``pipeline.catalog`` (long form) from the valid strides.
 
     ``trunk_result`` supplies the pelvis-acceleration metrics (NaN with n = 0 without it); ``standing_tilt_deg``
     is the pelvic tilt of a standing calibration period in the frame of ``pelvic_tilt_deg`` (NaN without it).
+    ``contact_offset_sd_s`` gives, per ``(side, "IC" | "FC")``, the SD of a contact-time offset shared by the
+    whole session; symmetry intervals include it (``pipeline.uncertainty``, "Contact timing from the pelvis").
     """
     v = strides.valid
     rng = np.random.default_rng(uncertainty.SEED)
@@ -541,12 +563,16 @@ def session_summary(
     if standing_tilt_deg is not None:
         tilt = _Estimate.of(strides.pelvic_tilt_mean_deg[v], rng)
         both["pelvic_tilt_rel_standing_deg"] = tilt.map(lambda x: x - standing_tilt_deg)
+    # its own generator, so that sessions without offsets keep the intervals they always had
+    offsets = uncertainty.contact_offsets(contact_offset_sd_s or {}, np.random.default_rng([uncertainty.SEED, 1]))
     for prefix, base in _SYMMETRY.items():
         r, l_ = per_side[(base, "right")], per_side[(base, "left")]
         n = min(r.n, l_.n)
+        r_boot = r.boot + _offset_shift(base, "right", offsets)
+        l_boot = l_.boot + _offset_shift(base, "left", offsets)
         with np.errstate(divide="ignore", invalid="ignore"):
             for suffix, f in (("si_pct", symmetry_index), ("ga_pct", gait_asymmetry), ("sr", symmetry_ratio)):
-                both[f"{prefix}_{suffix}"] = _Estimate(float(f(r.value, l_.value)), n, np.asarray(f(r.boot, l_.boot)))
+                both[f"{prefix}_{suffix}"] = _Estimate(float(f(r.value, l_.value)), n, np.asarray(f(r_boot, l_boot)))
     # Plotnik's reference leg is the one with the longer mean swing time
     swing_r, swing_l = per_side[("swing_time_s", "right")].value, per_side[("swing_time_s", "left")].value
     reference = "right" if swing_r > swing_l else "left"

@@ -36,15 +36,18 @@ from pipeline import (
     subjects,
     timeline,
     trunk,
+    uncertainty,
 )
 from pipeline.bouts import BoutConfig, Bouts, Standing, detect_bouts, detect_standing
 from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.3: symmetry intervals include the pelvis-only contact offset; compensation flags need the interval beyond
+#      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.2"
+PIPELINE_VERSION = "1.3"
 log = logging.getLogger(__name__)
 
 
@@ -269,6 +272,18 @@ def spatial_result(
     )
 
 
+def pelvis_contact_offsets(found: events.GaitEvents) -> dict[tuple[str, str], float]:
+    """Per ``(side, kind)``: the pelvis-only contact offset SD (``uncertainty.PELVIS_CONTACT_OFFSET_SD_S``) times
+    the share of that side's contacts found from the pelvis (a shared offset on that share of the strides)."""
+    out = {}
+    for side in ("left", "right"):
+        for kind, sd in uncertainty.PELVIS_CONTACT_OFFSET_SD_S.items():
+            mine = (found.side == side) & (found.kind == kind)
+            share = float(np.mean(found.source[mine] == "pelvis")) if mine.any() else 0.0
+            out[(side, kind)] = sd * share
+    return out
+
+
 def process_session(
     session: Session,
     *,
@@ -293,7 +308,11 @@ def process_session(
     standing = aligned.quality.get("standing")
     standing_tilt = standing.get("pelvic_tilt_deg") if isinstance(standing, Mapping) else None
     rows = metrics.session_summary(
-        strides, trunk_result=trunk_result, standing_tilt_deg=standing_tilt, config=config.metrics
+        strides,
+        trunk_result=trunk_result,
+        standing_tilt_deg=standing_tilt,
+        contact_offset_sd_s=pelvis_contact_offsets(aligned.events),
+        config=config.metrics,
     )
     # subject profile (<root>/<subject>/subject.json): spatial metrics, involved/uninvolved rows, compensation
     profile = subjects.read_profile(session.path.parent / subjects.SUBJECT_FILE)

@@ -131,3 +131,40 @@ def test_simulated_trunk_metrics_have_intervals(sim_factory: Callable[..., Any])
         assert r["ci_low"] < r["ci_high"], metric
     for axis in ("v", "ap"):
         assert np.isnan(rows[f"step_symmetry_{axis}"]["ci_low"])  # no interval (trunk.TrunkResult.bootstrap)
+
+
+def _si_rows(sd: dict[tuple[str, str], float] | None) -> dict[str, Any]:
+    """Exactly periodic strides (no stride-to-stride spread): any interval width comes from the contact offsets."""
+    ev = synthetic_events(n=40, stance=(0.6, 0.6), left_step=0.6)
+    rows = session_summary(stride_table(ev, FS, 6000), contact_offset_sd_s=sd)
+    return {r.metric: r for r in rows if r.side == "both"}
+
+
+def test_a_shared_contact_offset_widens_symmetry_intervals_by_what_it_does_to_each_duration() -> None:
+    none = _si_rows(None)
+    assert none["stance_time_si_pct"].ci_high - none["stance_time_si_pct"].ci_low == pytest.approx(0.0, abs=1e-9)
+    # an FC offset of SD 10 ms per side moves each stance (0.6 s) alone: SI SD = 100·√2·0.01/0.6 = 2.36 pp
+    fc = _si_rows({(s, "FC"): 0.010 for s in ("left", "right")})
+    half = (fc["stance_time_si_pct"].ci_high - fc["stance_time_si_pct"].ci_low) / 2
+    assert half == pytest.approx(1.96 * 2.357, rel=0.12)
+    assert fc["stance_time_si_pct"].value == pytest.approx(none["stance_time_si_pct"].value)  # the value is untouched
+    step = fc["step_time_si_pct"]
+    assert step.ci_high - step.ci_low == pytest.approx(0.0, abs=1e-9)  # steps run IC to IC: no FC in them
+    # an IC offset moves both steps, in opposite directions: SI SD = 2·100·√2·0.01/0.6 = 4.71 pp
+    ic = _si_rows({(s, "IC"): 0.010 for s in ("left", "right")})
+    half = (ic["step_time_si_pct"].ci_high - ic["step_time_si_pct"].ci_low) / 2
+    assert half == pytest.approx(1.96 * 4.714, rel=0.12)
+
+
+def test_pelvis_only_sessions_carry_the_offset_thigh_sessions_do_not() -> None:
+    from pipeline.run import pelvis_contact_offsets
+
+    ev = synthetic_events()
+    assert set(pelvis_contact_offsets(ev).values()) == {0.0}  # source "test": not the pelvis
+    source = np.where((ev.side == "left") & (ev.kind == "IC") & (np.arange(ev.t_s.size) % 2 == 0), "pelvis", "thigh")
+    mixed = pelvis_contact_offsets(make_events(ev.t_s, ev.side, ev.kind, source, FS))
+    share = float(np.mean(source[(ev.side == "left") & (ev.kind == "IC")] == "pelvis"))
+    assert mixed[("left", "IC")] == pytest.approx(uncertainty.PELVIS_CONTACT_OFFSET_SD_S["IC"] * share)
+    assert mixed[("right", "IC")] == 0.0
+    pelvis = pelvis_contact_offsets(make_events(ev.t_s, ev.side, ev.kind, np.full(ev.t_s.size, "pelvis"), FS))
+    assert pelvis[("right", "FC")] == uncertainty.PELVIS_CONTACT_OFFSET_SD_S["FC"]
