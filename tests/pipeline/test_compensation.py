@@ -115,3 +115,38 @@ def test_loading_si_comes_from_the_metrics_summary() -> None:
     (weight,) = [r for r in compensation_report(rows) if r.pattern == "weight_shift"]
     assert weight.value == pytest.approx(-17.8)
     assert weight.flagged
+
+
+def _stance_row(si: float, lo: float, hi: float) -> Any:
+    rows = [SummaryRow("stance_time_si_pct", "both", si, "%", 12, lo, hi)]
+    return next(r for r in compensation_report(rows) if r.indicator == "stance_time_si_pct")
+
+
+def test_a_value_beyond_the_floor_flags_only_when_its_interval_is_beyond_too() -> None:
+    clear = _stance_row(-6.0, -8.5, -3.5)
+    assert clear.flagged
+    assert clear.side == "right"
+    assert "95 % interval -8.5 … -3.5 %" in clear.note
+    unclear = _stance_row(-6.0, -12.0, +0.5)  # a short walk, or contacts found from the pelvis alone
+    assert not unclear.flagged
+    assert unclear.side == "both"
+    assert "not clear from this walk" in unclear.note
+    assert "-12.0 … +0.5" in unclear.note
+    assert not _stance_row(-6.0, -8.5, -2.9).flagged  # the interval just reaches inside the 3 % floor
+    assert _stance_row(+6.0, +3.1, +8.0).side == "left"  # positive SI: the left side is the smaller one
+
+
+def test_an_interval_decides_for_ranges_and_signed_tilt_too() -> None:
+    th = CompensationThresholds()
+
+    def flagged(metric: str, value: float, lo: float, hi: float) -> bool:
+        rows = [SummaryRow(metric, "both", value, "deg", 20, lo, hi)]
+        return next(r for r in compensation_report(rows) if r.indicator == metric).flagged
+
+    over = th.tilt_range_deg
+    assert flagged("pelvic_tilt_range_deg", over + 2, over + 1, over + 3)
+    assert not flagged("pelvic_tilt_range_deg", over + 2, over - 0.5, over + 4)
+    standing = th.tilt_rel_standing_deg
+    assert flagged("pelvic_tilt_rel_standing_deg", -standing - 2, -standing - 3, -standing - 1)  # tilted back
+    assert not flagged("pelvic_tilt_rel_standing_deg", -standing - 2, -standing - 3, -standing + 1)
+    assert flagged("pelvic_tilt_rel_standing_deg", -standing - 2, math.nan, math.nan)  # no interval: the value
