@@ -19,6 +19,13 @@ Patterns and indicators (side of a flagged row = the side the finding points to)
 - ``trunk_lean``, ``reduced_knee_flexion`` — not measurable with pelvis and thigh sensors; reported as such.
 
 A missing or NaN indicator (sensor absent, too few strides, metric not computed) gives an unflagged row with a note.
+
+Contacts found from the pelvis alone (no thigh sensor, or a thigh that dropped out for most of the session) do not
+assess the timing indicators (antalgic gait, weight shift): their value is reported, never flagged. Against foot
+sensors their left/right timing carries an offset per walk (18 ms IC SD per side in 110 healthy walks; ≈ 150 ms
+between the sides in every walk of one person with MS, where the pelvis-only single-support SI had the wrong sign;
+``bench/validate_symmetry.py``, docs/validation §n), so a timing asymmetry could be the method's, or on the wrong
+leg.
 """
 
 from __future__ import annotations
@@ -115,9 +122,10 @@ _NOT_MEASURABLE = (
 class _Report:
     """Collects rows; every check goes through ``get`` so missing metrics become notes, not errors."""
 
-    def __init__(self, rows: Sequence[SummaryRow], affected_side: str | None) -> None:
+    def __init__(self, rows: Sequence[SummaryRow], affected_side: str | None, pelvis_contacts: bool) -> None:
         self.by_key = {(r.metric, r.side): r for r in rows}
         self.affected = affected_side
+        self.pelvis_contacts = pelvis_contacts
         self.out: list[CompensationRow] = []
 
     def get(self, metric: str, side: str = "both") -> float | None:
@@ -156,6 +164,9 @@ class _Report:
             self.missing(pattern, metric, "both", threshold)
             return
         si = float(row.value)
+        if self.pelvis_contacts and metric in TIMING_INDICATORS:
+            self.add(pattern, metric, "both", si, threshold, "%", False, _pelvis_timing_note(row, "%"))
+            return
         smaller, larger = ("right", "left") if si < 0 else ("left", "right")
         beyond = abs(si) > threshold
         flag = beyond and _clears(row, threshold, absolute=True)
@@ -192,9 +203,12 @@ class _Report:
             self.missing(pattern, metric, "both", threshold)
             return
         value = float(row.value)
+        unit = METRICS[metric].unit
+        if self.pelvis_contacts and metric in TIMING_INDICATORS:
+            self.add(pattern, metric, "both", value, threshold, unit, False, _pelvis_timing_note(row, unit))
+            return
         beyond = (abs(value) if absolute else value) > threshold
         flag = beyond and _clears(row, threshold, absolute=absolute)
-        unit = METRICS[metric].unit
         limit = f"±{threshold:g}" if absolute else f"{threshold:g}"
         if flag:
             note = phrase.format(value=value) + _interval_text(row, unit)
@@ -203,6 +217,20 @@ class _Report:
         else:
             note = f"{_label(metric)} {value:.1f} {unit}: within {limit} {unit}."
         self.add(pattern, metric, "both", value, threshold, unit, flag, note)
+
+
+# indicators computed from contact times (left against right)
+TIMING_INDICATORS = frozenset(
+    {"stance_time_si_pct", "single_support_time_si_pct", "step_time_ga_pct", "initial_double_support_si_pct"}
+)
+
+
+def _pelvis_timing_note(row: SummaryRow, unit: str) -> str:
+    return (
+        f"{_label(row.metric)} {row.value:+.1f} {unit}: not assessed — the contacts come from the pelvis sensor "
+        "alone, whose left/right timing can be offset by tens of ms per walk (enough to make or hide an asymmetry, "
+        "or put it on the wrong leg; docs/validation §n). Thigh sensors are needed to assess limping."
+    )
 
 
 def _clears(row: SummaryRow, threshold: float, *, absolute: bool) -> bool:
@@ -245,10 +273,12 @@ def compensation_report(
     *,
     affected_side: str | None = None,
     thresholds: CompensationThresholds = CompensationThresholds(),
+    pelvis_contacts: bool = False,
 ) -> tuple[CompensationRow, ...]:
-    """Check every pattern on the session summary ``rows`` (see the module docstring)."""
+    """Check every pattern on the session summary ``rows`` (see the module docstring); ``pelvis_contacts``: the
+    contacts were found from the pelvis sensor alone, so the timing indicators are reported, not assessed."""
     th = thresholds
-    r = _Report(rows, affected_side)
+    r = _Report(rows, affected_side, pelvis_contacts)
     r.signed_si(
         "antalgic_gait",
         "stance_time_si_pct",

@@ -208,7 +208,9 @@ def _events(q: Mapping[str, Any]) -> list[Finding]:
                 "events",
                 "Contacts and their sides come from the pelvis sensor alone (no thigh sensors): on real recordings "
                 "contact F1 0.92–0.96, mean timing error 33–53 ms, the right side for 98 % of contacts "
-                "(docs/validation/README.md §b, §h).",
+                "(docs/validation/README.md §b, §h). Their left/right timing carries an offset per walk, so the "
+                "temporal symmetry indices are uncertain (±4 pp for stance, ±9 pp for step time in healthy walkers, "
+                "more in asymmetric gait; §n) and the compensation report does not assess limping from them.",
             )
         )
         agreement = _number(q, "pelvis.laterality_agreement")

@@ -328,7 +328,11 @@ def process_session(
         config=config.spatial,
     )
     affected = profile.affected_side if profile is not None else None
-    report = compensation.compensation_report(rows, affected_side=affected, thresholds=config.compensation)
+    found = aligned.events
+    pelvis_contacts = len(found) > 0 and float(np.mean(found.source == "pelvis")) > 0.5  # most contacts
+    report = compensation.compensation_report(
+        rows, affected_side=affected, thresholds=config.compensation, pelvis_contacts=pelvis_contacts
+    )
     curves = cycles.cycle_curves(
         fs, strides.side, strides.start_s, strides.end_s, strides.valid, pelvis=aligned.pelvis, thighs=aligned.thighs
     )

@@ -150,3 +150,32 @@ def test_an_interval_decides_for_ranges_and_signed_tilt_too() -> None:
     assert flagged("pelvic_tilt_rel_standing_deg", -standing - 2, -standing - 3, -standing - 1)  # tilted back
     assert not flagged("pelvic_tilt_rel_standing_deg", -standing - 2, -standing - 3, -standing + 1)
     assert flagged("pelvic_tilt_rel_standing_deg", -standing - 2, math.nan, math.nan)  # no interval: the value
+
+
+def test_contacts_from_the_pelvis_alone_report_timing_indicators_without_assessing_them() -> None:
+    rows = [
+        SummaryRow("stance_time_si_pct", "both", -9.0, "%", 40, -12.0, -6.0),
+        SummaryRow("step_time_ga_pct", "both", 8.0, "%", 40, 6.0, 10.0),
+        SummaryRow("initial_double_support_si_pct", "both", 25.0, "%", 40, 15.0, 35.0),
+        SummaryRow("pelvic_tilt_range_deg", "both", 14.0, "deg", 40, 13.0, 15.0),
+    ]
+    thigh = {r.indicator: r for r in compensation_report(rows)}
+    pelvis = {r.indicator: r for r in compensation_report(rows, pelvis_contacts=True)}
+    for indicator in ("stance_time_si_pct", "step_time_ga_pct", "initial_double_support_si_pct"):
+        assert thigh[indicator].flagged
+        assert not pelvis[indicator].flagged
+        assert pelvis[indicator].value == thigh[indicator].value
+        assert "not assessed" in pelvis[indicator].note
+        assert "Thigh sensors are needed" in pelvis[indicator].note
+    assert pelvis["pelvic_tilt_range_deg"].flagged  # pelvic angles do not depend on contact timing
+
+
+def test_a_pelvis_only_session_does_not_flag_limping(sim_builder: Callable[..., Any], tmp_path: Path) -> None:
+    sim = sim_builder(tmp_path, "antalgic_right", duration_s=50.0, sites=("pelvis",))
+    process_session(sim.session)
+    report = read_table(sim.session.derived_path("compensation"), COMPENSATION).to_pandas()
+    antalgic = report[report.pattern == "antalgic_gait"]
+    assert antalgic.value.notna().all()
+    assert not antalgic.flagged.any()
+    assert antalgic.note.str.contains("pelvis sensor alone").all()
+    assert report[report.pattern == "trendelenburg"].flagged.any()  # the drop still shows
