@@ -61,6 +61,7 @@ from pipeline.importer import TableImportSpec, import_tables
 from pipeline.orientation import OrientationConfig, pelvis_angles
 from pipeline.run import process_session
 from pipeline.spatial import interval_speed
+from pipeline.store import Session
 from pipeline.subjects import SubjectProfile, save_profile
 
 DATA_ENV = "MOBGAP_DATA_DIR"
@@ -234,6 +235,18 @@ def write_profile(trial: Trial, root: Path, *, sensor_height: bool = True) -> No
     save_profile(root, SubjectProfile(subject_id(trial), height_m=height, pelvis_sensor_height_m=sensor))
 
 
+def import_trial(trial: Trial, workdir: Path, *, sensor_height: bool = True) -> Session:
+    """The trial's lower-back IMU imported as a pelvis-only session under ``workdir/sessions``, with the
+    participant's subject profile (:func:`write_profile`)."""
+    csv = workdir / f"{trial.cohort}_{trial.participant}_{trial.test}_{trial.trial}.csv"
+    cols = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+    values = np.column_stack([trial.acc_g, trial.gyr_dps])
+    pacsv.write_csv(pa.table({c: values[:, i] for i, c in enumerate(cols)}), csv)
+    spec = TableImportSpec(trial.fs_hz, cols[:3], cols[3:], "g", "deg/s")
+    write_profile(trial, workdir / "sessions", sensor_height=sensor_height)
+    return import_tables({"pelvis": csv}, spec, workdir / "sessions", subject_id(trial))
+
+
 def run_ours(trial: Trial, workdir: Path, *, sensor_height: bool = True) -> Detection:
     """Import the trial's lower-back IMU as a pelvis-only session (with the participant's subject profile, so the
     pipeline computes walking speed) and process it with the public pipeline.
@@ -242,16 +255,9 @@ def run_ours(trial: Trial, workdir: Path, *, sensor_height: bool = True) -> Dete
     the per-step lengths (``strides.step_length_m``, the step ending at each stride's closing IC), turns included
     as in the INDIP bout.
     """
-    csv = workdir / f"{trial.cohort}_{trial.participant}_{trial.test}_{trial.trial}.csv"
-    cols = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
-    values = np.column_stack([trial.acc_g, trial.gyr_dps])
-    pacsv.write_csv(pa.table({c: values[:, i] for i, c in enumerate(cols)}), csv)
-    spec = TableImportSpec(trial.fs_hz, cols[:3], cols[3:], "g", "deg/s")
     empty = np.zeros(0)
     try:
-        write_profile(trial, workdir / "sessions", sensor_height=sensor_height)
-        session = import_tables({"pelvis": csv}, spec, workdir / "sessions", subject_id(trial))
-        result = process_session(session)
+        result = process_session(import_trial(trial, workdir, sensor_height=sensor_height))
     except ImuGaitError as exc:
         return Detection(empty, empty.astype(str), empty, empty.astype(str), error=str(exc))
     ev = result.events

@@ -37,11 +37,14 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
-from validate_ipol import FS_HZ, IpolTrial, find_data_dir, import_session, load_trials
+from validate_ipol import IpolTrial, find_data_dir, import_session, load_trials
+from validate_real import Trial, data_dir_argument, find_lab_dir, import_trial
+from validate_real import load_trials as load_mobilised
 
 from pipeline._event_core import make_events
+from pipeline.compensation import compensation_report
 from pipeline.errors import ImuGaitError
-from pipeline.metrics import OPENING_TIMES, stride_table
+from pipeline.metrics import OPENING_TIMES, SummaryRow, stride_table
 from pipeline.run import process_session
 from pipeline.schemas import COMPENSATION, STRIDES, SUMMARY
 from pipeline.store import read_table
@@ -56,6 +59,7 @@ SI_METRICS = {
     "initial_double_support_si_pct": "initial_double_support_s",
 }
 PAIR_TOLERANCE_S = 0.25
+MIN_STRIDES = 5  # per side, for an SI to be compared at all (ours: the summary row's n)
 PER_SIDE = ("pelvic_drop_deg", "pelvic_hike_deg")  # compensation indicators assessed per side
 
 
@@ -82,10 +86,13 @@ class Flag:
     value: float
     threshold: float
     flagged: bool
+    assessed: bool  # False: reported, not assessed (timing indicators from pelvis-only contacts)
+    flagged_if_assessed: bool  # the report recomputed as if the contacts came from thighs: the interval rule alone
 
 
 @dataclass(frozen=True)
 class TrialResult:
+    dataset: str
     participant: str
     si: list[SiResult]
     flags: list[Flag]
@@ -94,20 +101,19 @@ class TrialResult:
     error: str = ""
 
 
-def reference_strides(trial: IpolTrial) -> pd.DataFrame:
-    """The reference events through imugait's stride definitions; ``valid`` leaves out strides touching the U-turn
-    (and the trial's first and last, as for ours)."""
-    ref, straight = trial.reference, trial.straight
+def reference_strides(ref: Trial) -> pd.DataFrame:
+    """The reference events through imugait's stride definitions; ``valid`` keeps strides inside the reference's
+    bouts (for IPOL: the straight parts, U-turn left out), bout edges dropped as for ours."""
     t = np.concatenate([ref.ic_t_s, ref.fc_t_s])
     side = np.concatenate([ref.ic_side, ref.fc_side])
     kind = np.array(["IC"] * ref.ic_t_s.size + ["FC"] * ref.fc_t_s.size)
-    events = make_events(t, side, kind, np.full(t.size, "reference"), FS_HZ)
-    n = int(math.ceil(trial.t_s[-1] * FS_HZ)) + 1
-    grid = np.arange(n) / FS_HZ
+    events = make_events(t, side, kind, np.full(t.size, "reference"), ref.fs_hz)
+    n = int(math.ceil(max(t.max(initial=0.0), ref.wb_end_s.max(initial=0.0)) * ref.fs_hz)) + 2
+    grid = np.arange(n) / ref.fs_hz
     steady = np.zeros(n, dtype=bool)
-    for a, b in zip(straight.wb_start_s, straight.wb_end_s, strict=True):
+    for a, b in zip(ref.wb_start_s, ref.wb_end_s, strict=True):
         steady |= (grid >= a) & (grid <= b)
-    return pd.DataFrame(stride_table(events, FS_HZ, n, steady=steady).columns())
+    return pd.DataFrame(stride_table(events, ref.fs_hz, n, steady=steady).columns())
 
 
 def _selected(strides: pd.DataFrame, column: str) -> pd.Series:
@@ -115,9 +121,12 @@ def _selected(strides: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _side_si(strides: pd.DataFrame, column: str) -> float:
+    """SI of the side means; NaN when a side has fewer than ``MIN_STRIDES`` values."""
     sel = strides[_selected(strides, column).astype(bool)]
-    means = {s: sel.loc[sel.side == s, column].mean() for s in ("right", "left")}
-    return float(symmetry_index(means["right"], means["left"]))
+    values = {s: sel.loc[sel.side == s, column].dropna() for s in ("right", "left")}
+    if min(v.size for v in values.values()) < MIN_STRIDES:
+        return math.nan
+    return float(symmetry_index(values["right"].mean(), values["left"].mean()))
 
 
 def _paired(ours: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
@@ -139,39 +148,58 @@ def _paired(ours: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows) if rows else ref.iloc[:0]
 
 
-def assess(trial: IpolTrial) -> TrialResult:
+Case = tuple[str, IpolTrial | Trial]  # ("ipol", trial) or ("mobilised", trial)
+
+
+def assess(case: Case) -> TrialResult:
+    """Import and process one trial as a pelvis-only session; compare it with its reference."""
+    dataset, trial = case
     with tempfile.TemporaryDirectory(prefix="imugait-symmetry-") as tmp:
         try:
-            session = import_session(trial, Path(tmp))
+            if isinstance(trial, IpolTrial):
+                session, ref, who = import_session(trial, Path(tmp)), trial.straight, f"IPOL/{trial.participant}"
+            else:
+                session, ref, who = import_trial(trial, Path(tmp)), trial, f"{trial.cohort}/{trial.participant}"
             process_session(session)
         except ImuGaitError as exc:
-            return TrialResult(trial.participant, [], [], error=str(exc))
+            return TrialResult(dataset, "?", [], [], error=str(exc))
         report = read_table(session.derived_path("compensation"), COMPENSATION).to_pandas()
         summary = read_table(session.derived_path("summary"), SUMMARY).to_pandas()
         ours = read_table(session.derived_path("strides"), STRIDES).to_pandas()
-    ref = reference_strides(trial)
-    same = _paired(ours, ref)
+    theirs = reference_strides(ref)
+    same = _paired(ours, theirs)
     by_key = {(r.metric, r.side): r for r in summary.itertuples()}
     si = []
     for metric, column in SI_METRICS.items():
         row = by_key[(metric, "both")]
         si.append(
             SiResult(
-                trial.participant,
+                who,
                 metric,
-                float(row.value),
+                float(row.value) if row.n >= MIN_STRIDES else math.nan,
                 float(row.ci_low),
                 float(row.ci_high),
                 _side_si(same, column),
-                _side_si(ref, column),
+                _side_si(theirs, column),
             )
         )
+    rows = [SummaryRow(r.metric, r.side, r.value, r.unit, r.n, r.ci_low, r.ci_high) for r in summary.itertuples()]
+    as_thighs = {(r.indicator, _flag_side(r.indicator, r.side)): r.flagged for r in compensation_report(rows)}
     flags = [
-        Flag(trial.participant, r.indicator, _flag_side(r.indicator, r.side), r.value, r.threshold, r.flagged)
+        Flag(
+            who,
+            r.indicator,
+            _flag_side(r.indicator, r.side),
+            r.value,
+            r.threshold,
+            r.flagged,
+            "not assessed" not in r.note,
+            as_thighs.get((r.indicator, _flag_side(r.indicator, r.side)), False),
+        )
         for r in report.itertuples()
         if math.isfinite(r.value)
     ]
-    return TrialResult(trial.participant, si, flags, contact_errors(ours, ref))
+    return TrialResult(dataset, who, si, flags, contact_errors(ours, theirs))
 
 
 def contact_errors(ours: pd.DataFrame, ref: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
@@ -197,11 +225,11 @@ def _flag_side(indicator: str, side: str) -> str:
     return side if indicator in PER_SIDE else "both"
 
 
-def run_all(trials: Sequence[IpolTrial], jobs: int) -> list[TrialResult]:
+def run_all(cases: Sequence[Case], jobs: int) -> list[TrialResult]:
     if jobs <= 1:
-        return [assess(t) for t in trials]
+        return [assess(c) for c in cases]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(assess, trials, chunksize=4))
+        return list(pool.map(assess, cases, chunksize=4))
 
 
 def _pm(x: np.ndarray) -> str:
@@ -249,6 +277,7 @@ def flag_rows(results: Sequence[TrialResult]) -> list[list[str]]:
     for (indicator, side), g in df.groupby(["indicator", "side"], sort=False):
         flagged = g[g.flagged]
         per_side = indicator in PER_SIDE
+        interval_rule = int(g.flagged_if_assessed.sum())
         out.append(
             [
                 str(indicator) + ("" if side == "both" else f" ({side})"),
@@ -256,8 +285,9 @@ def flag_rows(results: Sequence[TrialResult]) -> list[list[str]]:
                 f"{np.median(np.abs(g.value)):.1f} / {np.percentile(np.abs(g.value), 95):.1f}",
                 "—" if per_side else f"{100 * _lopo_rate(g):.0f} %",
                 "other side + margin" if per_side else f"{g.threshold.iloc[0]:g}",
-                f"{len(flagged)} ({100 * len(flagged) / len(g):.0f} %)",
-                f"{flagged.participant.nunique()} of {g.participant.nunique()}",
+                f"{interval_rule} ({100 * interval_rule / len(g):.0f} %)",
+                f"{len(flagged)} ({100 * len(flagged) / len(g):.0f} %)" if g.assessed.any() else "not assessed",
+                f"{flagged.participant.nunique()} of {g.participant.nunique()}" if g.assessed.any() else "—",
             ]
         )
     return out
@@ -273,32 +303,45 @@ def _lopo_rate(g: pd.DataFrame) -> float:
     return above / len(g)
 
 
-def timing_rows(results: Sequence[TrialResult]) -> list[list[str]]:
+def timing_rows(results: Sequence[TrialResult], *, by_participant: bool = False) -> list[list[str]]:
     """Per walk: the mean contact-time error of each side; its left/right difference across walks against the
-    spread of single contacts within a walk (what the stride bootstrap sees)."""
+    spread of single contacts within a walk (what the stride bootstrap sees). ``by_participant`` adds a row per
+    person (for datasets of a few people)."""
+    groups: list[tuple[str, Sequence[TrialResult]]] = [("all", results)]
+    if by_participant:
+        groups += [(p, [r for r in results if r.participant == p]) for p in sorted({r.participant for r in results})]
     out = []
     for kind in ("IC", "FC"):
-        diff, within = [], []
-        for r in results:
-            left, right = r.timing.get(("left", kind)), r.timing.get(("right", kind))
-            if left is None or right is None:
+        for who, members in groups:
+            d, within = _side_offsets(members, kind)
+            if d.size == 0:
                 continue
-            left, right = left[np.isfinite(left)], right[np.isfinite(right)]
-            if left.size < 2 or right.size < 2:
-                continue
-            diff.append(right.mean() - left.mean())
-            within.extend([left.std(ddof=1), right.std(ddof=1)])
-        d = np.array(diff) * 1000.0
-        out.append(
-            [
-                kind,
-                str(d.size),
-                f"{d.mean():+.0f} ± {d.std(ddof=1):.0f}",
-                f"{np.median(within) * 1000.0:.0f}",
-                f"{d.std(ddof=1) / math.sqrt(2.0):.0f}",
-            ]
-        )
+            sd = d.std(ddof=1) if d.size > 1 else math.nan
+            out.append(
+                [
+                    kind if who == "all" else f"{kind} {who}",
+                    str(d.size),
+                    f"{d.mean():+.0f} ± {sd:.0f}",
+                    f"{np.median(within):.0f}",
+                    f"{sd / math.sqrt(2.0):.0f}",
+                ]
+            )
     return out
+
+
+def _side_offsets(results: Sequence[TrialResult], kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Right − left mean contact error per walk and the within-walk-side SDs, ms (walks with ≥ 2 per side)."""
+    diff, within = [], []
+    for r in results:
+        left, right = r.timing.get(("left", kind)), r.timing.get(("right", kind))
+        if left is None or right is None:
+            continue
+        left, right = left[np.isfinite(left)], right[np.isfinite(right)]
+        if left.size < 2 or right.size < 2:
+            continue
+        diff.append(right.mean() - left.mean())
+        within.extend([left.std(ddof=1), right.std(ddof=1)])
+    return np.array(diff) * 1000.0, np.array(within) * 1000.0
 
 
 TIMING_HEADER = [
@@ -316,6 +359,7 @@ FLAG_HEADER = [
     "|value| median / 95th pct",
     "above the others' 95th pct (leave one person out)",
     "threshold",
+    "flagged had the contacts come from thighs",
     "flagged walks",
     "people flagged",
 ]
@@ -335,49 +379,67 @@ def _print(console: Console, title: str, header: list[str], rows: list[list[str]
     console.print(table)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ipol", type=Path, default=os.environ.get("IPOL_GAIT_DATA_DIR"))
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--markdown", action="store_true", help="print Markdown tables for the docs")
-    args = parser.parse_args(argv)
-    data = find_data_dir(args.ipol)
-    console = Console()
-    if data is None:
-        console.print("no IPOL data: pass --ipol DIR (the folder holding GaitData/)", style="red")
-        return 2
-    trials = load_trials(data)
-    console.print(f"{len(trials)} IPOL trials: processing (pelvis only) …", style="dim")
-    results = run_all(trials, args.jobs)
+def report_dataset(
+    console: Console, name: str, results: Sequence[TrialResult], markdown: bool, *, by_participant: bool = False
+) -> None:
     done = [r for r in results if not r.error]
     people = len({r.participant for r in done})
     _print(
         console,
-        f"Symmetry indices on {len(done)} walks of {people} healthy people (IPOL 2023, pelvis only), in pp",
+        f"{name}: symmetry indices on {len(done)} walks of {people} people (pelvis only), in pp",
         SI_HEADER,
         si_rows(done),
-        args.markdown,
+        markdown,
     )
     _print(
         console,
-        "Pelvis-only contact timing against the foot-sensor reference: a left/right offset per walk",
+        f"{name}: pelvis-only contact timing against the reference, a left/right offset per walk",
         TIMING_HEADER,
-        timing_rows(done),
-        args.markdown,
+        timing_rows(done, by_participant=by_participant),
+        markdown,
     )
+    for r in results:
+        if r.error:
+            console.print(f"{name}: not processed: {r.error}", style="yellow")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ipol", type=Path, default=os.environ.get("IPOL_GAIT_DATA_DIR"))
+    data_dir_argument(parser)
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables for the docs")
+    args = parser.parse_args(argv)
+    console = Console()
+    ipol, mobilised = find_data_dir(args.ipol), find_lab_dir(args.data)
+    if ipol is None and mobilised is None:
+        console.print(
+            "no data: pass --ipol DIR (the folder holding GaitData/) and/or --data DIR (mobgap's example_data)",
+            style="red",
+        )
+        return 2
+    if mobilised is not None:
+        trials = load_mobilised(mobilised)
+        console.print(f"{len(trials)} Mobilise-D trials (INDIP reference): processing …", style="dim")
+        results = run_all([("mobilised", t) for t in trials], args.jobs)
+        report_dataset(console, "Mobilise-D", results, args.markdown, by_participant=True)
+    if ipol is None:
+        return 0
+    ipol_trials = load_trials(ipol)
+    console.print(f"{len(ipol_trials)} IPOL trials (foot-sensor reference): processing …", style="dim")
+    results = run_all([("ipol", t) for t in ipol_trials], args.jobs)
+    report_dataset(console, "IPOL 2023 (19 healthy adults)", results, args.markdown)
+    done = [r for r in results if not r.error]
     any_flag = sum(1 for r in done if any(f.flagged for f in r.flags))
     share = 100 * any_flag / max(len(done), 1)
     _print(
         console,
-        f"Compensation report on the same walks: {any_flag} of {len(done)} ({share:.0f} %) with at least one flag "
-        "(all false alarms)",
+        f"Compensation report on the same healthy walks: {any_flag} of {len(done)} ({share:.0f} %) with at least "
+        "one flag (all false alarms)",
         FLAG_HEADER,
         flag_rows(done),
         args.markdown,
     )
-    for r in results:
-        if r.error:
-            console.print(f"not processed ({r.participant}): {r.error}", style="yellow")
     return 0
 
 
