@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-tripod validate-calibration validate-neura
+.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-tripod validate-calibration validate-neura validate-symmetry
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,12 @@ validate-tripod: $(VENV)/.installed
 validate-neura: $(VENV)/.installed
 	@test -d "$(NEURA)/data/sample/rawvicon" || { echo "validate-neura: pass NEURA=<gaittoolbox checkout> (no $(NEURA)/data/sample/rawvicon)"; exit 2; }
 	$(BIN)/python bench/validate_neura.py --data "$(NEURA)"
+
+# validate-symmetry: symmetry indices, contact offsets and the compensation report's false alarms on real walkers;
+# IPOL= and/or DATA= (as above).
+validate-symmetry: $(VENV)/.installed
+	cd bench && ../$(BIN)/python validate_symmetry.py $(if $(IPOL),--ipol "$(abspath $(IPOL))") \
+		$(if $(filter-out demo-data,$(DATA)),--data "$(abspath $(DATA))")
 
 # validate-calibration: per-walker step-length calibration, leave-one-walk-out; any of IPOL=, TRIPOD=, DATA= (as above).
 validate-calibration: $(VENV)/.installed

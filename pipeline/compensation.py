@@ -22,8 +22,8 @@ A missing or NaN indicator (sensor absent, too few strides, metric not computed)
 
 Contacts found from the pelvis alone (no thigh sensor, or a thigh that dropped out for most of the session) do not
 assess the timing indicators (antalgic gait, weight shift): their value is reported, never flagged. Against foot
-sensors their left/right timing carries an offset per walk (18 ms IC SD per side in 110 healthy walks; ≈ 150 ms
-between the sides in every walk of one person with MS, where the pelvis-only single-support SI had the wrong sign;
+sensors their left/right timing carries an offset per walk (18 ms IC SD per side in 110 healthy walks; ≈ 135 ms
+between the sides in every walk of one person with MS, whose pelvis-only timing SIs all had the wrong sign;
 ``bench/validate_symmetry.py``, docs/validation §n), so a timing asymmetry could be the method's, or on the wrong
 leg.
 """
