@@ -624,6 +624,125 @@ def position_rows(outcomes: Sequence[Outcome]) -> list[list[str]]:
     return rows
 
 
+def paired_errors(o: Outcome, kind: str, side: str, tolerance_s: float = 0.5) -> tuple[NDArray[np.int64], FloatArray]:
+    """The pairs of one side and kind exactly as :func:`score_window` makes them (detections in the walking segment
+    ± the tolerance, one-to-one): each pair's reference index within that side and kind (time order) and its error,
+    detected − reference (s)."""
+    assert o.detection is not None
+    ref = o.reference
+    det = o.detection.times(kind, side)
+    det = det[(det >= ref.start_s - tolerance_s) & (det <= ref.end_s + tolerance_s)]
+    m = match_events(det, ref.times(kind, side), tolerance_s=tolerance_s)
+    return m.reference, m.error_s
+
+
+@dataclass(frozen=True)
+class WalkOffsets:
+    """Per walk with at least 2 pairs on each side: the right − left difference of the mean contact error, the SD
+    of single errors around each side's mean, and the right − left per-side clock shift of the reference."""
+
+    cohort: NDArray[np.str_]  # (walks,)
+    right_minus_left_s: FloatArray  # (walks,)
+    within_sd_s: FloatArray  # (walks, 2): left, right
+    clock_right_minus_left_s: FloatArray  # (walks,): pressure_offset_s right − left
+    n_pairs: NDArray[np.int64]  # (walks, 2): left, right
+
+
+def walk_offsets(outcomes: Sequence[Outcome], kind: str, steady: bool) -> WalkOffsets:
+    """``steady``: without each leg's first and last reference contact of the kind (gait initiation and termination,
+    see :func:`position_rows`; the session metrics use steady strides only)."""
+    cohort, diff, within, clock, n = [], [], [], [], []
+    for o in outcomes:
+        if not o.ok:
+            continue
+        per_side = []
+        for side in SIDES:
+            index, error = paired_errors(o, kind, side)
+            if steady:
+                error = error[(index > 0) & (index < o.reference.times(kind, side).size - 1)]
+            per_side.append(error)
+        if min(e.size for e in per_side) < 2:
+            continue
+        left, right = per_side
+        cohort.append(o.trial.cohort)
+        diff.append(right.mean() - left.mean())
+        within.append([left.std(ddof=1), right.std(ddof=1)])
+        clock.append(o.trial.pressure_offset_s["right"] - o.trial.pressure_offset_s["left"])
+        n.append([left.size, right.size])
+    return WalkOffsets(
+        np.asarray(cohort, dtype=str),
+        np.asarray(diff, dtype=np.float64),
+        np.asarray(within, dtype=np.float64).reshape(-1, 2),
+        np.asarray(clock, dtype=np.float64),
+        np.asarray(n, dtype=np.int64).reshape(-1, 2),
+    )
+
+
+def _mean_sd_ms(x: FloatArray) -> str:
+    sd = float(np.std(x, ddof=1)) * 1e3 if x.size > 1 else math.nan
+    return f"{_f(float(np.mean(x)) * 1e3 if x.size else math.nan, '{:+.0f}')} ± {_f(sd, '{:.0f}')}"
+
+
+OFFSET_HEADER = (
+    "group",
+    "contact",
+    "contacts",
+    "walks",
+    "pairs L/R",
+    "right − left mean error per walk, ms (mean ± SD)",
+    "single contacts within a walk-side, SD ms (median)",
+    "per-side offset SD, ms (= SD / √2)",
+    "right − left, reference on the thigh row clock, ms (mean ± SD)",
+)
+
+
+def offset_rows(outcomes: Sequence[Outcome]) -> list[list[str]]:
+    """Per walk: each side's mean contact error (the scored ±0.5 s pairs); its right − left difference across walks
+    against the spread of single contacts around their walk-side mean (what a bootstrap over strides sees), as
+    ``bench/validate_symmetry.py`` does for pelvis-only sessions. Last column: the same difference with both sides'
+    reference on the thigh row time, without the per-side FSR stamp offset (``pressure_offset_s``)."""
+    walks = {(kind, steady): walk_offsets(outcomes, kind, steady) for kind in KINDS for steady in (True, False)}
+    rows = []
+    for group in (*COHORTS, "all"):
+        for kind in KINDS:
+            for steady in (True, False):
+                w = walks[(kind, steady)]
+                mine = (w.cohort == group) | (group == "all")
+                d = w.right_minus_left_s[mine]
+                if not d.size:
+                    continue
+                sd = float(np.std(d, ddof=1)) * 1e3 if d.size > 1 else math.nan
+                rows.append(
+                    [
+                        group,
+                        kind,
+                        "steady" if steady else "all paired",
+                        str(d.size),
+                        "/".join(str(v) for v in w.n_pairs[mine].sum(axis=0)),
+                        _mean_sd_ms(d),
+                        _f(float(np.median(w.within_sd_s[mine])) * 1e3, "{:.0f}"),
+                        _f(sd / math.sqrt(2.0), "{:.0f}"),
+                        _mean_sd_ms(d + w.clock_right_minus_left_s[mine]),
+                    ]
+                )
+    return rows
+
+
+def per_side_clock(console: Console, outcomes: Sequence[Outcome]) -> None:
+    """The per-side shift of the reference onto the thigh timeline (median ``Ext_time − Time_3`` of each foot)."""
+    ok = [o for o in outcomes if o.ok]
+    shift = Counter(
+        f"R {1e3 * o.trial.pressure_offset_s['right']:+.0f} / L {1e3 * o.trial.pressure_offset_s['left']:+.0f} ms"
+        for o in ok
+    )
+    uneven = [o.trial.label for o in ok if o.trial.pressure_offset_s["right"] != o.trial.pressure_offset_s["left"]]
+    console.print(
+        f"per-side reference clock (median Ext_time − Time_3 per foot, added to the reference): "
+        f"{', '.join(f'{k}: {n} trials' for k, n in sorted(shift.items()))}; sides shifted unequally: "
+        f"{', '.join(uneven) or 'none'}"
+    )
+
+
 def side_check(console: Console, outcomes: Sequence[Outcome]) -> None:
     ok = [o for o in outcomes if o.ok]
     lat = [o.laterality for o in ok if o.laterality is not None]
@@ -736,6 +855,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print_rows(console, "pooled (micro) over trials", POOLED_HEADER, pooled_rows(outcomes))
     print_rows(console, "IC timing by position in the walk (pairs at ±0.5 s)", POSITION_HEADER, position_rows(outcomes))
+    print_rows(
+        console,
+        "per-walk left/right offset of thigh contacts (pairs at ±0.5 s; walks with ≥ 2 pairs on each side; steady: "
+        "each leg's first and last contact left out)",
+        OFFSET_HEADER,
+        offset_rows(outcomes),
+    )
+    per_side_clock(console, outcomes)
     side_check(console, outcomes)
     clock_check(console, outcomes)
     failed = [o for o in outcomes if o.detection is not None and o.detection.error]
