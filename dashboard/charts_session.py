@@ -6,6 +6,7 @@ load, like :mod:`dashboard.charts` (whose side colours and layout they share).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -291,9 +292,19 @@ def _number(value: float) -> str:
     return f"{value:.4g}" if value is not None and math.isfinite(value) else "—"
 
 
-def compensation_tables(report: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(flagged, within threshold) rows of ``derived/compensation.arrow``, as shown: indicator labels from the
-    catalogue (unknown names as given), readable column names, numbers as short text (— when not assessed)."""
+@dataclass(frozen=True)
+class CompensationTables:
+    """The rows of ``derived/compensation.arrow`` by status, as shown (see :func:`compensation_tables`)."""
+
+    flagged: pd.DataFrame
+    unclear: pd.DataFrame  # beyond the threshold, the 95 % interval not
+    within: pd.DataFrame
+    not_assessed: pd.DataFrame
+
+
+def compensation_tables(report: pd.DataFrame) -> CompensationTables:
+    """The report's rows by status, as shown: indicator labels from the catalogue (unknown names as given),
+    readable column names, numbers as short text (— when not assessed)."""
     shown = pd.DataFrame(
         {
             "Pattern": report["label"].where(report["label"] != "", report["pattern"]),
@@ -305,8 +316,12 @@ def compensation_tables(report: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
             "Note": report["note"],
         }
     )
-    flagged = report["flagged"].to_numpy(bool)
-    return shown[flagged].reset_index(drop=True), shown[~flagged].reset_index(drop=True)
+    status = report["status"].to_numpy(str)
+
+    def having(name: str) -> pd.DataFrame:
+        return shown[status == name].reset_index(drop=True)
+
+    return CompensationTables(having("flagged"), having("unclear"), having("within"), having("not_assessed"))
 
 
 # ---------------------------------------------------------------------------------------------------------------

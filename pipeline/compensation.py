@@ -91,6 +91,12 @@ class CompensationRow:
     unit: str
     flagged: bool
     note: str
+    status: str = "within"  # one of STATUSES
+
+
+# flagged: value and interval beyond the threshold; unclear: the value beyond, its interval not; within: inside;
+# not_assessed: no value, or a value this session cannot assess (see the note)
+STATUSES = ("flagged", "unclear", "within", "not_assessed")
 
 
 _LABELS: Mapping[str, str] = {
@@ -145,12 +151,15 @@ class _Report:
             else "not available for this session (sensor missing or too few valid strides)"
         )
         unit = METRICS[metric].unit if metric in METRICS else ""
-        self.add(pattern, metric, side, math.nan, threshold, unit, False, f"{_label(metric)}: {why}; not assessed.")
+        note = f"{_label(metric)}: {why}; not assessed."
+        self.add(pattern, metric, side, math.nan, threshold, unit, "not_assessed", note)
 
     def add(
-        self, pattern: str, indicator: str, side: str, value: float, threshold: float, unit: str, flag: bool, note: str
+        self, pattern: str, indicator: str, side: str, value: float, threshold: float, unit: str, status: str, note: str
     ) -> None:
-        self.out.append(CompensationRow(pattern, _LABELS[pattern], indicator, side, value, threshold, unit, flag, note))
+        flagged = status == "flagged"
+        row = CompensationRow(pattern, _LABELS[pattern], indicator, side, value, threshold, unit, flagged, note, status)
+        self.out.append(row)
 
     def involvement(self, side: str) -> str:
         if self.affected is None:
@@ -165,7 +174,7 @@ class _Report:
             return
         si = float(row.value)
         if self.pelvis_contacts and metric in TIMING_INDICATORS:
-            self.add(pattern, metric, "both", si, threshold, "%", False, _pelvis_timing_note(row, "%"))
+            self.add(pattern, metric, "both", si, threshold, "%", "not_assessed", _pelvis_timing_note(row, "%"))
             return
         smaller, larger = ("right", "left") if si < 0 else ("left", "right")
         beyond = abs(si) > threshold
@@ -176,7 +185,7 @@ class _Report:
             note = _unclear(row, f"±{threshold:g} %", "%")
         else:
             note = f"{_label(metric)} {si:+.1f} %: within the healthy noise floor (±{threshold:g} %)."
-        self.add(pattern, metric, smaller if flag else "both", si, threshold, "%", flag, note)
+        self.add(pattern, metric, smaller if flag else "both", si, threshold, "%", _status(flag, beyond), note)
 
     def side_excess(self, pattern: str, metric: str, margin: float, phrase: Callable[[str, float], str]) -> None:
         """Per-side metric: flag a side whose value exceeds the other side's by more than ``margin``."""
@@ -194,7 +203,7 @@ class _Report:
                 note = (
                     f"{_label(metric)} {value:.1f}° vs {ref:.1f}° on the other side: not more than {margin:g}° larger."
                 )
-            self.add(pattern, metric, side, value, threshold, "deg", flag, note)
+            self.add(pattern, metric, side, value, threshold, "deg", _status(flag, flag), note)
 
     def upper(self, pattern: str, metric: str, threshold: float, phrase: str, *, absolute: bool = False) -> None:
         """Flag when the value and its interval are above ``threshold`` (beyond ±threshold when ``absolute``)."""
@@ -205,7 +214,7 @@ class _Report:
         value = float(row.value)
         unit = METRICS[metric].unit
         if self.pelvis_contacts and metric in TIMING_INDICATORS:
-            self.add(pattern, metric, "both", value, threshold, unit, False, _pelvis_timing_note(row, unit))
+            self.add(pattern, metric, "both", value, threshold, unit, "not_assessed", _pelvis_timing_note(row, unit))
             return
         beyond = (abs(value) if absolute else value) > threshold
         flag = beyond and _clears(row, threshold, absolute=absolute)
@@ -216,7 +225,11 @@ class _Report:
             note = _unclear(row, f"{limit} {unit}", unit)
         else:
             note = f"{_label(metric)} {value:.1f} {unit}: within {limit} {unit}."
-        self.add(pattern, metric, "both", value, threshold, unit, flag, note)
+        self.add(pattern, metric, "both", value, threshold, unit, _status(flag, beyond), note)
+
+
+def _status(flag: bool, beyond: bool) -> str:
+    return "flagged" if flag else "unclear" if beyond else "within"
 
 
 # indicators computed from contact times (left against right)
@@ -362,7 +375,7 @@ def compensation_report(
         ),
     )
     for pattern, note in _NOT_MEASURABLE:
-        r.add(pattern, "", "both", math.nan, math.nan, "", False, note)
+        r.add(pattern, "", "both", math.nan, math.nan, "", "not_assessed", note)
     return tuple(r.out)
 
 

@@ -11,6 +11,7 @@ one: recorded sessions are the users' long-term memory, so a newer imugait reads
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,9 +198,17 @@ CYCLES = TableSchema(
 )
 """Gait-cycle-normalised mean ± SD curves per side (``derived/cycles.arrow``), long form."""
 
+_COMPENSATION_V2_FIELDS = (
+    _field(
+        "status",
+        pa.string(),
+        doc="flagged | unclear (value beyond the threshold, its 95 % interval not) | within | not_assessed",
+    ),
+)
+
 COMPENSATION = TableSchema(
     "compensation_report",
-    1,
+    2,
     pa.schema(
         [
             _field("pattern", pa.string(), doc="e.g. antalgic_gait, trendelenburg, hip_hiking"),
@@ -211,6 +220,7 @@ COMPENSATION = TableSchema(
             _field("unit", pa.string()),
             _field("flagged", pa.bool_(), doc="value beyond the healthy noise-floor threshold"),
             _field("note", pa.string(), doc="wording for the clinician: an indicator to review, not a diagnosis"),
+            *_COMPENSATION_V2_FIELDS,
         ]
     ),
 )
@@ -246,12 +256,28 @@ def _strides_v2_to_v3(table: pa.Table) -> pa.Table:
     return table.replace_schema_metadata(meta)
 
 
+def _compensation_v1_to_v2(table: pa.Table) -> pa.Table:
+    """``status`` from what version 1 knew: flagged, no value (not assessed), else within. Version 1 flagged on the
+    value alone, so it had no "unclear" rows."""
+    flagged = table.column("flagged").to_pylist()
+    value = table.column("value").to_pylist()
+    status = [
+        "flagged" if f else "not_assessed" if v is None or math.isnan(v) else "within"
+        for f, v in zip(flagged, value, strict=True)
+    ]
+    table = table.append_column(_COMPENSATION_V2_FIELDS[0], pa.array(status, pa.string()))
+    meta = dict(table.schema.metadata or {})
+    meta[VERSION_KEY] = b"2"
+    return table.replace_schema_metadata(meta)
+
+
 # (name, version found) -> function turning a table of that version into the next one. Each version bump adds an
 # entry here and a test that reads a file written by the old version (tests/data/sessions_v1).
 _UPGRADES: dict[tuple[str, int], Callable[[pa.Table], pa.Table]] = {
     ("gait_strides", 1): _add_null_columns(_STRIDES_V2_FIELDS, 2),
     ("gait_strides", 2): _strides_v2_to_v3,
     ("gait_summary", 1): _add_null_columns(_SUMMARY_V2_FIELDS, 2),
+    ("compensation_report", 1): _compensation_v1_to_v2,
 }
 
 

@@ -86,18 +86,27 @@ if header.processed:
                 f"Re-run `imugait process {path}` to add it."
             )
         else:
-            flagged, within = sc.compensation_tables(report)
+            tables = sc.compensation_tables(report)
             st.caption(
                 "Indicators to review, not a diagnosis: each compares one measured value with the healthy "
                 "noise-floor threshold for a compensation pattern. Read them with the clinical examination."
             )
-            if flagged.empty:
-                st.success("No indicator is beyond its threshold in this session.")
+            if tables.flagged.empty:
+                st.success("No indicator is clearly beyond its threshold in this session.")
             else:
-                st.warning(f"{len(flagged)} indicator(s) beyond their threshold — to review:")
-                st.table(flagged, hide_index=True)  # a static table wraps the notes, which are the point
-            with st.expander(f"{len(within)} indicator(s) within their threshold"):
-                st.table(within, hide_index=True)
+                st.warning(f"{len(tables.flagged)} indicator(s) beyond their threshold — to review:")
+                st.table(tables.flagged, hide_index=True)  # a static table wraps the notes, which are the point
+            if not tables.unclear.empty:
+                st.info(
+                    f"{len(tables.unclear)} indicator(s) beyond their threshold but not clearly: the 95 % interval "
+                    "reaches inside it. A longer walk would decide."
+                )
+                st.table(tables.unclear, hide_index=True)
+            with st.expander(f"{len(tables.within)} indicator(s) within their threshold"):
+                st.table(tables.within, hide_index=True)
+            if not tables.not_assessed.empty:
+                with st.expander(f"{len(tables.not_assessed)} indicator(s) not assessed in this session"):
+                    st.table(tables.not_assessed, hide_index=True)
 
     with data.section("the session summary"):
         summary = data.load_summary(path)

@@ -297,6 +297,7 @@ def _compensation_table(v: Visit) -> pa.Table:
             "unit": [r[6] for r in rows],
             "flagged": [abs(r[4]) > r[5] for r in rows],
             "note": [f"{r[1]}: an indicator to review, not a diagnosis." for r in rows],
+            "status": ["flagged" if abs(r[4]) > r[5] else "within" for r in rows],
         },
         schema=COMPENSATION.schema,
     )

@@ -127,12 +127,15 @@ def test_a_value_beyond_the_floor_flags_only_when_its_interval_is_beyond_too() -
     assert clear.flagged
     assert clear.side == "right"
     assert "95 % interval -8.5 … -3.5 %" in clear.note
+    assert clear.status == "flagged"
     unclear = _stance_row(-6.0, -12.0, +0.5)  # a short walk, or contacts found from the pelvis alone
     assert not unclear.flagged
+    assert unclear.status == "unclear"
     assert unclear.side == "both"
     assert "not clear from this walk" in unclear.note
     assert "-12.0 … +0.5" in unclear.note
-    assert not _stance_row(-6.0, -8.5, -2.9).flagged  # the interval just reaches inside the 3 % floor
+    assert _stance_row(-6.0, -8.5, -2.9).status == "unclear"  # the interval just reaches inside the 3 % floor
+    assert _stance_row(-2.0, -4.0, 0.0).status == "within"
     assert _stance_row(+6.0, +3.1, +8.0).side == "left"  # positive SI: the left side is the smaller one
 
 
@@ -166,6 +169,7 @@ def test_contacts_from_the_pelvis_alone_report_timing_indicators_without_assessi
         assert not pelvis[indicator].flagged
         assert pelvis[indicator].value == thigh[indicator].value
         assert "not assessed" in pelvis[indicator].note
+        assert pelvis[indicator].status == "not_assessed"
         assert "Thigh sensors are needed" in pelvis[indicator].note
     assert pelvis["pelvic_tilt_range_deg"].flagged  # pelvic angles do not depend on contact timing
 

@@ -18,6 +18,7 @@ from pipeline.run import process_session
 from pipeline.schemas import (
     _STRIDES_V1_FIELDS,
     _STRIDES_V2_FIELDS,
+    COMPENSATION,
     CYCLES,
     EVENTS,
     STRIDES,
@@ -90,6 +91,22 @@ def test_v1_strides_upgrade_with_opening_valid_as_valid() -> None:
 
     assert strides.column("opening_valid").null_count == 0
     assert strides.column("opening_valid").to_pylist() == stored_valid
+
+
+def test_v1_compensation_report_upgrades_with_a_status_from_what_it_knew() -> None:
+    """Version 1 flagged on the value alone and had no "unclear" state: its rows become flagged, within or (no
+    value) not assessed, and every v1 flag stays a flag."""
+    path = _fixture_session() / "derived" / "compensation.arrow"
+    with ipc.open_file(str(path)) as reader:
+        assert schema_identity(reader.schema) == ("compensation_report", 1)
+        stored = reader.read_all().to_pandas()
+    report = read_table(path, COMPENSATION).to_pandas()
+    assert schema_identity(read_table(path, COMPENSATION).schema) == ("compensation_report", COMPENSATION.version)
+    assert len(report) == len(stored)
+    assert (report.status == "flagged").tolist() == stored.flagged.tolist()
+    assert set(report.status[report.value.isna()]) == {"not_assessed"}
+    assert set(report.status[~report.flagged & report.value.notna()]) <= {"within"}
+    assert "unclear" not in set(report.status)
 
 
 def test_v2_strides_upgrade_to_v3_with_opening_valid_as_valid(tmp_path: Path) -> None:
