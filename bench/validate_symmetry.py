@@ -129,17 +129,23 @@ def _side_si(strides: pd.DataFrame, column: str) -> float:
     return float(symmetry_index(values["right"].mean(), values["left"].mean()))
 
 
+def _nearest(mine: pd.DataFrame, theirs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each of our strides: the index of the reference stride opening nearest to it, whether that is within
+    ``PAIR_TOLERANCE_S``, and our opening time minus its (s). One side's strides, a few dozen each."""
+    gap = mine.start_s.to_numpy()[:, None] - theirs.start_s.to_numpy()[None, :]
+    near = np.abs(gap).argmin(axis=1)
+    error = gap[np.arange(near.size), near]
+    return near, np.abs(error) <= PAIR_TOLERANCE_S, error
+
+
 def _paired(ours: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
     """The reference strides opening within ``PAIR_TOLERANCE_S`` of each of ours (same side), in our order."""
     rows = []
     for side in ("left", "right"):
-        mine = ours[ours.side == side]
-        theirs = ref[ref.side == side].sort_values("start_s")
+        mine, theirs = ours[ours.side == side], ref[ref.side == side]
         if mine.empty or theirs.empty:
             continue
-        gap = np.abs(theirs.start_s.to_numpy()[None, :] - mine.start_s.to_numpy()[:, None])  # a few strides each
-        near = gap.argmin(axis=1)
-        ok = gap[np.arange(near.size), near] <= PAIR_TOLERANCE_S
+        near, ok, _ = _nearest(mine, theirs)
         picked = theirs.iloc[near[ok]].copy()
         for column in SI_METRICS.values():  # our selection, the reference's values
             flag = "opening_valid" if column in OPENING_TIMES else "valid"
@@ -210,10 +216,8 @@ def contact_errors(ours: pd.DataFrame, ref: pd.DataFrame) -> dict[tuple[str, str
         mine, theirs = ours[(ours.side == side) & ours.opening_valid], ref[ref.side == side]
         if mine.empty or theirs.empty:
             continue
-        gap = theirs.start_s.to_numpy()[None, :] - mine.start_s.to_numpy()[:, None]
-        near = np.abs(gap).argmin(axis=1)
-        ok = np.abs(gap[np.arange(near.size), near]) <= PAIR_TOLERANCE_S
-        ic_err = -gap[np.arange(near.size), near][ok]
+        near, ok, error = _nearest(mine, theirs)
+        ic_err = error[ok]
         stance_err = mine.stance_time_s.to_numpy()[ok] - theirs.stance_time_s.to_numpy()[near[ok]]
         out[(side, "IC")] = ic_err
         out[(side, "FC")] = ic_err + stance_err

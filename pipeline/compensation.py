@@ -203,7 +203,7 @@ class _Report:
                 note = (
                     f"{_label(metric)} {value:.1f}° vs {ref:.1f}° on the other side: not more than {margin:g}° larger."
                 )
-            self.add(pattern, metric, side, value, threshold, "deg", _status(flag, flag), note)
+            self.add(pattern, metric, side, value, threshold, "deg", "flagged" if flag else "within", note)
 
     def upper(self, pattern: str, metric: str, threshold: float, phrase: str, *, absolute: bool = False) -> None:
         """Flag when the value and its interval are above ``threshold`` (beyond ±threshold when ``absolute``)."""
