@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from event_scoring import side_offset
 from rich.console import Console
 from rich.table import Table
 from validate_ipol import IpolTrial, find_data_dir, import_session, load_trials
@@ -338,13 +339,11 @@ def _side_offsets(results: Sequence[TrialResult], kind: str) -> tuple[np.ndarray
     diff, within = [], []
     for r in results:
         left, right = r.timing.get(("left", kind)), r.timing.get(("right", kind))
-        if left is None or right is None:
+        offset = side_offset(left, right) if left is not None and right is not None else None
+        if offset is None:
             continue
-        left, right = left[np.isfinite(left)], right[np.isfinite(right)]
-        if left.size < 2 or right.size < 2:
-            continue
-        diff.append(right.mean() - left.mean())
-        within.extend([left.std(ddof=1), right.std(ddof=1)])
+        diff.append(offset[0])
+        within.extend(offset[1:])
     return np.array(diff) * 1000.0, np.array(within) * 1000.0
 
 

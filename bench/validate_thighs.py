@@ -84,7 +84,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from event_scoring import fmt as _f
-from event_scoring import score_window
+from event_scoring import score_window, side_offset
 from event_scoring import timing_cells as _timing
 from numpy.typing import NDArray
 from rich.console import Console
@@ -661,14 +661,14 @@ def walk_offsets(outcomes: Sequence[Outcome], kind: str, steady: bool) -> WalkOf
             if steady:
                 error = error[(index > 0) & (index < o.reference.times(kind, side).size - 1)]
             per_side.append(error)
-        if min(e.size for e in per_side) < 2:
+        offset = side_offset(*per_side)
+        if offset is None:
             continue
-        left, right = per_side
         cohort.append(o.trial.cohort)
-        diff.append(right.mean() - left.mean())
-        within.append([left.std(ddof=1), right.std(ddof=1)])
+        diff.append(offset[0])
+        within.append(offset[1:])
         clock.append(o.trial.pressure_offset_s["right"] - o.trial.pressure_offset_s["left"])
-        n.append([left.size, right.size])
+        n.append([e.size for e in per_side])
     return WalkOffsets(
         np.asarray(cohort, dtype=str),
         np.asarray(diff, dtype=np.float64),

@@ -79,3 +79,12 @@ def test_leave_one_person_out_rate_counts_walks_above_the_others_95th_percentile
     g = pd.DataFrame({"participant": ["a"] * 20 + ["b"] * 20, "value": np.r_[np.arange(20.0), np.arange(20.0) + 100]})
     # a's walks are all below b's; b's all above a's 95th percentile
     assert vs._lopo_rate(g) == pytest.approx(20 / 40)
+
+
+def test_a_walk_with_fewer_than_two_pairs_on_a_side_has_no_offset() -> None:
+    from event_scoring import side_offset
+
+    assert side_offset(np.array([0.01]), np.array([0.02, 0.03])) is None
+    assert side_offset(np.array([0.01, np.nan]), np.array([0.02, 0.03])) is None  # NaNs do not count
+    diff, sd_left, sd_right = side_offset(np.array([0.0, 0.02]), np.array([0.03, 0.05]))  # type: ignore[misc]
+    assert (diff, sd_left, sd_right) == pytest.approx((0.03, 0.01414, 0.01414), abs=1e-5)
