@@ -33,6 +33,7 @@ Level = Literal["warning", "note"]
 
 LOST_NOTE_FRACTION = 0.01
 LOST_WARNING_FRACTION = 0.10
+SPAN_NOTE_S = 1.0  # a sensor whose data starts this much after the session start (or ends before its end) joined late
 MAX_CONTACT_OFFSET_MS = 100.0
 MIN_MATCHED_FRACTION = 0.8
 MIN_LATERALITY_AGREEMENT = 0.8
@@ -58,6 +59,14 @@ def _number(quality: Mapping[str, Any], key: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _span(quality: Mapping[str, Any], site: str, duration: float) -> tuple[float, float]:
+    """First and last second of a sensor's data on the session grid; the whole session for records without a span."""
+    span = quality.get(f"{site}.span_s")
+    if isinstance(span, list | tuple) and len(span) == 2 and all(isinstance(t, int | float) for t in span):
+        return float(span[0]), float(span[1])
+    return 0.0, duration
+
+
 def _recording(q: Mapping[str, Any]) -> list[Finding]:
     out = []
     duration = _number(q, "duration_s")
@@ -67,7 +76,20 @@ def _recording(q: Mapping[str, Any]) -> list[Finding]:
             continue
         name = _site(site)
         if duration and duration > 0:
-            lost = max(0.0, 1.0 - valid / duration)
+            start, end = _span(q, site, duration)
+            lost = max(0.0, 1.0 - valid / (end - start)) if end > start else 1.0
+            if start > SPAN_NOTE_S or duration - end > SPAN_NOTE_S:
+                joined = "joined late" if start > SPAN_NOTE_S else "stopped early"
+                if start > SPAN_NOTE_S and duration - end > SPAN_NOTE_S:
+                    joined = "joined late and stopped early"
+                out.append(
+                    Finding(
+                        "note",
+                        "recording",
+                        f"The {name} recorded from {start:.1f} s to {end:.1f} s of the {duration:.1f} s session "
+                        f"({joined}); outside that span the analysis has only the other sensors.",
+                    )
+                )
             if lost > LOST_WARNING_FRACTION:
                 out.append(
                     Finding(

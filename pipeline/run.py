@@ -148,6 +148,10 @@ def load_aligned(
         quality[f"{site}.clock"] = gs.clock.source
         quality[f"{site}.drift_ppm"] = round(gs.clock.drift_ppm, 2)
         quality[f"{site}.valid_s"] = round(float(usable), 2)
+        # Where its data starts and ends on the session grid: a sensor that joined late or stopped early has not
+        # lost the time outside this span (pipeline.quality words the two differently).
+        first, last = (min(max(t, 0.0), quality["duration_s"]) for t in gs.span_s)
+        quality[f"{site}.span_s"] = [round(first, 2), round(last, 2)]
         quality[f"{site}.saturated_samples"] = int(gs.saturated.sum())
         quality[f"{site}.nonfinite_samples"] = gs.n_nonfinite
         quality[f"{site}.truncated_file"] = raws[site].truncated

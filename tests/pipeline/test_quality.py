@@ -9,7 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from pyarrow import ipc
 
 from pipeline.quality import Finding, findings
 from pipeline.run import process_session
@@ -124,3 +127,40 @@ def test_a_thigh_dropout_reaches_the_reader(tmp_path: Path, sim_builder: Callabl
     warnings = [f.text for f in findings(process_session(sim.session).quality) if f.level == "warning"]
     assert any("thigh sensor dropped out (left 2" in t for t in warnings), warnings
     assert any("left thigh sensor lost 1" in t for t in warnings), warnings  # 6 s of 40: 15 %
+
+
+def _drop_first_seconds(session: Any, site: str, seconds: float) -> None:
+    """Rewrite one raw stream as if the sensor had joined ``seconds`` after the session started."""
+    path = session.raw_path(site)
+    table = ipc.open_stream(path.read_bytes()).read_all()  # in memory: the file is rewritten below
+    keep = pc.greater_equal(table["t_host_ns"], session.meta.host_t0_ns + int(seconds * 1e9))
+    with pa.OSFile(str(path), "wb") as sink, ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table.filter(keep))
+
+
+def test_a_sensor_that_joined_late_is_not_reported_as_losing_data(
+    tmp_path: Path, sim_builder: Callable[..., Any]
+) -> None:
+    sim = sim_builder(tmp_path, "healthy", duration_s=40.0, seed=5)
+    _drop_first_seconds(sim.session, "left_thigh", 8.0)
+    quality = process_session(sim.session).quality
+    start, end = quality["left_thigh.span_s"]
+    assert start == pytest.approx(8.0, abs=0.1)
+    assert end == pytest.approx(quality["duration_s"], abs=0.1)
+    found = findings(quality)
+    texts = [f.text for f in found]
+    assert any("left thigh sensor recorded from 8.0 s" in t and "joined late" in t for t in texts), texts
+    # 8 s of 40 missing would be a 20 % "loss" warning; within its span it lost only the simulator's few per cent.
+    assert not [f for f in found if f.level == "warning" and "left thigh" in f.text], texts
+
+
+@pytest.mark.parametrize(
+    ("span", "words"),
+    [([5.0, 60.0], "joined late"), ([0.0, 50.0], "stopped early"), ([5.0, 50.0], "joined late and stopped early")],
+)
+def test_a_sensors_span_is_worded_by_which_end_is_missing(span: list[float], words: str) -> None:
+    record = {**CLEAN, "pelvis.span_s": span, "pelvis.valid_s": span[1] - span[0]}
+    found = findings(record)
+    assert [f.level for f in found] == ["note"], found
+    assert f"({words})" in found[0].text
+    assert not any("lost" in f.text for f in found)  # nothing missing inside the span
