@@ -53,7 +53,7 @@ class CompensationThresholds:
     - ``pelvic_side_diff_deg`` 1.5°: about 2 × the between-subject SD of mean pelvic obliquity in healthy walkers
       (0.7 ± 0.7°, Sensors 2024 24:3091, gait_reference §3). The healthy simulator's left/right drop difference
       is < 0.1° (6 seeds), so this is set by real-world variability, not by the simulator. On 110 real healthy
-      walks it flags 1–6 % per side (``bench/validate_symmetry.py``).
+      walks it flags 0–5 % per side with the interval rule (``bench/validate_symmetry.py``).
     - ``obliquity_range_deg`` 11.5°, ``tilt_range_deg`` 9°, ``tilt_rel_standing_deg`` 6.5°: the 95th percentile
       of this pipeline's values on 110 walks of 19 healthy adults (IPOL 2023 lower-back sensor: 11.4°, 9.1°,
       6.3°; ``bench/validate_symmetry.py``, docs/validation §n), rounded to 0.5°. Set on one group of people, the
@@ -64,9 +64,9 @@ class CompensationThresholds:
       amplifies event-timing error (thigh FC SD ≈ 20 ms, Strick 2024). The healthy simulator gives |SI| ≤ 2.8 %
       (6 seeds); 10 % leaves room for real sensors.
 
-    Indicators compared side against side (drop, hike) use the values alone; every other one flags only when its
-    whole 95 % interval (``pipeline.uncertainty``) is beyond the threshold, and says so when the value is beyond
-    but the interval is not.
+    Every indicator flags only when its value and its whole 95 % interval (``pipeline.uncertainty``) are beyond
+    the threshold, and says so when the value is beyond but the interval is not; for the side-against-side ones
+    (drop, hike) that is the interval of the left − right difference (:func:`_difference`).
     """
 
     temporal_si_pct: float = 3.0
@@ -188,22 +188,34 @@ class _Report:
         self.add(pattern, metric, smaller if flag else "both", si, threshold, "%", _status(flag, beyond), note)
 
     def side_excess(self, pattern: str, metric: str, margin: float, phrase: Callable[[str, float], str]) -> None:
-        """Per-side metric: flag a side whose value exceeds the other side's by more than ``margin``."""
-        values = {side: self.get(metric, side) for side in ("left", "right")}
+        """Per-side metric: flag a side whose value exceeds the other side's by more than ``margin``, with the
+        difference's 95 % interval beyond ``margin`` too (:func:`_difference`)."""
+        rows = {side: self.row(metric, side) for side in ("left", "right")}
         for side, other in (("left", "right"), ("right", "left")):
-            value, ref = values[side], values[other]
-            if value is None or ref is None:
+            row, ref = rows[side], rows[other]
+            if row is None or ref is None:
                 self.missing(pattern, metric, side, math.nan)
                 continue
-            threshold = ref + margin
-            flag = value > threshold
+            diff = _difference(row, ref)
+            beyond = diff.value > margin
+            flag = beyond and _clears(diff, margin, absolute=False)
             if flag:
-                note = phrase(side + self.involvement(side), value - ref)
+                note = phrase(side + self.involvement(side), diff.value) + _interval_text(
+                    diff, "°", "95 % interval of the difference"
+                )
+            elif beyond:
+                note = (
+                    f"{_label(metric)} {row.value:.1f}° vs {ref.value:.1f}° on the other side: {diff.value:.1f}° "
+                    f"more, beyond {margin:g}°, but the 95 % interval of the difference ({diff.ci_low:+.1f} … "
+                    f"{diff.ci_high:+.1f}°) reaches inside: not clear from this walk. A longer walk would decide."
+                )
             else:
                 note = (
-                    f"{_label(metric)} {value:.1f}° vs {ref:.1f}° on the other side: not more than {margin:g}° larger."
+                    f"{_label(metric)} {row.value:.1f}° vs {ref.value:.1f}° on the other side: not more than "
+                    f"{margin:g}° larger."
                 )
-            self.add(pattern, metric, side, value, threshold, "deg", "flagged" if flag else "within", note)
+            threshold = ref.value + margin
+            self.add(pattern, metric, side, row.value, threshold, "deg", _status(flag, beyond), note)
 
     def upper(self, pattern: str, metric: str, threshold: float, phrase: str, *, absolute: bool = False) -> None:
         """Flag when the value and its interval are above ``threshold`` (beyond ±threshold when ``absolute``)."""
@@ -257,10 +269,21 @@ def _clears(row: SummaryRow, threshold: float, *, absolute: bool) -> bool:
     return lo > threshold
 
 
-def _interval_text(row: SummaryRow, unit: str) -> str:
+def _difference(a: SummaryRow, b: SummaryRow) -> SummaryRow:
+    """``a − b`` with a 95 % interval combined from the two sides' intervals as independent normal estimates
+    (half-widths add in quadrature). Left and right values come from alternating stances of the same walk; what
+    they share (speed, the sensor's mounting) moves both alike, so treating them as independent widens the interval:
+    the conservative side for a flag. NaN interval when either side has none (the value alone decides)."""
+    half = math.hypot(a.ci_high - a.ci_low, b.ci_high - b.ci_low) / 2.0
+    value = a.value - b.value
+    return SummaryRow(a.metric, a.side, value, a.unit, min(a.n, b.n), value - half, value + half)
+
+
+def _interval_text(row: SummaryRow, unit: str, what: str = "95 % interval") -> str:
     if not (math.isfinite(row.ci_low) and math.isfinite(row.ci_high)):
         return ""
-    return f" (95 % interval {row.ci_low:+.1f} … {row.ci_high:+.1f} {unit})"
+    unit = unit if unit == "°" else " " + unit
+    return f" ({what} {row.ci_low:+.1f} … {row.ci_high:+.1f}{unit})"
 
 
 def _unclear(row: SummaryRow, limit: str, unit: str) -> str:

@@ -183,3 +183,27 @@ def test_a_pelvis_only_session_does_not_flag_limping(sim_builder: Callable[..., 
     assert not antalgic.flagged.any()
     assert antalgic.note.str.contains("pelvis sensor alone").all()
     assert report[report.pattern == "trendelenburg"].flagged.any()  # the drop still shows
+
+
+def _drop_rows(left: tuple[float, float, float], right: tuple[float, float, float]) -> dict[str, Any]:
+    rows = [
+        SummaryRow("pelvic_drop_deg", "left", left[0], "deg", 20, left[1], left[2]),
+        SummaryRow("pelvic_drop_deg", "right", right[0], "deg", 20, right[1], right[2]),
+    ]
+    return {r.side: r for r in compensation_report(rows) if r.indicator == "pelvic_drop_deg"}
+
+
+def test_a_side_difference_flags_only_when_its_interval_is_beyond_the_margin_too() -> None:
+    # left 4.0 ± 0.4, right 1.5 ± 0.3: difference 2.5 ± 0.5 (half-widths in quadrature), all of it beyond 1.5°
+    clear = _drop_rows((4.0, 3.6, 4.4), (1.5, 1.2, 1.8))
+    assert clear["left"].status == "flagged"
+    assert "95 % interval of the difference +2.0 … +3.0°" in clear["left"].note
+    assert clear["right"].status == "within"
+    # the same values from a short walk: ± 1.2 and ± 0.9 give 2.5 ± 1.5, reaching inside the 1.5° margin
+    short = _drop_rows((4.0, 2.8, 5.2), (1.5, 0.6, 2.4))
+    assert short["left"].status == "unclear"
+    assert not short["left"].flagged
+    assert "+1.0 … +4.0°" in short["left"].note
+    assert "not clear from this walk" in short["left"].note
+    # without intervals (an older summary) the values alone decide, as before
+    assert _drop_rows((4.0, math.nan, math.nan), (1.5, math.nan, math.nan))["left"].status == "flagged"
