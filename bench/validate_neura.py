@@ -80,10 +80,14 @@ from scipy.io import loadmat
 from scipy.signal import butter, filtfilt, find_peaks
 from validate_real import print_rows
 
+from pipeline._signal import butter as zero_phase_butter
 from pipeline.errors import ImuGaitError
 from pipeline.evaluation import EventScores, match_events, pool, score_events
 from pipeline.importer import TableImportSpec, import_tables
-from pipeline.run import process_session, spatial_result
+from pipeline.metrics import StrideTable, stride_table
+from pipeline.orientation import OrientationConfig, PelvisAngles, ThighAngles
+from pipeline.run import AlignedSession, load_aligned, process_session, spatial_result
+from pipeline.store import Session
 from pipeline.subjects import SubjectProfile, save_profile
 
 DATA_ENV = "NEURA_DATA_DIR"
@@ -133,6 +137,7 @@ class XsensExport:
     packet: NDArray[np.int64]
     acc_ms2: FloatArray  # (n, 3)
     gyr_rad_s: FloatArray  # (n, 3)
+    quat: FloatArray  # (n, 4) the device's own orientation (q0..q3, sensor → global); NaN when not exported
 
 
 def read_xsens(path: Path) -> XsensExport:
@@ -146,12 +151,15 @@ def read_xsens(path: Path) -> XsensExport:
     wanted = ["PacketCounter", "Acc_X", "Acc_Y", "Acc_Z", "Gyr_X", "Gyr_Y", "Gyr_Z"]
     if any(w not in header for w in wanted):
         raise ValueError(f"{path}: not an Xsens export (needs the columns {', '.join(wanted)})")
-    idx = [header.index(w) for w in wanted]
+    quat_cols = ["Quat_q0", "Quat_q1", "Quat_q2", "Quat_q3"]
+    has_quat = all(q in header for q in quat_cols)
+    idx = [header.index(w) for w in wanted + (quat_cols if has_quat else [])]
     rows = [line.split(",") for line in body[1:]]
     values = np.array([[float(r[i]) for i in idx] for r in rows if len(r) > max(idx)], dtype=np.float64)
     if values.shape[0] < 2:
         raise ValueError(f"{path}: no samples")
-    return XsensExport(values[:, 0].astype(np.int64), values[:, 1:4], values[:, 4:7])
+    quat = values[:, 7:11] if has_quat else np.full((values.shape[0], 4), np.nan)
+    return XsensExport(values[:, 0].astype(np.int64), values[:, 1:4], values[:, 4:7], quat)
 
 
 def read_markers(path: Path, names: Sequence[str]) -> dict[str, FloatArray]:
@@ -178,6 +186,7 @@ class Trial:
     acc_ms2: dict[str, FloatArray]  # per site
     gyr_rad_s: dict[str, FloatArray]
     markers: dict[str, FloatArray]  # m, frame i at time i / FS_HZ
+    quat: dict[str, FloatArray]  # per site, the device's own orientation (see XsensExport)
 
 
 def find_data_dir(data: Path | None) -> Path | None:
@@ -208,6 +217,7 @@ def load_trial(folder: Path, name: str = TRIAL) -> Trial:
         {s: e.acc_ms2 for s, e in exports.items()},
         {s: e.gyr_rad_s for s, e in exports.items()},
         markers,
+        {s: e.quat for s, e in exports.items()},
     )
 
 
@@ -336,9 +346,9 @@ class Detection:
         return np.asarray(self.t_s[sel], dtype=np.float64)
 
 
-def run_ours(trial: Trial, ref: Reference, sites: Sequence[str], workdir: Path) -> Detection:
-    """Import ``sites`` (m/s², rad/s, time from the packet counter) as one session with the subject's lengths and
-    process it with the public pipeline; events and per-step lengths."""
+def import_trial(trial: Trial, ref: Reference, sites: Sequence[str], workdir: Path) -> tuple[Session, SubjectProfile]:
+    """Import ``sites`` (m/s², rad/s, time from the packet counter) as one session, with the subject's lengths
+    from the standing markers in its profile."""
     cols = ("t_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
     files = {}
     for site in sites:
@@ -354,9 +364,14 @@ def run_ours(trial: Trial, ref: Reference, sites: Sequence[str], workdir: Path) 
     )
     save_profile(root, profile)
     spec = TableImportSpec(FS_HZ, cols[1:4], cols[4:7], "m/s2", "rad/s", time_col="t_s")
+    return import_tables(files, spec, root, profile.subject, label=trial.name), profile
+
+
+def run_ours(trial: Trial, ref: Reference, sites: Sequence[str], workdir: Path) -> Detection:
+    """Process ``sites`` of the trial (:func:`import_trial`) with the public pipeline; events and per-step lengths."""
     empty = np.zeros(0)
     try:
-        session = import_tables(files, spec, root, profile.subject, label=trial.name)
+        session, profile = import_trial(trial, ref, sites, workdir)
         result = process_session(session)
         _, spatial = spatial_result(session, profile)
     except ImuGaitError as exc:
@@ -427,6 +442,188 @@ def rotation_lags(trial: Trial, ref: Reference) -> dict[tuple[str, str], tuple[f
             frac = 0.5 * (r[i - 1] - r[i + 1]) / curve if curve < 0 else 0.0
             out[(segment, side)] = ((lags[i] + frac) / FS_HZ, float(r[i]))
     return out
+
+
+# ---- pelvic and thigh angles against the markers ---------------------------------------------------------------------
+
+
+def _pelvis_from_up(up: FloatArray, rotation_deg: FloatArray, valid: NDArray[np.bool_]) -> PelvisAngles:
+    """Obliquity and tilt from the world 'up' unit vector in the pelvis frame (x forward, y left, z up): the
+    definitions of ``pipeline.orientation.pelvis_angles`` (Baker 2001 sequence)."""
+    nan = np.full(valid.size, np.nan)
+    obliquity = np.rad2deg(np.arcsin(np.clip(up[:, 1], -1.0, 1.0)))
+    tilt = np.rad2deg(np.arctan2(-up[:, 0], up[:, 2]))
+    return PelvisAngles(rotation_deg, obliquity, tilt, nan, nan, valid)
+
+
+def marker_angles(markers: Mapping[str, FloatArray], fs_hz: float) -> tuple[PelvisAngles, dict[str, ThighAngles]]:
+    """Pelvic and thigh angles from the 6 Hz-filtered markers, valid inside the walking passes only.
+
+    Pelvis frame: lateral y = RASI → LASI; anterior x = mid-PSIS → mid-ASIS made perpendicular to y; z = x × y.
+    Obliquity and tilt as :func:`_pelvis_from_up`; rotation = the horizontal heading of the lateral axis, high-passed
+    as ``pipeline.orientation`` high-passes the sensor's heading. Thigh: the hip → knee joint-centre axis d,
+    flexion = atan2(d·F, −d·up), F = the pelvis's anterior axis made horizontal."""
+    m = {k: lowpass(v) for k, v in markers.items()}
+    centre = np.mean([m[k] for k in PELVIS_MARKERS], axis=0)
+    axis = int(np.argmax(np.ptp(centre[:, :2], axis=0)))
+    valid = np.zeros(centre.shape[0], dtype=bool)
+    for p in walking_passes(centre, axis):
+        valid[p.start : p.end] = True
+
+    def unit(v: FloatArray) -> FloatArray:
+        return np.asarray(v / np.linalg.norm(v, axis=1, keepdims=True), dtype=np.float64)
+
+    lateral = unit(m["LASI"] - m["RASI"])
+    anterior = (m["LASI"] + m["RASI"] - m["LPSI"] - m["RPSI"]) / 2.0
+    anterior = unit(anterior - np.einsum("ij,ij->i", anterior, lateral)[:, None] * lateral)
+    frame = np.stack([anterior, lateral, np.cross(anterior, lateral)], axis=1)  # rows: pelvis axes in the lab
+    heading = np.rad2deg(np.unwrap(np.arctan2(lateral[:, 1], lateral[:, 0])))
+    rotation = zero_phase_butter(heading, fs_hz, OrientationConfig().heading_highpass_hz, "highpass")
+    pelvis = _pelvis_from_up(frame[:, :, 2], rotation, valid)  # lab up (0, 0, 1) in the pelvis frame
+    forward = unit(np.column_stack([anterior[:, :2], np.zeros(valid.size)]))
+    thighs = {}
+    for side, (hip, knee) in SEGMENT_MARKERS["thigh"].items():
+        d = m[knee] - m[hip]
+        flexion = np.rad2deg(np.arctan2(np.einsum("ij,ij->i", d, forward), -d[:, 2]))
+        nan = np.full(valid.size, np.nan)
+        thighs[side] = ThighAngles(flexion, nan, nan, valid)
+    return pelvis, thighs
+
+
+def device_angles(trial: Trial, aligned: AlignedSession) -> tuple[PelvisAngles, dict[str, ThighAngles]]:
+    """The same angles from the Xsens devices' own orientation output (their Kalman filter, magnetometer
+    included), turned into our segment frames with our sensor-to-segment alignment: a second fusion of the same
+    sensors, which separates what our fusion does from how the sensor moved. No pelvic rotation (NaN)."""
+
+    def up_in_segment(site: str) -> FloatArray:
+        w, x, y, z = trial.quat[site].T  # sensor → global; global up in the sensor frame = third row of R
+        up = np.column_stack([2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)])
+        return aligned.alignments[site].apply(up)[: aligned.t_s.size]
+
+    up = up_in_segment("pelvis")
+    valid = np.all(np.isfinite(up), axis=1)
+    pelvis = _pelvis_from_up(up, np.full(valid.size, np.nan), valid)
+    thighs = {}
+    for side in SIDES:
+        u = up_in_segment(f"{side}_thigh")
+        nan = np.full(valid.size, np.nan)
+        thighs[side] = ThighAngles(np.rad2deg(np.arctan2(u[:, 0], u[:, 2])), nan, nan, np.all(np.isfinite(u), axis=1))
+    return pelvis, thighs
+
+
+ANGLE_COLUMNS = (  # stride-table column → label
+    ("pelvic_obliquity_range_deg", "pelvic obliquity range"),
+    ("pelvic_tilt_range_deg", "pelvic tilt range"),
+    ("pelvic_rotation_range_deg", "pelvic rotation range"),
+    ("pelvic_drop_deg", "pelvic drop in stance"),
+    ("pelvic_hike_deg", "pelvic hike in swing"),
+    ("thigh_range_deg", "thigh sagittal range"),
+)
+ANGLE_HEADER = ("metric", "side", "strides", "markers mean °", "ours − markers °", "Xsens − markers °")
+SERIES_HEADER = (
+    "angle",
+    "samples",
+    "ours vs markers: r",
+    "RMS °",
+    "amplitude ratio",
+    "Xsens vs markers: r",
+    "amplitude ratio",
+    "ours vs Xsens: r",
+    "RMS °",
+)
+
+
+@dataclass(frozen=True)
+class AngleComparison:
+    strides: list[list[str]]
+    series: list[list[str]]
+
+
+def compare_angles(trial: Trial, ref: Reference, workdir: Path) -> AngleComparison:
+    """Our angles (pelvis + thighs session) against the markers' and the devices' own (:func:`marker_angles`,
+    :func:`device_angles`): per stride through the same definitions (``pipeline.metrics.stride_table`` with our
+    events on each angle set), and as series inside the walking passes with each pass's mean removed (the markers'
+    anatomical frame and the sensor's walking frame differ by a constant). A stride counts when ours and the
+    markers both give a value; the amplitude ratio is the ratio of the two series' SDs."""
+    session, _ = import_trial(trial, ref, IMPORTED["pelvis+thighs"], workdir)
+    aligned = load_aligned(session)
+    if aligned.pelvis is None or set(aligned.thighs) != set(SIDES):
+        raise ValueError("the pelvis + thighs session lacks a pelvis or a thigh")
+    n, fs = aligned.t_s.size, aligned.fs_hz
+    if trial.markers["LASI"].shape[0] < n:
+        raise ValueError("fewer Vicon frames than grid samples: frame i is not packet i")
+    marker_pelvis, marker_thighs = marker_angles({k: v[:n] for k, v in trial.markers.items()}, fs)
+    device_pelvis, device_thighs = device_angles(trial, aligned)
+    sets = {
+        "ours": (aligned.pelvis, aligned.thighs),
+        "markers": (marker_pelvis, marker_thighs),
+        "Xsens": (device_pelvis, device_thighs),
+    }
+    tables = {k: stride_table(aligned.events, fs, n, pelvis=p, thighs=t) for k, (p, t) in sets.items()}
+    strides = [row for column, label in ANGLE_COLUMNS for row in _stride_rows(label, column, tables)]
+    passes = _runs(marker_pelvis.valid)
+
+    def angle(name: str, key: str, side: str | None = None) -> FloatArray:
+        pelvis, thighs = sets[name]
+        x = getattr(pelvis, key) if side is None else thighs[side].sagittal_deg
+        return _demeaned(np.asarray(x, dtype=np.float64), passes)
+
+    series = []
+    for label, key, side in (
+        ("pelvic obliquity", "obliquity_deg", None),
+        ("pelvic tilt", "tilt_deg", None),
+        ("pelvic rotation", "rotation_deg", None),
+        ("thigh sagittal, left", "", "left"),
+        ("thigh sagittal, right", "", "right"),
+    ):
+        ours, markers, device = (angle(name, key, side) for name in ("ours", "markers", "Xsens"))
+        ok = np.isfinite(ours) & np.isfinite(markers)
+        series.append([label, str(int(ok.sum())), *_agreement(ours, markers), *_agreement(device, markers)[::2],
+                       *_agreement(ours, device)[:2]])  # fmt: skip
+    return AngleComparison(strides, series)
+
+
+def _agreement(a: FloatArray, b: FloatArray) -> tuple[str, str, str]:
+    """Correlation, RMS difference and amplitude ratio (SD of a / SD of b) where both are finite."""
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3:
+        return "n/a", "n/a", "n/a"
+    r = np.corrcoef(a[ok], b[ok])[0, 1]
+    rms = np.sqrt(np.mean((a[ok] - b[ok]) ** 2))
+    return f"{r:.2f}", f"{rms:.1f}", f"{np.std(a[ok]) / np.std(b[ok]):.2f}"
+
+
+def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """[start, end) index ranges of the True runs of ``mask``."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(np.int8), [0]))))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _demeaned(x: FloatArray, runs: Sequence[tuple[int, int]]) -> FloatArray:
+    out = np.full(x.size, np.nan)
+    for a, b in runs:
+        if np.isfinite(x[a:b]).any():
+            out[a:b] = x[a:b] - np.nanmean(x[a:b])
+    return out
+
+
+def _stride_rows(label: str, column: str, tables: Mapping[str, StrideTable]) -> list[list[str]]:
+    ours, markers, device = (np.asarray(getattr(tables[k], column)) for k in ("ours", "markers", "Xsens"))
+    side_of = tables["ours"].side
+    rows = []
+    for side in (*SIDES, "both"):
+        sel = np.isfinite(ours) & np.isfinite(markers) & ((side_of == side) if side != "both" else True)
+        if sel.any():
+            err = [_mean_sd(x[sel] - markers[sel]) for x in (ours, device)]
+            rows.append([label, side, str(int(sel.sum())), f"{markers[sel].mean():.1f}", *err])
+    return rows
+
+
+def _mean_sd(e: FloatArray) -> str:
+    e = e[np.isfinite(e)]
+    if not e.size:
+        return "n/a"
+    return f"{e.mean():+.1f} ± {fmt(float(np.std(e, ddof=1)) if e.size > 1 else math.nan, '{:.1f}')}"
 
 
 # ---- scoring and tables ---------------------------------------------------------------------------------------------
@@ -628,6 +825,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in lateral:
         console.print(line)
     print_rows(console, "step length vs Vicon heel markers (uncalibrated)", STEP_HEADER, steps)
+    with tempfile.TemporaryDirectory(prefix="imugait-neura-angles-") as tmp:
+        angles = compare_angles(trial, ref, Path(tmp))
+    print_rows(
+        console,
+        "pelvic and thigh values per stride (pelvis + thighs; our events and stride definitions on both angle sets)",
+        ANGLE_HEADER,
+        angles.strides,
+    )
+    print_rows(
+        console,
+        "angle series within the walking passes, each pass's mean removed",
+        SERIES_HEADER,
+        angles.series,
+    )
     print_rows(
         console,
         "each reference event, detected − reference",

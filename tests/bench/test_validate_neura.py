@@ -129,3 +129,65 @@ def test_window_scoring_ignores_unpaired_detections_outside_the_window() -> None
 def test_missing_data_is_skipped_not_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert vn.main(["--data", str(tmp_path)]) == 0
     assert "SKIPPED" in capsys.readouterr().out
+
+
+def _rot(axis: int, deg: np.ndarray) -> np.ndarray:
+    """(n, 3, 3) right-handed rotations about lab axis 0/1/2 by ``deg``."""
+    c, s = np.cos(np.deg2rad(deg)), np.sin(np.deg2rad(deg))
+    i, j = (axis + 1) % 3, (axis + 2) % 3
+    r = np.zeros((deg.size, 3, 3))
+    r[:, axis, axis] = 1.0
+    r[:, i, i], r[:, i, j], r[:, j, i], r[:, j, j] = c, -s, s, c
+    return r
+
+
+def test_marker_angles_recover_a_known_pelvis_and_thigh() -> None:
+    """A pelvis walking along +y at 1 m/s with known rotation (1 Hz, ±4°), obliquity (±5°) and tilt (10° + ±2°),
+    placed as R = Rz(rotation) Rx(obliquity) Ry(tilt) in the walking frame (x forward, y left): the Baker sequence
+    the pipeline uses; and a thigh flexing ±20° about the pelvis's lateral axis."""
+    n = 600
+    t = np.arange(n) / vn.FS_HZ
+    rotation, obliquity = 4.0 * np.sin(2 * np.pi * t), 5.0 * np.sin(2 * np.pi * t + 1.0)
+    tilt, flexion = 10.0 + 2.0 * np.sin(4 * np.pi * t), 20.0 * np.sin(2 * np.pi * t)
+    to_lab = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # walking frame → lab (forward = +y)
+    r = to_lab @ _rot(2, rotation) @ _rot(0, obliquity) @ _rot(1, tilt)
+    centre = np.column_stack([np.zeros(n), 1.0 * t, np.full(n, 1.0)])
+    local = {"LASI": (0.1, 0.12, 0.0), "RASI": (0.1, -0.12, 0.0), "LPSI": (-0.1, 0.05, 0.0), "RPSI": (-0.1, -0.05, 0.0)}
+    markers = {k: centre + r @ np.array(v) for k, v in local.items()}
+    hip = centre + r @ np.array([0.0, 0.09, -0.08])
+    thigh = _rot(1, -flexion) @ np.array([0.0, 0.0, -0.42])  # flexion swings the knee forward (+x), walking frame
+    markers |= {"LHJC": hip, "LKJC": hip + thigh @ to_lab.T}
+    markers |= {"RHJC": hip, "RKJC": hip + thigh @ to_lab.T}
+    pelvis, thighs = vn.marker_angles(markers, vn.FS_HZ)
+    inner = slice(100, 500)  # clear of the filters' edges
+    assert pelvis.valid[inner].all()
+    assert pelvis.obliquity_deg[inner] == pytest.approx(obliquity[inner], abs=0.05)
+    assert pelvis.tilt_deg[inner] == pytest.approx(tilt[inner], abs=0.05)
+    # rotation is high-passed as the pipeline high-passes the sensor's heading: the true rotation through that filter
+    expected = vn.zero_phase_butter(rotation, vn.FS_HZ, vn.OrientationConfig().heading_highpass_hz, "highpass")
+    assert pelvis.rotation_deg[inner] == pytest.approx(expected[inner], abs=0.05)
+    assert np.ptp(pelvis.rotation_deg[inner]) == pytest.approx(8.0, abs=0.8)
+    # the thigh is read against the pelvis's horizontal forward direction, which turns with the pelvis's ±4°
+    # rotation: the knee's forward reach is seen through cos(4°) (≤ 0.05° here)
+    assert thighs["left"].sagittal_deg[inner] == pytest.approx(flexion[inner], abs=0.1)
+
+
+def test_device_orientation_gives_the_same_up_vector_as_gravity() -> None:
+    """The quaternion path of ``device_angles``: a sensor pitched 30° about its y axis has the world's up at
+    (−sin 30°, 0, cos 30°) in its own frame, so with an identity alignment the pelvis tilt is 30°, obliquity 0."""
+    half = np.deg2rad(30.0) / 2.0
+    quat = np.tile([np.cos(half), 0.0, np.sin(half), 0.0], (5, 1))  # q0..q3: rotation of 30° about y
+
+    class Identity:
+        def apply(self, v: np.ndarray) -> np.ndarray:
+            return v
+
+    class Aligned:
+        t_s = np.arange(5) / vn.FS_HZ
+        alignments = dict.fromkeys(("pelvis", "left_thigh", "right_thigh"), Identity())
+
+    trial = vn.Trial("t", Aligned.t_s, {}, {}, {}, dict.fromkeys(("pelvis", "left_thigh", "right_thigh"), quat))
+    pelvis, thighs = vn.device_angles(trial, Aligned())  # type: ignore[arg-type]
+    assert pelvis.tilt_deg == pytest.approx(np.full(5, 30.0))
+    assert pelvis.obliquity_deg == pytest.approx(np.zeros(5), abs=1e-9)
+    assert thighs["left"].sagittal_deg == pytest.approx(np.full(5, -30.0))
