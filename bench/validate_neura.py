@@ -1,4 +1,4 @@
-"""Real recordings with motion-capture reference events: thigh events and step lengths on the NeuRA sparse sample.
+"""Real recordings with motion capture: thigh events, step lengths and pelvic/thigh angles on the NeuRA sparse sample.
 
 Data: the sample trial that the GitHub repository ``gait-tech/gaittoolbox`` (GPL-3.0; L. Sy et al., UNSW) ships in
 ``data/sample``: an excerpt of the NeuRA sparse-sensor dataset (nine healthy adults, Xsens + Vicon; the full set is
@@ -50,6 +50,9 @@ at ±0.25 s whose reference step exists. Clock checks: (1) for each reference IC
 ``|Δ²‖a‖|`` (the heel-strike transient) of that side's foot and thigh IMU within ±0.2 s, minus the IC; (2) the lag
 that best aligns each segment's angular speed from its IMU with the rate of turn of its long axis from the markers
 (:func:`rotation_lags`), which tests the two clocks without any event rule.
+
+Angles (:func:`compare_angles`): the markers' pelvis and thigh angles (:func:`marker_angles`) and the Xsens devices'
+own orientation output (:func:`device_angles`) go through the same stride definitions as ours, with our events.
 
 One person, one short trial, about ten ICs: a smoke test on a second lab and a second reference, not a validation.
 

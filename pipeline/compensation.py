@@ -110,6 +110,10 @@ _LABELS: Mapping[str, str] = {
     "reduced_knee_flexion": "Reduced knee flexion",
 }
 _REVIEW = "review clinically."
+# Drop and hike come from the sacral sensor's obliquity within the stride, which against motion-capture markers
+# (one trial, docs/validation §m) rocked with the soft tissue: drop 5° larger, hike of the opposite sign, and a 2°
+# side difference the markers did not show. The obliquity *range* and pelvic rotation agreed.
+_SENSOR_ROCK = "a sensor over the sacrum can rock with the soft tissue, so confirm it by observation and "
 
 
 # Patterns the literature names that three sensors (pelvis, thighs) cannot see: reported, never flagged.
@@ -345,7 +349,7 @@ def compensation_report(
         th.pelvic_side_diff_deg,
         lambda s, d: (
             f"During stance on the {s} the opposite hip drops {d:.1f}° more than in the other stance — "
-            f"consistent with a Trendelenburg (hip-abductor) pattern on the {s.split()[0]}; {_REVIEW}"
+            f"consistent with a Trendelenburg (hip-abductor) pattern on the {s.split()[0]}; {_SENSOR_ROCK}{_REVIEW}"
         ),
     )
     r.upper(
@@ -361,7 +365,7 @@ def compensation_report(
             th.pelvic_side_diff_deg,
             lambda s, d: (
                 f"During swing of the {s} leg its hip rises {d:.1f}° more than on the other side — "
-                f"consistent with hip hiking to clear the leg; {_REVIEW}"
+                f"consistent with hip hiking to clear the leg; {_SENSOR_ROCK}{_REVIEW}"
             ),
         )
     else:
