@@ -78,10 +78,9 @@ def _recording(q: Mapping[str, Any]) -> list[Finding]:
         if duration and duration > 0:
             start, end = _span(q, site, duration)
             lost = max(0.0, 1.0 - valid / (end - start)) if end > start else 1.0
-            if start > SPAN_NOTE_S or duration - end > SPAN_NOTE_S:
-                joined = "joined late" if start > SPAN_NOTE_S else "stopped early"
-                if start > SPAN_NOTE_S and duration - end > SPAN_NOTE_S:
-                    joined = "joined late and stopped early"
+            late, early = start > SPAN_NOTE_S, duration - end > SPAN_NOTE_S
+            if late or early:
+                joined = " and ".join(w for w, on in (("joined late", late), ("stopped early", early)) if on)
                 out.append(
                     Finding(
                         "note",
