@@ -88,7 +88,7 @@ from pipeline.errors import ImuGaitError
 from pipeline.evaluation import EventScores, match_events, pool, score_events
 from pipeline.importer import TableImportSpec, import_tables
 from pipeline.metrics import StrideTable, stride_table
-from pipeline.orientation import OrientationConfig, PelvisAngles, ThighAngles
+from pipeline.orientation import OrientationConfig, PelvisAngles, ThighAngles, obliquity_tilt_deg, sagittal_deg
 from pipeline.run import AlignedSession, load_aligned, process_session, spatial_result
 from pipeline.store import Session
 from pipeline.subjects import SubjectProfile, save_profile
@@ -451,12 +451,10 @@ def rotation_lags(trial: Trial, ref: Reference) -> dict[tuple[str, str], tuple[f
 
 
 def _pelvis_from_up(up: FloatArray, rotation_deg: FloatArray, valid: NDArray[np.bool_]) -> PelvisAngles:
-    """Obliquity and tilt from the world 'up' unit vector in the pelvis frame (x forward, y left, z up): the
-    definitions of ``pipeline.orientation.pelvis_angles`` (Baker 2001 sequence)."""
+    """Obliquity and tilt from the world 'up' unit vector in the pelvis frame, by the pipeline's own definitions
+    (``pipeline.orientation.obliquity_tilt_deg``)."""
     nan = np.full(valid.size, np.nan)
-    obliquity = np.rad2deg(np.arcsin(np.clip(up[:, 1], -1.0, 1.0)))
-    tilt = np.rad2deg(np.arctan2(-up[:, 0], up[:, 2]))
-    return PelvisAngles(rotation_deg, obliquity, tilt, nan, nan, valid)
+    return PelvisAngles(rotation_deg, *obliquity_tilt_deg(up), nan, nan, valid)
 
 
 def marker_angles(markers: Mapping[str, FloatArray], fs_hz: float) -> tuple[PelvisAngles, dict[str, ThighAngles]]:
@@ -510,7 +508,7 @@ def device_angles(trial: Trial, aligned: AlignedSession) -> tuple[PelvisAngles, 
     for side in SIDES:
         u = up_in_segment(f"{side}_thigh")
         nan = np.full(valid.size, np.nan)
-        thighs[side] = ThighAngles(np.rad2deg(np.arctan2(u[:, 0], u[:, 2])), nan, nan, np.all(np.isfinite(u), axis=1))
+        thighs[side] = ThighAngles(sagittal_deg(u), nan, nan, np.all(np.isfinite(u), axis=1))
     return pelvis, thighs
 
 

@@ -80,14 +80,25 @@ def track_up(acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: f
     return np.asarray(u / np.linalg.norm(u, axis=1, keepdims=True))
 
 
+def obliquity_tilt_deg(up: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Pelvic obliquity (+ = left side up) and tilt (+ = anterior) from the world 'up' unit vector in the pelvis
+    frame (x forward, y left, z up): the obliquity and tilt of the rotation → obliquity → tilt sequence (Baker 2001)."""
+    obliquity = np.rad2deg(np.arcsin(np.clip(up[:, 1], -1.0, 1.0)))
+    return obliquity, np.rad2deg(np.arctan2(-up[:, 0], up[:, 2]))
+
+
+def sagittal_deg(up: FloatArray) -> FloatArray:
+    """Thigh sagittal angle (flexion +) from the world 'up' direction (or gravity's reaction) in the thigh frame."""
+    return np.asarray(np.rad2deg(np.arctan2(up[:, 0], up[:, 2])), dtype=np.float64)
+
+
 def pelvis_angles(
     acc_seg: FloatArray, gyr_seg: FloatArray, valid: NDArray[np.bool_], fs_hz: float, *, config: OrientationConfig
 ) -> PelvisAngles:
     """Pelvic rotation, obliquity and tilt (Baker 2001) from segment-frame acc (m/s²) and gyro (deg/s)."""
     acc, gyr = sig.fill_invalid(acc_seg, valid), np.deg2rad(sig.fill_invalid(gyr_seg, valid))
     u = track_up(acc, np.rad2deg(gyr), fs_hz, cutoff_hz=config.fusion_cutoff_hz)
-    obliquity = np.rad2deg(np.arcsin(np.clip(u[:, 1], -1.0, 1.0)))
-    tilt = np.rad2deg(np.arctan2(-u[:, 0], u[:, 2]))
+    obliquity, tilt = obliquity_tilt_deg(u)
     heading_rate = np.rad2deg(np.einsum("ij,ij->i", u, gyr))
     heading = np.cumsum(heading_rate) / fs_hz
     rotation = sig.butter(heading, fs_hz, config.heading_highpass_hz, "highpass")
@@ -109,7 +120,7 @@ def thigh_angles(
     """Thigh sagittal (flexion +) and frontal (abduction +) angles from segment-frame acc and gyro."""
     acc, gyr = sig.fill_invalid(acc_seg, valid), sig.fill_invalid(gyr_seg, valid)
     flexion_rate = -gyr[:, 1]
-    sag_acc = np.rad2deg(np.arctan2(acc[:, 0], acc[:, 2]))
+    sag_acc = sagittal_deg(acc)
     sagittal = _fuse(np.cumsum(flexion_rate) / fs_hz, sag_acc, fs_hz, config.fusion_cutoff_hz)
     front_acc = np.rad2deg(np.arctan2(acc[:, 1], acc[:, 2]))
     frontal = _fuse(np.cumsum(gyr[:, 0]) / fs_hz, front_acc, fs_hz, config.fusion_cutoff_hz)
