@@ -93,6 +93,8 @@ class Trial:
     fc_side: np.ndarray
     height_m: float = math.nan  # infoForAlgo.mat Height (cm → m)
     sensor_height_m: float = math.nan  # infoForAlgo.mat SensorHeight: lower-back sensor above the floor (cm → m)
+    wb_mean_stride_speed_m_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # mean of Stride_Speed
+    wb_length_m: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the bout's Length
 
     @property
     def label(self) -> str:
@@ -134,6 +136,28 @@ def _events(wbs: Sequence[Any], kind: str) -> tuple[np.ndarray, np.ndarray]:
     # An event listed twice (bouts share it, or the INDIP repeats it) is one reference event.
     _, first = np.unique(t[keep], return_index=True)
     return t[keep][first], s[keep][first]
+
+
+def _nanmean(x: np.ndarray) -> float:
+    x = np.asarray(x, dtype=np.float64)
+    return float(np.nanmean(x)) if np.isfinite(x).any() else math.nan
+
+
+def reference_speed_definition(trials: Sequence[Trial]) -> str:
+    """How INDIP's bout ``WalkingSpeed`` is defined, checked on the data: against the mean of the bout's
+    ``Stride_Speed`` and against its ``Length`` / ``Duration`` (what "bout speed" would mean as distance over time)."""
+    ws = np.concatenate([t.wb_speed_m_s for t in trials])
+    mean_stride = np.concatenate([t.wb_mean_stride_speed_m_s for t in trials])
+    over_time = np.concatenate([t.wb_length_m / t.wb_duration_s for t in trials])
+    if ws.size == 0 or mean_stride.size != ws.size or over_time.size != ws.size:
+        return "INDIP WalkingSpeed: no bouts with stride speeds to check its definition on"
+    d_stride, d_time = np.abs(ws - mean_stride), np.abs(ws - over_time)
+    same = int(np.sum(d_stride < 5e-4))
+    return (
+        f"INDIP bout WalkingSpeed = mean of the bout's Stride_Speed in {same} of {ws.size} bouts "
+        f"(max |Δ| {np.nanmax(d_stride):.4f} m/s); bout Length / Duration differs from it by "
+        f"mean |Δ| {np.nanmean(d_time):.3f} m/s (max {np.nanmax(d_time):.3f})"
+    )
 
 
 def load_anthropometry(participant_dir: Path) -> tuple[float, float]:
@@ -190,6 +214,8 @@ def load_trials(lab_dir: Path) -> list[Trial]:
                             fc_s,
                             height_m,
                             sensor_height_m,
+                            np.array([_nanmean(_flat(wb.Stride_Speed)) for wb in wbs]),
+                            np.array([float(wb.Length) for wb in wbs]),
                         )
                     )
     return trials
@@ -593,6 +619,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not t.wb_start_s.size:
             console.print(f"{t.label}: no INDIP reference walking bout in this trial; left out")
     trials = [t for t in trials if t.wb_start_s.size]
+    console.print(reference_speed_definition(trials))
     scores = run_all_ours(trials, args.edge_margin_samples, sensor_height=not args.without_sensor_height)
     rows = summary_rows(scores)
     print_rows(

@@ -37,11 +37,12 @@ per-step fallback read −7.5 % against −2.0 % without it). ``method`` records
 ("pelvis+thigh", "pelvis", "thigh"). Each model's lengths are multiplied by the walker's calibration factor when
 the subject has one (``factors``; :mod:`pipeline.calibration`). Session speed is the mean stride speed over
 valid strides, per method and combined. Per bout (a run of strides without a pause over ``bout_gap_s``, or any given
-interval, :func:`interval_speed`) speed = mean step length × cadence, the cadence counting every IC in the interval:
-the definition of a walking bout's speed as its length over its duration (Mobilise-D: walking speed = step length ×
-cadence; INDIP bout ``WalkingSpeed``), so hesitations, slow or unmeasured steps inside a bout count with their time
-instead of being dropped. (Σ lengths / Σ times over the steps that have a length drops them, and read +0.2 m/s fast
-on the Mobilise-D daily-life trials, ``docs/validation/README.md``.)
+interval, :func:`interval_speed`) speed = mean step length × cadence, the cadence counting every IC in the interval
+(Mobilise-D: walking speed = step length × cadence), so hesitations, slow or unmeasured steps inside a bout count
+with their time instead of being dropped (Σ lengths / Σ times over the steps that have a length drops them, and
+read +0.2 m/s fast on the Mobilise-D daily-life trials, ``docs/validation/README.md``). The INDIP reference's bout
+``WalkingSpeed`` is the mean of the bout's stride speeds (checked on all 19 Mobilise-D example bouts,
+``bench/validate_real.py``); for a bout that slows to a stop it reads above the bout's length over its duration.
 """
 
 from __future__ import annotations
