@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -49,6 +50,16 @@ def resolve_data_root(argv: Sequence[str], environ: Mapping[str, str]) -> DataRo
     if environ.get(DATA_ENV):
         return DataRoot(Path(environ[DATA_ENV]).expanduser(), f"${DATA_ENV}")
     return DataRoot(default_data_root(), "default")
+
+
+def display_path(path: Path, home: Path | None = None) -> str:
+    """``path`` for display: inside the user's home folder as ``~/…`` (``~\\…`` on Windows), else in full."""
+    home = Path.home() if home is None else home
+    try:
+        rest = path.relative_to(home)
+    except ValueError:
+        return str(path)
+    return "~" if rest == Path() else f"~{os.sep}{rest}"
 
 
 def file_mtime_ns(path: Path) -> int:

@@ -27,7 +27,7 @@ subject = session_id = None
 with st.sidebar:
     st.markdown("**imugait** · gait lab")
     st.caption(f"Data root (from {root.origin})")
-    st.code(str(root.path), language=None, wrap_lines=True)
+    st.code(data.display_path(root.path), language=None, wrap_lines=True)
     if not root.path.is_dir():
         st.warning("This folder does not exist. Pass `-- --data <folder>` to `streamlit run`, or set `IMUGAIT_DATA`.")
     subjects = sorted(sessions["subject"].unique())

@@ -61,11 +61,19 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float 
     pytest.fail(f"streamlit did not answer within {timeout_s:.0f} s:\n{log.read_text(errors='replace')}")
 
 
+def _environment(home: Path | None = None) -> dict[str, str]:
+    """This process's environment without ``IMUGAIT_DATA``; with ``home`` as the user's home folder."""
+    env = {k: v for k, v in os.environ.items() if k != "IMUGAIT_DATA"}
+    if home is not None:
+        env["HOME"] = env["USERPROFILE"] = str(home)
+    return env
+
+
 @contextmanager
-def _serve(root: Path, log: Path) -> Iterator[str]:
+def _serve(root: Path, log: Path, home: Path | None = None) -> Iterator[str]:
     """The dashboard served on a free local port, with the data root passed as ``-- --data``."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "IMUGAIT_DATA"}
+    env = _environment(home)
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     command = [
         sys.executable,
@@ -162,10 +170,12 @@ def test_trends_and_session_pages_render_in_chromium(server: str, data_root, tmp
 
 @pytest.mark.skipif(not os.environ.get(SHOTS_ENV), reason=f"set {SHOTS_ENV}=docs to regenerate the screenshots")
 def test_documentation_screenshots_from_the_demo(tmp_path: Path) -> None:
-    root = tmp_path / "demo"
+    home = tmp_path / "home"  # the sidebar shows the data root as a user would see it, not a pytest folder
+    root = home / "imugait-demo"
     demo = subprocess.run(
         [sys.executable, "-m", "imugait", "demo", "--no-dashboard", "--data", str(root)],
         cwd=REPO,
+        env=_environment(home),
         capture_output=True,
         text=True,
         timeout=300,
@@ -174,9 +184,10 @@ def test_documentation_screenshots_from_the_demo(tmp_path: Path) -> None:
     assert demo.returncode == 0, demo.stderr[-3000:]
     target = Path(os.environ[SHOTS_ENV])
     target.mkdir(parents=True, exist_ok=True)
-    with _serve(root, tmp_path / "streamlit.log") as url, _chromium() as browser:
+    with _serve(root, tmp_path / "streamlit.log", home) as url, _chromium() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 2000})
         page.goto(url)
+        page.get_by_test_id("stSidebar").get_by_text(f"~{os.sep}imugait-demo").wait_for(timeout=60_000)
         page.get_by_text("demo-knee: 4 processed sessions").first.wait_for(timeout=60_000)
         page.get_by_text("healthy noise ±3 %").first.wait_for()
         _full_page_shot(page, target / "screenshot_trends.png", 2250)  # down to the values table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from dashboard.data import resolve_data_root
+from dashboard.data import display_path, resolve_data_root
 from pipeline.catalog import KEY_METRICS
 from pipeline.schemas import SUMMARY
 from pipeline.store import SensorInfo, create_session, read_table, write_table
@@ -157,6 +158,15 @@ def test_data_root_comes_from_the_command_line_then_the_environment():
     assert (both.path, both.origin) == (Path("/from/argv"), "--data")
     assert (env.path, env.origin) == (Path("/from/env"), "$IMUGAIT_DATA")
     assert resolve_data_root([], {}).origin == "default"
+
+
+def test_data_root_is_shown_relative_to_the_home_folder():
+    home = Path("/home/ana")
+
+    assert display_path(home / "imugait" / "data", home) == f"~{os.sep}imugait{os.sep}data"
+    assert display_path(home, home) == "~"
+    assert display_path(Path("/srv/gait"), home) == str(Path("/srv/gait"))
+    assert display_path(Path("/home/anaconda/x"), home) == str(Path("/home/anaconda/x"))  # a prefix is not a parent
 
 
 def test_opens_on_the_subject_of_the_most_recent_session(tmp_path, run_app):
