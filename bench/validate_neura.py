@@ -484,11 +484,67 @@ def marker_angles(markers: Mapping[str, FloatArray], fs_hz: float) -> tuple[Pelv
     forward = unit(np.column_stack([anterior[:, :2], np.zeros(valid.size)]))
     thighs = {}
     for side, (hip, knee) in SEGMENT_MARKERS["thigh"].items():
-        d = m[knee] - m[hip]
-        flexion = np.rad2deg(np.arctan2(np.einsum("ij,ij->i", d, forward), -d[:, 2]))
         nan = np.full(valid.size, np.nan)
-        thighs[side] = ThighAngles(flexion, nan, nan, valid)
+        thighs[side] = ThighAngles(_sagittal_deg(m[knee] - m[hip], forward), nan, nan, valid)
     return pelvis, thighs
+
+
+def _sagittal_deg(d: FloatArray, forward: FloatArray) -> FloatArray:
+    """Sagittal angle (deg) of the segment axis ``d`` (proximal → distal, z up) from the downward vertical, + when
+    the distal end is ahead along ``forward``."""
+    return np.asarray(np.rad2deg(np.arctan2(np.einsum("ij,ij->i", d, forward), -d[:, 2])), dtype=np.float64)
+
+
+GEOMETRY_HEADER = (
+    "steps",
+    "heel to heel m",
+    "compass chord (marker thighs) m",
+    "chord error %",
+    "ankle to ankle m",
+    "ankle error %",
+    "leading knee flexion °",
+    "trailing knee flexion °",
+)
+
+
+def step_geometry(trial: Trial, ref: Reference) -> list[list[str]]:
+    """Where the thigh compass model's shortfall lies, from the markers alone (no sensor involved), at each reference
+    step's closing IC: the heel-to-heel step (the reference), the compass chord 2·L·sin(Δθ/2) from the markers'
+    hip → knee angles with the standing hip-centre height as L, the ankle-to-ankle distance (joint centres) along
+    the walking direction, and the knee flexion of each leg (thigh angle − shank angle, sagittal)."""
+    m = {k: lowpass(v) for k, v in trial.markers.items()}
+    anterior = (m["LASI"] + m["RASI"] - m["LPSI"] - m["RPSI"]) / 2.0
+    anterior[:, 2] = 0.0
+    forward = anterior / np.linalg.norm(anterior, axis=1, keepdims=True)
+    thigh = {s: _sagittal_deg(m[k] - m[h], forward) for s, (h, k) in SEGMENT_MARKERS["thigh"].items()}
+    shank = {s: _sagittal_deg(m[a] - m[k], forward) for s, (k, a) in SEGMENT_MARKERS["shank"].items()}
+    ankle = {s: m[a] for s, (_, a) in SEGMENT_MARKERS["shank"].items()}
+    side_at = dict(zip(ref.ic_t_s, ref.ic_side, strict=True))
+    rows = []
+    for t in ref.step_end_s:
+        lead = str(side_at[t])
+        trail = "right" if lead == "left" else "left"
+        i = int(round(t * FS_HZ))
+        chord = 2.0 * ref.leg_length_m * np.sin(np.deg2rad(thigh[lead][i] - thigh[trail][i]) / 2.0)
+        between = float(np.dot(ankle[lead][i] - ankle[trail][i], forward[i]))
+        knee = (thigh[lead][i] - shank[lead][i], thigh[trail][i] - shank[trail][i])
+        rows.append((chord, between, *knee))
+    if not rows:
+        return []
+    chord, between, knee_lead, knee_trail = np.array(rows).T
+    heel = ref.step_length_m
+    return [
+        [
+            str(heel.size),
+            f"{heel.mean():.3f}",
+            f"{chord.mean():.3f}",
+            f"{100 * (chord.mean() / heel.mean() - 1):+.1f}",
+            f"{between.mean():.3f}",
+            f"{100 * (between.mean() / heel.mean() - 1):+.1f}",
+            f"{knee_lead.mean():.1f} ± {np.std(knee_lead, ddof=1):.1f}",
+            f"{knee_trail.mean():.1f} ± {np.std(knee_trail, ddof=1):.1f}",
+        ]
+    ]
 
 
 def device_angles(trial: Trial, aligned: AlignedSession) -> tuple[PelvisAngles, dict[str, ThighAngles]]:
@@ -826,6 +882,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in lateral:
         console.print(line)
     print_rows(console, "step length vs Vicon heel markers (uncalibrated)", STEP_HEADER, steps)
+    print_rows(
+        console,
+        "step geometry from the markers alone at each reference IC (where the thigh compass model falls short)",
+        GEOMETRY_HEADER,
+        step_geometry(trial, ref),
+    )
     with tempfile.TemporaryDirectory(prefix="imugait-neura-angles-") as tmp:
         angles = compare_angles(trial, ref, Path(tmp))
     print_rows(

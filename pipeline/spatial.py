@@ -22,9 +22,12 @@ with apex angle Δθ, the angle between the legs, so the distance between the fe
 
 with θ the sagittal thigh angle (flexion +) of each side sampled at the IC. Because only the difference of the two
 thigh angles enters, the unknown standing offset of each thigh angle cancels (both are zeroed at the same upright
-posture), and the isosceles shape holds whatever the pelvis height. The model ignores knee flexion of the trailing
-leg at push-off and the foot, so it reads short of the true step when the trailing knee is bent (cf. the shank +
-thigh double pendulum of Aminian et al. 2002, J Biomech 35:689, which needs shank sensors). Needs both thighs.
+posture), and the isosceles shape holds whatever the pelvis height. The model ignores the knees and the feet, so it
+reads short of the heel-to-heel step. On motion-capture markers (``bench/validate_neura.py``, one trial) the chord
+with exact thigh angles is 9 % short; the trailing knee is almost straight at the other foot's contact (6°), and
+most of the missing length is the trailing foot, its heel lifted behind the ankle (the ankle centres are 14 % closer
+than the heels). Shank sensors would be needed for more (cf. the shank + thigh double pendulum of Aminian et al.
+2002, J Biomech 35:689). Needs both thighs.
 
 (c) Combined: the pelvis pendulum whenever it gives a length for any step of the session, the thigh compass model
 only when it gives none (no pelvis sensor, no usable pelvis signal). The pendulum is the one validated against a

@@ -191,3 +191,36 @@ def test_device_orientation_gives_the_same_up_vector_as_gravity() -> None:
     assert pelvis.tilt_deg == pytest.approx(np.full(5, 30.0))
     assert pelvis.obliquity_deg == pytest.approx(np.zeros(5), abs=1e-9)
     assert thighs["left"].sagittal_deg == pytest.approx(np.full(5, -30.0))
+
+
+def test_step_geometry_from_markers_of_a_known_pose() -> None:
+    """Legs held in one pose, walking direction +y: left (leading) thigh +20°, shank +15° (knee bent 5°); right
+    (trailing) thigh −20°, shank −30° (knee bent 10°); thigh and shank 0.45 m, hip centres 0.9 m up."""
+    n = 300
+    pose = {"L": (20.0, 15.0), "R": (-20.0, -30.0)}
+
+    def along(deg: float, length: float) -> np.ndarray:  # segment vector: forward = +y, down = −z
+        return np.array([0.0, length * np.sin(np.deg2rad(deg)), -length * np.cos(np.deg2rad(deg))])
+
+    markers = {}
+    for name, y in (("LASI", 0.1), ("RASI", 0.1), ("LPSI", -0.1), ("RPSI", -0.1)):
+        markers[name] = np.tile([0.12 if name[0] == "L" else -0.12, y, 1.0], (n, 1))
+    for side, (thigh, shank) in pose.items():
+        hip = np.array([0.09 if side == "L" else -0.09, 0.0, 0.9])
+        knee = hip + along(thigh, 0.45)
+        markers |= {f"{side}HJC": np.tile(hip, (n, 1)), f"{side}KJC": np.tile(knee, (n, 1))}
+        markers[f"{side}AJC"] = np.tile(knee + along(shank, 0.45), (n, 1))
+    trial = vn.Trial("pose", np.arange(n) / vn.FS_HZ, {}, {}, markers, {})
+    sides = np.array(["right", "left", "right", "left"])
+    heel = np.array([0.70, 0.70])
+    ref = vn.Reference(
+        np.array([0.5, 1.0, 1.5, 2.0]), sides, np.zeros(0), np.zeros(0, dtype=str), ((0.5, 2.0),),
+        np.array([1.0, 2.0]), heel, np.array([0.5, 0.5]), 0.9, 1.0,
+    )  # fmt: skip
+    (row,) = vn.step_geometry(trial, ref)
+    chord = 2 * 0.9 * np.sin(np.deg2rad(20.0))
+    ankles = 0.45 * (2 * np.sin(np.deg2rad(20.0)) + np.sin(np.deg2rad(15.0)) + np.sin(np.deg2rad(30.0)))
+    assert row[:3] == ["2", "0.700", f"{chord:.3f}"]
+    assert float(row[3]) == pytest.approx(100 * (chord / 0.70 - 1), abs=0.05)
+    assert float(row[4]) == pytest.approx(ankles, abs=0.001)
+    assert row[6:] == ["5.0 ± 0.0", "10.0 ± 0.0"]
