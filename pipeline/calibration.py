@@ -7,7 +7,7 @@ doi:10.1109/IEMBS.2007.4352553) summarise that pendulum estimates "are prone to 
 must be corrected by calibration". mobgap's population factor (fitted on people with MS) leaves each walker with
 their own bias: on one treadmill walker (``bench/validate_tripod.py``) it read 13–28 % short with the cadence
 exact, while slow daily-life bouts in the Mobilise-D example data read long. The compass model of the thighs reads
-short by construction (it ignores the trailing knee). A clinician already walks patients over known distances
+short by construction (it ignores the feet and the knees). A clinician already walks patients over known distances
 (10-metre walk test, 6-minute walk test), so one such walk measures that walker's factor:
 
     factor = reference / uncalibrated estimate        (per method: "pelvis", "thigh")

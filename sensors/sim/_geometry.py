@@ -36,10 +36,11 @@ Thigh angles
 Winter's normative global thigh angle (Winter 1991/2009, natural cadence): about +25° at IC, peak extension
 about -17° near contralateral IC (52 % of the cycle), peak flexion about +29° in terminal swing (87 %). That is
 an inter-thigh angle at IC of about 42° for steps of 0.8 leg lengths. Step length is the horizontal heel-to-heel
-distance, which also contains the trailing knee flexion (about 20° at contralateral IC) and the trailing foot,
-so it exceeds the straight-leg chord 2·L·sin(Δ/2) of a compass model (0.72 L for 42°; a compass needs
-Δ ≈ 47° for 0.8 L). Keeping the angles normative, we scale the curve about its mean in proportion to step length per leg
-length (small-angle geometry, fixed segment proportions): ``Δ_IC = 42° · (SL/L) / 0.8``. The per-side
+distance, which also contains the feet (at contralateral IC the trailing heel is lifted behind its ankle) and the
+slight trailing knee flexion (6° on one motion-capture trial, ``bench/validate_neura.py``), so it exceeds the
+straight-leg chord 2·L·sin(Δ/2) of a compass model (0.72 L for 42°; a compass needs Δ ≈ 47° for 0.8 L).
+Keeping the angles normative, we scale the curve about its mean in proportion to step length per leg length
+(small-angle geometry, fixed segment proportions): ``Δ_IC = 42° · (SL/L) / 0.8``. The per-side
 ``thigh_rom_scale`` then shares that range between the legs (normalised so that the mean inter-thigh angle over
 both ICs still matches the mean step length): a stiff right hip gets a smaller right thigh range, the healthy
 left hip makes up the rest, and the step that needs the stiff hip's extension (the left step) comes out shorter.

@@ -214,7 +214,7 @@ def test_walking_speed_with_only_a_leg_length(sim_factory: Callable[..., Any]) -
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Open: the thigh compass model (2 L sin(dtheta/2)) ignores the trailing knee and the foot and reads "
+    reason="Open: the thigh compass model (2 L sin(dtheta/2)) ignores the feet and the knees and reads "
     "about 12 % short on the simulator and 16 % short on the one real trial with reference step lengths "
     "(docs/validation/README.md §m: 7 steps, too few to fit a model on). The combined estimate therefore uses it "
     "only when the pelvis gives no length at all. Remove the marker when a validated thigh step-length model passes.",
