@@ -471,22 +471,29 @@ def marker_angles(markers: Mapping[str, FloatArray], fs_hz: float) -> tuple[Pelv
     for p in walking_passes(centre, axis):
         valid[p.start : p.end] = True
 
-    def unit(v: FloatArray) -> FloatArray:
-        return np.asarray(v / np.linalg.norm(v, axis=1, keepdims=True), dtype=np.float64)
-
-    lateral = unit(m["LASI"] - m["RASI"])
-    anterior = (m["LASI"] + m["RASI"] - m["LPSI"] - m["RPSI"]) / 2.0
-    anterior = unit(anterior - np.einsum("ij,ij->i", anterior, lateral)[:, None] * lateral)
+    lateral, anterior, forward = _pelvis_axes(m)
     frame = np.stack([anterior, lateral, np.cross(anterior, lateral)], axis=1)  # rows: pelvis axes in the lab
     heading = np.rad2deg(np.unwrap(np.arctan2(lateral[:, 1], lateral[:, 0])))
     rotation = zero_phase_butter(heading, fs_hz, OrientationConfig().heading_highpass_hz, "highpass")
     pelvis = _pelvis_from_up(frame[:, :, 2], rotation, valid)  # lab up (0, 0, 1) in the pelvis frame
-    forward = unit(np.column_stack([anterior[:, :2], np.zeros(valid.size)]))
     thighs = {}
     for side, (hip, knee) in SEGMENT_MARKERS["thigh"].items():
         nan = np.full(valid.size, np.nan)
         thighs[side] = ThighAngles(_sagittal_deg(m[knee] - m[hip], forward), nan, nan, valid)
     return pelvis, thighs
+
+
+def _unit(v: FloatArray) -> FloatArray:
+    return np.asarray(v / np.linalg.norm(v, axis=1, keepdims=True), dtype=np.float64)
+
+
+def _pelvis_axes(m: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per frame, from the (filtered) iliac-spine markers: lateral = RASI → LASI; anterior = mid-PSIS → mid-ASIS made
+    perpendicular to lateral; forward = anterior made horizontal (all unit vectors in the lab)."""
+    lateral = _unit(m["LASI"] - m["RASI"])
+    anterior = (m["LASI"] + m["RASI"] - m["LPSI"] - m["RPSI"]) / 2.0
+    anterior = _unit(anterior - np.einsum("ij,ij->i", anterior, lateral)[:, None] * lateral)
+    return lateral, anterior, _unit(np.column_stack([anterior[:, :2], np.zeros(anterior.shape[0])]))
 
 
 def _sagittal_deg(d: FloatArray, forward: FloatArray) -> FloatArray:
@@ -513,9 +520,7 @@ def step_geometry(trial: Trial, ref: Reference) -> list[list[str]]:
     hip → knee angles with the standing hip-centre height as L, the ankle-to-ankle distance (joint centres) along
     the walking direction, and the knee flexion of each leg (thigh angle − shank angle, sagittal)."""
     m = {k: lowpass(v) for k, v in trial.markers.items()}
-    anterior = (m["LASI"] + m["RASI"] - m["LPSI"] - m["RPSI"]) / 2.0
-    anterior[:, 2] = 0.0
-    forward = anterior / np.linalg.norm(anterior, axis=1, keepdims=True)
+    forward = _pelvis_axes(m)[2]
     thigh = {s: _sagittal_deg(m[k] - m[h], forward) for s, (h, k) in SEGMENT_MARKERS["thigh"].items()}
     shank = {s: _sagittal_deg(m[a] - m[k], forward) for s, (k, a) in SEGMENT_MARKERS["shank"].items()}
     ankle = {s: m[a] for s, (_, a) in SEGMENT_MARKERS["shank"].items()}

@@ -25,7 +25,7 @@ thigh angles enters, the unknown standing offset of each thigh angle cancels (bo
 posture), and the isosceles shape holds whatever the pelvis height. The model ignores the knees and the feet, so it
 reads short of the heel-to-heel step. On motion-capture markers (``bench/validate_neura.py``, one trial) the chord
 with exact thigh angles is 9 % short; the trailing knee is almost straight at the other foot's contact (6°), and
-most of the missing length is the trailing foot, its heel lifted behind the ankle (the ankle centres are 14 % closer
+most of the missing length is the trailing foot, its heel lifted behind the ankle (the ankle centres are 13 % closer
 than the heels). Shank sensors would be needed for more (cf. the shank + thigh double pendulum of Aminian et al.
 2002, J Biomech 35:689). Needs both thighs.
 
