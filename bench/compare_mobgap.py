@@ -35,10 +35,12 @@ import numpy as np
 from numpy.typing import NDArray
 from rich.console import Console
 from validate_real import (
+    BOUT_HEADER,
     DATA_ENV,
     Detection,
     Trial,
     TrialScores,
+    bout_rows,
     data_dir_argument,
     edge_margin_argument,
     evaluate,
@@ -103,9 +105,13 @@ def per_bout(dp: Any, icd: Callable[[], Any], lrc: Callable[[], Any] | None) -> 
     return Detection(t, s, np.zeros(0), np.zeros(0, dtype=str))
 
 
+WB_PARAMETERS = ("walking_speed_mps", "cadence_spm", "stride_length_m")  # mobgap per_wb_parameters_ columns
+
+
 def full_pipeline(dp: Any, trial: Trial) -> Detection:
     """mobgap's universal pipeline on the whole trial: ICs with laterality, the walking speed (duration-weighted
-    over its walking bouts) and, per reference bout, its bouts' speeds weighted by their overlap with the bout."""
+    over its walking bouts) and, per reference bout, its bouts' speed, cadence and stride length, each weighted by
+    the bout's overlap with the reference bout (as mobgap's own validation compares them with INDIP's)."""
     pipe = MobilisedPipelineUniversal().safe_run(dp)
     fs = dp.sampling_rate_hz
     ic = pipe.pipeline_.raw_ic_list_
@@ -113,15 +119,26 @@ def full_pipeline(dp: Any, trial: Trial) -> Detection:
     side = ic["lr_label"].astype(str).to_numpy() if "lr_label" in ic and len(ic) else np.full(t.size, "")
     wb = pipe.per_wb_parameters_
     speed = math.nan
-    bout_speed = np.full(trial.wb_start_s.size, np.nan)
+    per_bout = {c: np.full(trial.wb_start_s.size, np.nan) for c in WB_PARAMETERS}
     if len(wb) and "walking_speed_mps" in wb:
         start, end = (wb[c].to_numpy(dtype=float) / fs for c in ("start", "end"))
         v = wb["walking_speed_mps"].to_numpy(dtype=float)
         ok = np.isfinite(v)
         if ok.any():
             speed = float(np.average(v[ok], weights=(end - start)[ok]))
-        bout_speed = speed_over(trial.wb_start_s, trial.wb_end_s, start, end, v)
-    return Detection(t, side, np.zeros(0), np.zeros(0, dtype=str), speed, bout_speed_m_s=bout_speed)
+        for c in WB_PARAMETERS:
+            if c in wb:
+                per_bout[c] = speed_over(trial.wb_start_s, trial.wb_end_s, start, end, wb[c].to_numpy(dtype=float))
+    return Detection(
+        t,
+        side,
+        np.zeros(0),
+        np.zeros(0, dtype=str),
+        speed,
+        bout_speed_m_s=per_bout["walking_speed_mps"],
+        bout_cadence_spm=per_bout["cadence_spm"],
+        bout_stride_length_m=per_bout["stride_length_m"],
+    )
 
 
 def lrc_on_reference(dp: Any, lrc: Callable[[], Any]) -> float:
@@ -269,6 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for i, t in enumerate(trials)
     ]
     print_rows(console, "Walking speed per INDIP bout: mean absolute error", speed_header, speed_rows)
+    bout_table = bout_rows(trials, {n: detectors[n] for n in speed_names})
+    title = "Per INDIP bout, each quantity as INDIP defines it (mobgap: its bouts' values weighted by overlap)"
+    print_rows(console, title, BOUT_HEADER, bout_table)
     common_header, common_rows = common_bout_rows(trials, {n: detectors[n] for n in speed_names})
     print_rows(console, "Walking speed over the INDIP bouts every system measured", common_header, common_rows)
     for t, k, errors in missing_bouts(trials, {n: detectors[n] for n in speed_names}):
@@ -347,6 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for h, r in (
                     (header, rows),
                     (speed_header, speed_rows),
+                    (BOUT_HEADER, bout_table),
                     (common_header, common_rows),
                     (sum_header, sum_rows),
                     (lrc_header, lrc_rows),

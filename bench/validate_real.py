@@ -18,9 +18,14 @@ height, which mobgap also uses as the Zijlstra pendulum length) before processin
 "session speed err": the pipeline's session speed (``walking_speed_m_s``: mean over valid, steady strides, turns
 and pauses excluded) minus the duration-weighted mean INDIP bout speed; "speed err": the duration-weighted mean of
 our per-bout speeds minus the same mean of the reference (as mobgap's pipeline is scored); "bout speed MAE": per
-INDIP bout, our step length × cadence over the bout (``pipeline.spatial.interval_speed``) against the bout's reference
-``WalkingSpeed`` (pooled = over all bouts; macro = mean of per-trial MAEs). "pooled" sums counts over trials
-(micro); "mean of trials" averages per-trial scores (macro, as mobgap's published figures).
+INDIP bout, the mean speed of our strides inside the bout against the bout's ``WalkingSpeed``, which INDIP defines
+as the mean of the bout's stride speeds (pooled = over all bouts; macro = mean of per-trial MAEs). A second table
+splits the bout speed into cadence and stride length, each as INDIP defines it, and compares our bouts.arrow speed
+(distance over time, ``pipeline.spatial.interval_speed``) with INDIP's ``Length`` / ``Duration``. Until 2026-11-21
+this bench compared that distance-over-time speed with ``WalkingSpeed``: two definitions, whose difference (pauses
+count in one, not the other) happened to offset our long step lengths in slow bouts; the table prints that figure
+as "mixed". "pooled" sums counts over trials (micro); "mean of trials" averages per-trial scores (macro, as
+mobgap's published figures).
 
 Pelvis alignment check (:func:`alignment_check`): the Mobilise-D lower-back sensor is worn with a known mounting
 (mobgap ``consts.INITIAL_MOBILISED_ORIENTATION`` and ``utils.conversions.to_body_frame``: sensor x → ``is``
@@ -60,7 +65,7 @@ from pipeline.evaluation import EventScores, in_intervals, per_trial_mean, pool,
 from pipeline.importer import TableImportSpec, import_tables
 from pipeline.orientation import OrientationConfig, pelvis_angles
 from pipeline.run import process_session
-from pipeline.spatial import interval_speed
+from pipeline.spatial import SpatialConfig, interval_speed
 from pipeline.store import Session
 from pipeline.subjects import SubjectProfile, save_profile
 
@@ -70,6 +75,8 @@ TOLERANCES_S = (0.5, 0.25, 0.1)
 # dropped or kept by float round-off: detections within this many samples of a bout edge count as inside.
 EDGE_MARGIN_SAMPLES = 1
 SPEED_METRICS = ("walking_speed_m_s", "speed_m_s", "gait_speed_m_s")
+# A stride over two of the pipeline's longest steps spans a stop (the pipeline's own walking rule, spatial._walking).
+MAX_STRIDE_S = 2 * SpatialConfig().max_step_s
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,8 @@ class Trial:
     sensor_height_m: float = math.nan  # infoForAlgo.mat SensorHeight: lower-back sensor above the floor (cm → m)
     wb_mean_stride_speed_m_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # mean of Stride_Speed
     wb_length_m: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the bout's Length
+    wb_cadence_spm: np.ndarray = field(default_factory=lambda: np.zeros(0))  # Cadence: mean of 120 / Stride_Duration
+    wb_stride_length_m: np.ndarray = field(default_factory=lambda: np.zeros(0))  # AverageStrideLength
 
     @property
     def label(self) -> str:
@@ -216,6 +225,8 @@ def load_trials(lab_dir: Path) -> list[Trial]:
                             sensor_height_m,
                             np.array([_nanmean(_flat(wb.Stride_Speed)) for wb in wbs]),
                             np.array([float(wb.Length) for wb in wbs]),
+                            np.array([float(wb.Cadence) for wb in wbs]),
+                            np.array([float(wb.AverageStrideLength) for wb in wbs]),
                         )
                     )
     return trials
@@ -232,7 +243,12 @@ class Detection:
     fc_side: np.ndarray
     speed_m_s: float = math.nan
     error: str = ""
+    # Per reference bout, each as INDIP defines it (a mean over the strides in the bout): walking speed, cadence
+    # (steps/min) and stride length; and the bout's distance over its time (our ``derived/bouts.arrow`` speed).
     bout_speed_m_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bout_cadence_spm: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bout_stride_length_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bout_distance_speed_m_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def speed_over(start_s: np.ndarray, end_s: np.ndarray, a_s: np.ndarray, b_s: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -246,6 +262,36 @@ def speed_over(start_s: np.ndarray, end_s: np.ndarray, a_s: np.ndarray, b_s: np.
     weight = overlap.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(weight > 0, (overlap * v[None, :]).sum(axis=1) / weight, np.nan)
+
+
+def bout_stride_means(
+    start_s: np.ndarray,
+    end_s: np.ndarray,
+    stride_start_s: np.ndarray,
+    stride_end_s: np.ndarray,
+    stride_time_s: np.ndarray,
+    stride_length_m: np.ndarray,
+    stride_speed_m_s: np.ndarray,
+    margin_s: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per interval ``[start_s, end_s]`` (widened by ``margin_s``), INDIP's bout definitions on our strides (those
+    that start and end inside it): mean stride speed, mean cadence 120 / stride time (steps/min) and mean stride
+    length, each over the strides that have the value. Strides over ``MAX_STRIDE_S`` span a stop and are left out,
+    as INDIP leaves strides over a break without values. NaN where no stride has the value."""
+    inside = (stride_start_s[None, :] >= start_s[:, None] - margin_s) & (
+        stride_end_s[None, :] <= end_s[:, None] + margin_s
+    )
+    inside &= (stride_time_s > 0) & (stride_time_s <= MAX_STRIDE_S)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cadence = 120.0 / stride_time_s
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        ok = inside & np.isfinite(x)[None, :]
+        n = ok.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > 0, np.where(ok, x[None, :], 0.0).sum(axis=1) / n, np.nan)
+
+    return mean(stride_speed_m_s), mean(cadence), mean(stride_length_m)
 
 
 def subject_id(trial: Trial) -> str:
@@ -277,9 +323,10 @@ def run_ours(trial: Trial, workdir: Path, *, sensor_height: bool = True) -> Dete
     """Import the trial's lower-back IMU as a pelvis-only session (with the participant's subject profile, so the
     pipeline computes walking speed) and process it with the public pipeline.
 
-    Speed over a reference bout: :func:`pipeline.spatial.interval_speed` (step length × cadence) from the ICs and
-    the per-step lengths (``strides.step_length_m``, the step ending at each stride's closing IC), turns included
-    as in the INDIP bout.
+    Per reference bout, as INDIP defines its bout values: the means of our strides' speed, cadence and length
+    over the strides inside the bout (:func:`bout_stride_means`, turns included as in the INDIP bout); and the
+    bout's distance over time, :func:`pipeline.spatial.interval_speed` (mean step length × cadence from every IC),
+    the definition of our ``derived/bouts.arrow`` speed, to compare with INDIP's ``Length`` / ``Duration``.
     """
     empty = np.zeros(0)
     try:
@@ -295,13 +342,26 @@ def run_ours(trial: Trial, workdir: Path, *, sensor_height: bool = True) -> Dete
         if metric in SPEED_METRICS and s == "both" and value is not None:
             speed = float(value)
     ic, fc = kind == "IC", kind == "FC"
-    st = result.strides
-    bouts = np.full(trial.wb_start_s.size, np.nan)
-    if "step_length_m" in st.column_names:
-        end = np.asarray(st["end_s"].to_numpy(), dtype=np.float64)
-        length = np.asarray(st["step_length_m"].to_numpy(zero_copy_only=False), dtype=np.float64)
-        bouts = interval_speed(trial.wb_start_s, trial.wb_end_s, t[ic], end, length)
-    return Detection(t[ic], side[ic], t[fc], side[fc], speed, bout_speed_m_s=bouts)
+    st = {c: np.asarray(result.strides[c].to_numpy(zero_copy_only=False)) for c in result.strides.column_names}
+    nan = np.full(trial.wb_start_s.size, np.nan)
+    if "step_length_m" not in st:
+        return Detection(t[ic], side[ic], t[fc], side[fc], speed, bout_speed_m_s=nan, bout_cadence_spm=nan)
+    f64 = {c: np.asarray(st[c], dtype=np.float64) for c in ("start_s", "end_s", "stride_time_s")}
+    length, stride_length, stride_speed = (
+        np.asarray(st[c], dtype=np.float64) for c in ("step_length_m", "stride_length_m", "speed_m_s")
+    )
+    speed_b, cadence_b, length_b = bout_stride_means(
+        trial.wb_start_s,
+        trial.wb_end_s,
+        f64["start_s"],
+        f64["end_s"],
+        f64["stride_time_s"],
+        stride_length,
+        stride_speed,
+        EDGE_MARGIN_SAMPLES / trial.fs_hz,
+    )
+    distance_speed = interval_speed(trial.wb_start_s, trial.wb_end_s, t[ic], f64["end_s"], length)
+    return Detection(t[ic], side[ic], t[fc], side[fc], speed, "", speed_b, cadence_b, length_b, distance_speed)
 
 
 def score_trial(
@@ -334,6 +394,10 @@ class TrialScores:
     error: str = ""
     session_speed_err_m_s: float = math.nan  # the detector's own session speed − the reference trial speed
     bout_speed_err_m_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per reference bout, NaN: none
+    bout_cadence_err_spm: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bout_stride_length_err_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bout_distance_speed_err_m_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # vs Length / Duration
+    bout_cross_definition_err_m_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # distance speed − WS
 
     @property
     def bout_speed_mae_m_s(self) -> float:
@@ -346,13 +410,30 @@ def evaluate(
 ) -> TrialScores:
     ic = {tol: score_trial(trial, det, tol, "IC", edge_margin_samples) for tol in TOLERANCES_S}
     fc = score_trial(trial, det, 0.5, "FC", edge_margin_samples) if with_fc else None
-    bout_err = det.bout_speed_m_s - trial.wb_speed_m_s if det.bout_speed_m_s.size else np.zeros(0)
+
+    def err(ours: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        return ours - ref if ours.size and ours.size == ref.size else np.zeros(0)
+
+    bout_err = err(det.bout_speed_m_s, trial.wb_speed_m_s)
+    over_time = trial.wb_length_m / trial.wb_duration_s if trial.wb_length_m.size else np.zeros(0)
     speed_err = math.nan
     if bout_err.size:
         ok = np.isfinite(bout_err) & np.isfinite(trial.wb_duration_s)
         speed_err = float(np.average(bout_err[ok], weights=trial.wb_duration_s[ok])) if ok.any() else math.nan
     session_err = det.speed_m_s - trial.reference_speed_m_s
-    return TrialScores(trial.label, ic, fc, speed_err, det.error, session_err, bout_err)
+    return TrialScores(
+        trial.label,
+        ic,
+        fc,
+        speed_err,
+        det.error,
+        session_err,
+        bout_err,
+        err(det.bout_cadence_spm, trial.wb_cadence_spm),
+        err(det.bout_stride_length_m, trial.wb_stride_length_m),
+        err(det.bout_distance_speed_m_s, over_time),
+        err(det.bout_distance_speed_m_s, trial.wb_speed_m_s),
+    )
 
 
 def _f(value: float, spec: str) -> str:
@@ -425,6 +506,49 @@ def summary_rows(scores: Sequence[TrialScores]) -> list[list[str]]:
         _f(float(bout_maes.mean()) if bout_maes.size else math.nan, "{:.3f}"),
     ]
     rows.append(macro)
+    return rows
+
+
+BOUT_HEADER = ("system", "quantity (INDIP's definition)", "bouts", "MAE", "bias", "MAE % of ref", "mean of trials")
+BOUT_QUANTITIES = (
+    ("walking speed m/s: mean of stride speeds", "bout_speed_err_m_s", "wb_speed_m_s", "{:.3f}"),
+    ("cadence steps/min: mean of 120 / stride time", "bout_cadence_err_spm", "wb_cadence_spm", "{:.1f}"),
+    ("stride length m: mean of strides", "bout_stride_length_err_m", "wb_stride_length_m", "{:.3f}"),
+    ("distance / time m/s: vs Length / Duration", "bout_distance_speed_err_m_s", "", "{:.3f}"),
+    ("distance / time vs mean of stride speeds (mixed)", "bout_cross_definition_err_m_s", "wb_speed_m_s", "{:.3f}"),
+)
+
+
+def bout_rows(trials: Sequence[Trial], systems: dict[str, Sequence[TrialScores]]) -> list[list[str]]:
+    """Per system and bout quantity, over the reference bouts the system gave it for: pooled MAE and bias, MAE as
+    % of the reference value (mean of |error| / reference) and the mean of per-trial MAEs. The last quantity
+    compares two definitions (our bouts.arrow speed against INDIP's WalkingSpeed): it is printed because it is what
+    this bench reported before 2026-11-21, not as a like-for-like error."""
+    rows = []
+    for name, scores in systems.items():
+        for label, attr, ref_attr, spec in BOUT_QUANTITIES:
+            errors = [getattr(s, attr) for s in scores]
+            if not any(e.size for e in errors):
+                continue
+            refs = [
+                getattr(t, ref_attr) if ref_attr else t.wb_length_m / t.wb_duration_s
+                for t, e in zip(trials, errors, strict=True)
+            ]
+            e = np.concatenate([x for x in errors if x.size])
+            r = np.concatenate([ref for ref, x in zip(refs, errors, strict=True) if x.size])
+            ok = np.isfinite(e) & np.isfinite(r) & (r > 0)
+            per_trial = [float(np.abs(x[np.isfinite(x)]).mean()) for x in errors if np.isfinite(x).any()]
+            rows.append(
+                [
+                    name,
+                    label,
+                    str(int(ok.sum())),
+                    _f(float(np.abs(e[ok]).mean()) if ok.any() else math.nan, spec),
+                    _f(float(e[ok].mean()) if ok.any() else math.nan, "{:+" + spec[2:]),
+                    _f(float(100 * np.mean(np.abs(e[ok]) / r[ok])) if ok.any() else math.nan, "{:.1f}"),
+                    _f(float(np.mean(per_trial)) if per_trial else math.nan, spec),
+                ]
+            )
     return rows
 
 
@@ -628,6 +752,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for s in scores:
         if s.error:
             console.print(f"[red]{s.label}: pipeline failed: {s.error}[/red]")
+    print_rows(
+        console,
+        "Per INDIP bout, each quantity as INDIP defines it",
+        BOUT_HEADER,
+        bout_rows(trials, {"imugait": scores}),
+    )
     checks = [alignment_check(t) for t in trials]
     print_rows(
         console,
@@ -639,7 +769,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if c.error:
             console.print(f"[red]{c.label}: align_pelvis failed: {c.error}[/red]")
     if args.markdown:
-        text = markdown(HEADER, rows) + "\n\n" + markdown(ALIGN_HEADER, alignment_rows(checks)) + "\n"
+        text = "\n\n".join(
+            (
+                markdown(HEADER, rows),
+                markdown(BOUT_HEADER, bout_rows(trials, {"imugait": scores})),
+                markdown(ALIGN_HEADER, alignment_rows(checks)),
+            )
+        )
+        text += "\n"
         args.markdown.write_text(text, encoding="utf-8")
     return 0
 

@@ -55,3 +55,53 @@ def test_reference_speed_definition_reports_a_bout_that_differs() -> None:
 def test_reference_speed_definition_without_stride_speeds() -> None:
     trial = _trial([1.0], [], [], [5.0])
     assert "no bouts" in vr.reference_speed_definition([trial])
+
+
+def test_bout_stride_means_use_the_strides_inside_each_bout_and_skip_stops() -> None:
+    # bout 0 [0, 4]: strides 0–1.0 s (1.2 m, 1.2 m/s) and 1.0–2.2 s (1.0 m, no speed); the 2.2–6.0 s stride spans a
+    # stop (3.8 s > MAX_STRIDE_S) and leaves the bout anyway. Bout 1 [10, 12]: no stride inside.
+    start, end = np.array([0.0, 10.0]), np.array([4.0, 12.0])
+    s_start, s_end = np.array([0.0, 1.0, 2.2]), np.array([1.0, 2.2, 6.0])
+    time = s_end - s_start
+    speed, cadence, length = vr.bout_stride_means(
+        start, end, s_start, s_end, time, np.array([1.2, 1.0, 0.3]), np.array([1.2, np.nan, 0.1])
+    )
+    np.testing.assert_allclose(speed, [1.2, np.nan])
+    np.testing.assert_allclose(cadence, [(120 / 1.0 + 120 / 1.2) / 2, np.nan])
+    np.testing.assert_allclose(length, [1.1, np.nan])
+
+
+def test_bout_stride_means_leave_out_a_stride_over_two_longest_steps() -> None:
+    # one 3.2 s stride inside a long bout: a stop by the pipeline's own rule, so the bout has no cadence
+    _, cadence, _ = vr.bout_stride_means(
+        np.array([0.0]), np.array([10.0]), np.array([1.0]), np.array([4.2]), np.array([3.2]), np.ones(1), np.ones(1)
+    )
+    assert vr.MAX_STRIDE_S == 3.0
+    assert np.isnan(cadence[0])
+
+
+def test_bout_rows_report_each_quantity_against_its_own_reference() -> None:
+    trial = _trial([1.0, 0.5], [1.0, 0.5], [5.0, 2.0], [5.0, 5.0])
+    trial = vr.Trial(
+        **{**trial.__dict__, "wb_cadence_spm": np.array([100.0, 80.0]), "wb_stride_length_m": np.array([1.2, 0.75])}
+    )
+    det = vr.Detection(
+        np.zeros(0),
+        np.zeros(0, dtype=str),
+        np.zeros(0),
+        np.zeros(0, dtype=str),
+        bout_speed_m_s=np.array([1.1, 0.7]),
+        bout_cadence_spm=np.array([98.0, np.nan]),
+        bout_stride_length_m=np.array([1.3, 0.95]),
+        bout_distance_speed_m_s=np.array([1.0, 0.5]),
+    )
+    scores = vr.evaluate(trial, det, with_fc=False)
+    rows = {r[1]: r for r in vr.bout_rows([trial], {"imugait": [scores]})}
+    speed = rows["walking speed m/s: mean of stride speeds"]
+    assert speed[2:6] == ["2", "0.150", "+0.150", "25.0"]  # errors +0.1, +0.2; relative 10 % and 40 %
+    cadence = rows["cadence steps/min: mean of 120 / stride time"]
+    assert cadence[2:5] == ["1", "2.0", "-2.0"]  # the bout without a cadence is not counted
+    distance = rows["distance / time m/s: vs Length / Duration"]
+    assert distance[2:5] == ["2", "0.050", "+0.050"]  # references 1.0 and 0.4 m/s
+    mixed = rows["distance / time vs mean of stride speeds (mixed)"]
+    assert mixed[2:5] == ["2", "0.000", "+0.000"]
