@@ -469,7 +469,13 @@ def calibration_caption(calibrated: bool | None, text: str) -> str:
 
 
 def bouts_display(bouts: pd.DataFrame) -> pd.DataFrame:
-    """The walking-bouts table as shown: one row per bout, units in the column names."""
+    """The walking-bouts table as shown: one row per bout, units in the column names. "Speed" is distance over time
+    (pauses count); the stride columns are means over the bout's strides, the Mobilise-D definitions (empty for a
+    session analysed before imugait 1.5 until it is re-processed)."""
+
+    def column(name: str) -> pd.Series:
+        return bouts[name] if name in bouts else pd.Series(np.nan, index=bouts.index)
+
     return pd.DataFrame(
         {
             "Bout": bouts["bout"] + 1,
@@ -478,5 +484,8 @@ def bouts_display(bouts: pd.DataFrame) -> pd.DataFrame:
             "Strides": bouts["n_strides"],
             "Distance (m)": bouts["distance_m"].round(1),
             "Speed (m/s)": bouts["speed_m_s"].round(2),
+            "Cadence (steps/min)": column("cadence_spm").round(1),
+            "Stride length (m)": column("stride_length_m").round(2),
+            "Stride speed (m/s)": column("stride_speed_m_s").round(2),
         }
     )

@@ -43,12 +43,13 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.5: bouts carry the means over their strides (speed, cadence, stride length: the Mobilise-D definitions)
 # 1.4: pelvic drop/hike flags need the difference's interval beyond the margin; sensor spans in the quality record
 # 1.3: symmetry intervals include the pelvis-only contact offset; compensation flags need the interval beyond
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.4"
+PIPELINE_VERSION = "1.5"
 log = logging.getLogger(__name__)
 
 

@@ -163,22 +163,31 @@ _SUMMARY_V2_FIELDS = [
 SUMMARY = TableSchema("gait_summary", 2, pa.schema(_SUMMARY_V1_FIELDS + _SUMMARY_V2_FIELDS))
 """Session-level metrics in long form (``derived/summary.arrow``): new metrics need no schema change."""
 
-BOUTS = TableSchema(
-    "walking_bouts",
-    1,
-    pa.schema(
-        [
-            _field("bout", pa.int32()),
-            _field("start_s", pa.float64(), "s", doc="first IC of the bout's first stride"),
-            _field("end_s", pa.float64(), "s", doc="closing IC of its last stride"),
-            _field("duration_s", pa.float64(), "s"),
-            _field("n_strides", pa.int64()),
-            _field("n_steps", pa.int64(), doc="steps with a length (0 without a subject profile)"),
-            _field("distance_m", pa.float64(), "m", nullable=True),
-            _field("speed_m_s", pa.float64(), "m/s", nullable=True, doc="mean step length x cadence"),
-        ]
+_BOUTS_V1_FIELDS = [
+    _field("bout", pa.int32()),
+    _field("start_s", pa.float64(), "s", doc="first IC of the bout's first stride"),
+    _field("end_s", pa.float64(), "s", doc="closing IC of its last stride"),
+    _field("duration_s", pa.float64(), "s"),
+    _field("n_strides", pa.int64()),
+    _field("n_steps", pa.int64(), doc="steps with a length (0 without a subject profile)"),
+    _field("distance_m", pa.float64(), "m", nullable=True),
+    _field(
+        "speed_m_s",
+        pa.float64(),
+        "m/s",
+        nullable=True,
+        doc="distance over time: mean step length x cadence from every IC, pauses included",
     ),
-)
+]
+# Added in version 2 (nullable: version-1 files upgrade with null columns until re-processed). The Mobilise-D /
+# INDIP bout definitions: means over the bout's strides.
+_BOUTS_V2_FIELDS = [
+    _field("stride_speed_m_s", pa.float64(), "m/s", nullable=True, doc="mean of the bout's stride speeds"),
+    _field("cadence_spm", pa.float64(), "steps/min", nullable=True, doc="mean of 120 / stride time"),
+    _field("stride_length_m", pa.float64(), "m", nullable=True, doc="mean of the bout's stride lengths"),
+]
+
+BOUTS = TableSchema("walking_bouts", 2, pa.schema(_BOUTS_V1_FIELDS + _BOUTS_V2_FIELDS))
 """Walking bouts: runs of strides with no pause longer than 0.5 s (``derived/bouts.arrow``)."""
 
 CYCLES = TableSchema(
@@ -278,6 +287,7 @@ _UPGRADES: dict[tuple[str, int], Callable[[pa.Table], pa.Table]] = {
     ("gait_strides", 2): _strides_v2_to_v3,
     ("gait_summary", 1): _add_null_columns(_SUMMARY_V2_FIELDS, 2),
     ("compensation_report", 1): _compensation_v1_to_v2,
+    ("walking_bouts", 1): _add_null_columns(_BOUTS_V2_FIELDS, 2),
 }
 
 

@@ -125,7 +125,10 @@ class Bouts:
     end_s: FloatArray
     n_steps: NDArray[np.int64]  # steps with a length inside the bout
     distance_m: FloatArray
-    speed_m_s: FloatArray
+    speed_m_s: FloatArray  # distance over time (:func:`interval_speed`)
+    stride_speed_m_s: FloatArray  # means over the bout's strides: the Mobilise-D / INDIP definitions
+    cadence_spm: FloatArray
+    stride_length_m: FloatArray
 
 
 @dataclass(frozen=True)
@@ -260,21 +263,55 @@ def _walking(strides: StrideTable, config: SpatialConfig) -> NDArray[np.bool_]:
     return np.asarray(strides.stride_time_s <= 2 * config.max_step_s, dtype=np.bool_)
 
 
-def bouts(strides: StrideTable, steps: Steps, *, config: SpatialConfig = SpatialConfig()) -> Bouts:
-    """Walking bouts from the union of stride intervals; distance and speed from the steps inside each bout."""
+def _bout_means(start_s: FloatArray, stride_start_s: FloatArray, values: FloatArray) -> FloatArray:
+    """Mean of the finite ``values`` of the strides (each starting inside one bout) per bout; NaN where none."""
+    k = np.searchsorted(start_s, stride_start_s, side="right") - 1
+    ok = np.isfinite(values) & (k >= 0)
+    count = np.bincount(k[ok], minlength=start_s.size)
+    total = np.bincount(k[ok], values[ok], minlength=start_s.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
+def stride_means(
+    strides: StrideTable, per_stride: StrideSpatial | None, *, config: SpatialConfig = SpatialConfig()
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The bouts (start, end) and, per bout, the means over its walking strides of stride speed, cadence
+    (120 / stride time, steps/min) and stride length: how Mobilise-D and its INDIP reference define a bout's values
+    (a stride across a stop has none). Speed and length are NaN without ``per_stride`` (no subject profile)."""
     walking = _walking(strides, config)
-    if not walking.any():
-        empty = np.zeros(0)
-        return Bouts(empty, empty, np.zeros(0, dtype=np.int64), empty, empty)
     start, end, _ = merge_intervals(strides.start_s[walking], strides.end_s[walking], max_gap_s=config.bout_gap_s)
+    t0 = strides.start_s[walking]
+    with np.errstate(divide="ignore"):
+        cadence = _bout_means(start, t0, 120.0 / strides.stride_time_s[walking])
+    if per_stride is None:
+        nan = np.full(start.size, np.nan)
+        return start, end, nan, cadence, nan
+    speed = _bout_means(start, t0, per_stride.speed_m_s[walking])
+    return start, end, speed, cadence, _bout_means(start, t0, per_stride.stride_length_m[walking])
+
+
+def bouts(
+    strides: StrideTable,
+    steps: Steps,
+    per_stride: StrideSpatial | None = None,
+    *,
+    config: SpatialConfig = SpatialConfig(),
+) -> Bouts:
+    """Walking bouts from the union of stride intervals; distance and speed from the steps inside each bout, and the
+    means over its strides (:func:`stride_means`)."""
+    start, end, stride_speed, cadence, stride_length = stride_means(strides, per_stride, config=config)
     n = start.size
+    if n == 0:
+        empty = np.zeros(0)
+        return Bouts(empty, empty, np.zeros(0, dtype=np.int64), empty, empty, empty, empty, empty)
     k = np.searchsorted(start, steps.t_s, side="right") - 1
     inside = (k >= 0) & (steps.t_s <= end[np.maximum(k, 0)]) & np.isfinite(steps.length_m)
     kk = k[inside]
-    distance = np.bincount(kk, steps.length_m[inside], minlength=n)
     count = np.bincount(kk, minlength=n).astype(np.int64)
+    distance = np.where(count > 0, np.bincount(kk, steps.length_m[inside], minlength=n), np.nan).astype(np.float64)
     speed = interval_speed(start, end, steps.t_s, steps.t_s, steps.length_m)
-    return Bouts(start, end, count, np.where(count > 0, distance, np.nan), speed)
+    return Bouts(start, end, count, distance, speed, stride_speed, cadence, stride_length)
 
 
 def bout_columns(
@@ -284,9 +321,9 @@ def bout_columns(
     if result is not None:
         b = result.bouts
         start, end, n_steps, distance, speed = b.start_s, b.end_s, b.n_steps, b.distance_m, b.speed_m_s
+        stride_speed, cadence, stride_length = b.stride_speed_m_s, b.cadence_spm, b.stride_length_m
     else:
-        walking = _walking(strides, config)
-        start, end, _ = merge_intervals(strides.start_s[walking], strides.end_s[walking], max_gap_s=config.bout_gap_s)
+        start, end, stride_speed, cadence, stride_length = stride_means(strides, None, config=config)
         n_steps = np.zeros(start.size, dtype=np.int64)
         distance = speed = np.full(start.size, np.nan)
     first = np.searchsorted(np.sort(strides.start_s), start, side="left")
@@ -300,6 +337,9 @@ def bout_columns(
         "n_steps": n_steps.astype(np.int64),
         "distance_m": distance,
         "speed_m_s": speed,
+        "stride_speed_m_s": stride_speed,
+        "cadence_spm": cadence,
+        "stride_length_m": stride_length,
     }
 
 
@@ -334,7 +374,12 @@ def spatial_metrics(
         m for m, x in (("pelvis", steps.length_pelvis_m), ("thigh", steps.length_thigh_m)) if np.isfinite(x).any()
     ]
     return SpatialResult(
-        steps, per_stride, bouts(strides, steps, config=config), leg_length_m, pendulum_length_m, "+".join(methods)
+        steps,
+        per_stride,
+        bouts(strides, steps, per_stride, config=config),
+        leg_length_m,
+        pendulum_length_m,
+        "+".join(methods),
     )
 
 

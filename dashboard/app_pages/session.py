@@ -194,6 +194,11 @@ if header.processed:
         if bouts is not None and len(bouts):
             st.subheader("Walking bouts")
             st.dataframe(sc.bouts_display(bouts), hide_index=True, key="bouts")
+            st.caption(
+                "**Speed** is the bout's distance over its time, pauses included. **Cadence**, **stride length** "
+                "and **stride speed** are means over the bout's strides (the Mobilise-D definitions), so in a bout "
+                "with hesitations the stride speed reads above the speed."
+            )
             if bouts["speed_m_s"].isna().all():
                 st.caption(
                     "Distance and speed need the subject's leg length: `imugait subject set "

@@ -429,7 +429,19 @@ def test_walking_bouts_from_the_pipeline_are_listed(walker_root, run_app, tables
     (shown,) = tables(at, "Strides")
     stored = read_table(walker_root.processed.derived_path("bouts"), BOUTS).to_pandas()
     assert list(shown["Strides"]) == list(stored["n_strides"])
-    assert list(shown.columns) == ["Bout", "Start (s)", "Duration (s)", "Strides", "Distance (m)", "Speed (m/s)"]
+    assert list(shown.columns) == [
+        "Bout",
+        "Start (s)",
+        "Duration (s)",
+        "Strides",
+        "Distance (m)",
+        "Speed (m/s)",
+        "Cadence (steps/min)",
+        "Stride length (m)",
+        "Stride speed (m/s)",
+    ]
+    assert list(shown["Cadence (steps/min)"]) == list(stored["cadence_spm"].round(1))
+    assert any("pauses" in c.value for c in at.caption)  # the two speeds are told apart
     if stored["speed_m_s"].isna().all():  # the walker has no subject profile
         assert any("imugait subject set W01" in c.value for c in at.caption)
 

@@ -16,8 +16,10 @@ import pytest
 
 from pipeline.run import process_session
 from pipeline.schemas import (
+    _BOUTS_V1_FIELDS,
     _STRIDES_V1_FIELDS,
     _STRIDES_V2_FIELDS,
+    BOUTS,
     COMPENSATION,
     CYCLES,
     EVENTS,
@@ -135,6 +137,31 @@ def test_v2_strides_upgrade_to_v3_with_opening_valid_as_valid(tmp_path: Path) ->
     assert strides.column("valid").to_pylist() == valid
     assert strides.column("stance_time_s").to_pylist() == [0.66] * n
     assert strides.schema.metadata[b"imugait.pipeline_version"] == b"1.1"
+
+
+def test_v1_bouts_upgrade_with_null_stride_means(tmp_path: Path) -> None:
+    """Bouts written before the stride means existed (pipeline ≤ 1.4) read with those columns null: unknown until
+    the session is re-processed, never zero; the v1 columns keep their values."""
+    v1 = TableSchema("walking_bouts", 1, pa.schema(_BOUTS_V1_FIELDS))
+    columns = {
+        "bout": pa.array([0, 1], pa.int32()),
+        "start_s": [1.0, 20.0],
+        "end_s": [15.0, 40.0],
+        "duration_s": [14.0, 20.0],
+        "n_strides": pa.array([12, 18], pa.int64()),
+        "n_steps": pa.array([24, 36], pa.int64()),
+        "distance_m": [15.1, 22.0],
+        "speed_m_s": [1.08, 1.1],
+    }
+    path = tmp_path / "bouts.arrow"
+    write_table(path, pa.table(columns), v1, {"pipeline_version": "1.4"})
+
+    bouts = read_table(path, BOUTS)
+
+    assert schema_identity(bouts.schema) == ("walking_bouts", 2)
+    for name in ("stride_speed_m_s", "cadence_spm", "stride_length_m"):
+        assert bouts.column(name).null_count == 2
+    assert bouts.column("speed_m_s").to_pylist() == [1.08, 1.1]
 
 
 def test_processed_session_with_packet_loss_stores_opening_valid(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,13 @@ from pipeline.run import load_aligned
 from pipeline.spatial import (
     ZIJLSTRA_K_MS_MS,
     SpatialConfig,
+    StrideSpatial,
     compass_step_length,
     interval_speed,
     pendulum_step_length,
     spatial_metrics,
     step_table,
+    stride_means,
     vertical_displacement,
 )
 from pipeline.subjects import SubjectProfile
@@ -105,9 +108,47 @@ def test_strides_bouts_and_missing_sensors() -> None:
     assert np.allclose(res.strides.speed_m_s[ok], 2 * step / 1.1)
     assert res.bouts.speed_m_s.shape == (1,)
     assert res.bouts.speed_m_s[0] == pytest.approx(step / 0.55)
+    # the Mobilise-D / INDIP bout values: means over the bout's strides (1.1 s each)
+    assert res.bouts.stride_speed_m_s[0] == pytest.approx(2 * step / 1.1)
+    assert res.bouts.cadence_spm[0] == pytest.approx(120 / 1.1)
+    assert res.bouts.stride_length_m[0] == pytest.approx(2 * step)
     none = spatial_metrics(strides, s["events"], FS, s["n"], leg_length_m=0.9)
     assert none.method == ""
     assert np.isnan(none.strides.speed_m_s).all()
+    assert np.isnan(none.bouts.stride_speed_m_s).all()
+    assert none.bouts.cadence_spm[0] == pytest.approx(120 / 1.1)  # cadence needs no lengths
+
+
+def _stride_table(start: np.ndarray, end: np.ndarray) -> metrics.StrideTable:
+    """Strides with only their times set (every other column NaN / False)."""
+    n = start.size
+    cols: dict[str, Any] = {f.name: np.full(n, np.nan) for f in dataclasses.fields(metrics.StrideTable)}
+    cols.update(side=np.full(n, "left"), stride=np.arange(n, dtype=np.int32), start_s=start, end_s=end)
+    cols.update(stride_time_s=end - start, valid=np.ones(n, bool), opening_valid=np.ones(n, bool))
+    return metrics.StrideTable(**cols)
+
+
+def test_bout_stride_means_skip_stops_and_strides_without_a_value() -> None:
+    """Two bouts split by a stop: each bout's means over its own strides; a stride across the stop (over two of the
+    longest steps) belongs to no bout, a stride without a length counts for cadence only."""
+    start = np.array([0.0, 1.0, 2.0, 10.0, 11.2])
+    end = np.array([1.0, 2.0, 10.0, 11.2, 12.4])
+    strides = _stride_table(start, end)
+    nan = np.nan
+    per_stride = StrideSpatial(
+        *(np.zeros(5),) * 2,
+        np.array([1.0, nan, 0.2, 1.2, 1.4]),
+        np.zeros(5),
+        *(np.zeros(5),) * 2,
+        np.array([1.0, nan, 0.025, 1.0, 1.4 / 1.2]),
+        np.full(5, "pelvis"),
+    )
+    b0, b1, speed, cadence, length = stride_means(strides, per_stride)
+    assert b0.tolist() == [0.0, 10.0]
+    assert b1.tolist() == [2.0, 12.4]
+    np.testing.assert_allclose(speed, [1.0, (1.0 + 1.4 / 1.2) / 2])
+    np.testing.assert_allclose(cadence, [120.0, 100.0])
+    np.testing.assert_allclose(length, [1.0, 1.3])
 
 
 def test_gap_gives_no_pelvis_length() -> None:
@@ -275,6 +316,8 @@ def test_bouts_table_with_and_without_a_profile(sim_builder: Callable[..., Any],
     assert len(bare) >= 1
     assert (bare.n_strides > 0).all()
     assert bare.speed_m_s.isna().all()
+    assert bare.stride_speed_m_s.isna().all()
+    assert (bare.cadence_spm > 60).all()  # from the ICs alone
     save_profile(tmp_path, SubjectProfile(sim.session.meta.subject, leg_length_m=sim.model.profile.leg_length_m))
     process_session(sim.session)
     bouts = read_table(sim.session.derived_path("bouts"), BOUTS).to_pandas()
@@ -282,3 +325,4 @@ def test_bouts_table_with_and_without_a_profile(sim_builder: Callable[..., Any],
     assert walk.duration_s > 25.0  # one straight walk of ~35 s after standing
     assert walk.distance_m == pytest.approx(walk.speed_m_s * walk.duration_s, rel=0.15)
     assert walk.speed_m_s == pytest.approx(sim.model.truth.speed_m_s, rel=0.2)  # see the speed xfail above
+    assert walk.stride_speed_m_s == pytest.approx(walk.stride_length_m * walk.cadence_spm / 120, rel=0.05)
