@@ -104,6 +104,8 @@ class Trial:
     wb_length_m: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the bout's Length
     wb_cadence_spm: np.ndarray = field(default_factory=lambda: np.zeros(0))  # Cadence: mean of 120 / Stride_Duration
     wb_stride_length_m: np.ndarray = field(default_factory=lambda: np.zeros(0))  # AverageStrideLength
+    wb_mean_stride_cadence_spm: np.ndarray = field(default_factory=lambda: np.zeros(0))  # mean 120 / Stride_Duration
+    wb_mean_stride_length_m: np.ndarray = field(default_factory=lambda: np.zeros(0))  # mean of Stride_Length
 
     @property
     def label(self) -> str:
@@ -162,11 +164,20 @@ def reference_speed_definition(trials: Sequence[Trial]) -> str:
         return "INDIP WalkingSpeed: no bouts with stride speeds to check its definition on"
     d_stride, d_time = np.abs(ws - mean_stride), np.abs(ws - over_time)
     same = int(np.sum(d_stride < 5e-4))
-    return (
+    line = (
         f"INDIP bout WalkingSpeed = mean of the bout's Stride_Speed in {same} of {ws.size} bouts "
         f"(max |Δ| {np.nanmax(d_stride):.4f} m/s); bout Length / Duration differs from it by "
         f"mean |Δ| {np.nanmean(d_time):.3f} m/s (max {np.nanmax(d_time):.3f})"
     )
+    for name, given, mean, tol in (
+        ("Cadence = mean of 120 / Stride_Duration", "wb_cadence_spm", "wb_mean_stride_cadence_spm", 0.05),
+        ("AverageStrideLength = mean of Stride_Length", "wb_stride_length_m", "wb_mean_stride_length_m", 5e-4),
+    ):
+        a = np.concatenate([getattr(t, given) for t in trials])
+        b = np.concatenate([getattr(t, mean) for t in trials])
+        if a.size == ws.size and b.size == ws.size:
+            line += f"; {name} in {int(np.sum(np.abs(a - b) < tol))} of {ws.size}"
+    return line
 
 
 def load_anthropometry(participant_dir: Path) -> tuple[float, float]:
@@ -227,6 +238,8 @@ def load_trials(lab_dir: Path) -> list[Trial]:
                             np.array([float(wb.Length) for wb in wbs]),
                             np.array([float(wb.Cadence) for wb in wbs]),
                             np.array([float(wb.AverageStrideLength) for wb in wbs]),
+                            np.array([_nanmean(120.0 / _flat(wb.Stride_Duration)) for wb in wbs]),
+                            np.array([_nanmean(_flat(wb.Stride_Length)) for wb in wbs]),
                         )
                     )
     return trials

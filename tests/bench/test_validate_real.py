@@ -105,3 +105,18 @@ def test_bout_rows_report_each_quantity_against_its_own_reference() -> None:
     assert distance[2:5] == ["2", "0.050", "+0.050"]  # references 1.0 and 0.4 m/s
     mixed = rows["distance / time vs mean of stride speeds (mixed)"]
     assert mixed[2:5] == ["2", "0.000", "+0.000"]
+
+
+def test_reference_definition_checks_cadence_and_stride_length_too() -> None:
+    trial = vr.Trial(
+        **{
+            **_trial([1.0, 0.5], [1.0, 0.5], [5.0, 2.0], [5.0, 5.0]).__dict__,
+            "wb_cadence_spm": np.array([100.0, 80.0]),
+            "wb_mean_stride_cadence_spm": np.array([100.0, 70.0]),  # second bout: not the stride mean
+            "wb_stride_length_m": np.array([1.2, 0.7]),
+            "wb_mean_stride_length_m": np.array([1.2, 0.7]),
+        }
+    )
+    line = vr.reference_speed_definition([trial])
+    assert "Cadence = mean of 120 / Stride_Duration in 1 of 2" in line
+    assert "AverageStrideLength = mean of Stride_Length in 2 of 2" in line
