@@ -40,12 +40,13 @@ per-step fallback read −7.5 % against −2.0 % without it). ``method`` records
 ("pelvis+thigh", "pelvis", "thigh"). Each model's lengths are multiplied by the walker's calibration factor when
 the subject has one (``factors``; :mod:`pipeline.calibration`). Session speed is the mean stride speed over
 valid strides, per method and combined. Per bout (a run of strides without a pause over ``bout_gap_s``, or any given
-interval, :func:`interval_speed`) speed = mean step length × cadence, the cadence counting every IC in the interval
-(Mobilise-D: walking speed = step length × cadence), so hesitations, slow or unmeasured steps inside a bout count
-with their time instead of being dropped (Σ lengths / Σ times over the steps that have a length drops them, and
-read +0.2 m/s fast on the Mobilise-D daily-life trials, ``docs/validation/README.md``). The INDIP reference's bout
-``WalkingSpeed`` is the mean of the bout's stride speeds (checked on all 19 Mobilise-D example bouts,
-``bench/validate_real.py``); for a bout that slows to a stop it reads above the bout's length over its duration.
+interval, :func:`interval_speed`) two speeds answer two questions. ``speed_m_s`` is distance over time: mean step
+length × cadence, the cadence counting every IC in the interval, so hesitations, slow or unmeasured steps inside a
+bout count with their time. ``stride_speed_m_s`` (with ``cadence_spm`` and ``stride_length_m``) is the mean over the
+bout's strides, which is how Mobilise-D and its INDIP reference define a bout's walking speed, cadence and stride
+length (checked on all 19 Mobilise-D example bouts, ``bench/validate_real.py``); in a bout that slows to a stop or
+hesitates it reads above distance over time. Compare each with a reference of the same definition
+(``docs/validation/README.md`` §b: comparing the two with each other once flattered this pipeline).
 """
 
 from __future__ import annotations
