@@ -65,7 +65,7 @@ from pipeline.evaluation import EventScores, in_intervals, per_trial_mean, pool,
 from pipeline.importer import TableImportSpec, import_tables
 from pipeline.orientation import OrientationConfig, pelvis_angles
 from pipeline.run import process_session
-from pipeline.spatial import SpatialConfig, interval_speed
+from pipeline.spatial import interval_means, interval_speed, walking_strides
 from pipeline.store import Session
 from pipeline.subjects import SubjectProfile, save_profile
 
@@ -75,8 +75,6 @@ TOLERANCES_S = (0.5, 0.25, 0.1)
 # dropped or kept by float round-off: detections within this many samples of a bout edge count as inside.
 EDGE_MARGIN_SAMPLES = 1
 SPEED_METRICS = ("walking_speed_m_s", "speed_m_s", "gait_speed_m_s")
-# A stride over two of the pipeline's longest steps spans a stop (the pipeline's own walking rule, spatial._walking).
-MAX_STRIDE_S = 2 * SpatialConfig().max_step_s
 
 
 @dataclass(frozen=True)
@@ -288,23 +286,19 @@ def bout_stride_means(
     margin_s: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per interval ``[start_s, end_s]`` (widened by ``margin_s``), INDIP's bout definitions on our strides (those
-    that start and end inside it): mean stride speed, mean cadence 120 / stride time (steps/min) and mean stride
-    length, each over the strides that have the value. Strides over ``MAX_STRIDE_S`` span a stop and are left out,
-    as INDIP leaves strides over a break without values. NaN where no stride has the value."""
-    inside = (stride_start_s[None, :] >= start_s[:, None] - margin_s) & (
-        stride_end_s[None, :] <= end_s[:, None] + margin_s
-    )
-    inside &= (stride_time_s > 0) & (stride_time_s <= MAX_STRIDE_S)
+    that lie inside it): mean stride speed, mean cadence 120 / stride time (steps/min) and mean stride length, each
+    over the strides that have the value (:func:`pipeline.spatial.interval_means`, the rule our bouts use). Strides
+    that span a stop (:func:`pipeline.spatial.walking_strides`) are left out, as INDIP leaves strides over a break
+    without values. NaN where no stride has the value."""
+    walking = walking_strides(stride_time_s) & (stride_time_s > 0)
+
+    def means(values: np.ndarray) -> np.ndarray:
+        kept = np.where(walking, values, np.nan)
+        return interval_means(start_s, end_s, stride_start_s, stride_end_s, kept, margin_s=margin_s)
+
     with np.errstate(divide="ignore", invalid="ignore"):
         cadence = 120.0 / stride_time_s
-
-    def mean(x: np.ndarray) -> np.ndarray:
-        ok = inside & np.isfinite(x)[None, :]
-        n = ok.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(n > 0, np.where(ok, x[None, :], 0.0).sum(axis=1) / n, np.nan)
-
-    return mean(stride_speed_m_s), mean(cadence), mean(stride_length_m)
+    return means(stride_speed_m_s), means(cadence), means(stride_length_m)
 
 
 def subject_id(trial: Trial) -> str:
@@ -356,9 +350,6 @@ def run_ours(trial: Trial, workdir: Path, *, sensor_height: bool = True) -> Dete
             speed = float(value)
     ic, fc = kind == "IC", kind == "FC"
     st = {c: np.asarray(result.strides[c].to_numpy(zero_copy_only=False)) for c in result.strides.column_names}
-    nan = np.full(trial.wb_start_s.size, np.nan)
-    if "step_length_m" not in st:
-        return Detection(t[ic], side[ic], t[fc], side[fc], speed, bout_speed_m_s=nan, bout_cadence_spm=nan)
     f64 = {c: np.asarray(st[c], dtype=np.float64) for c in ("start_s", "end_s", "stride_time_s")}
     length, stride_length, stride_speed = (
         np.asarray(st[c], dtype=np.float64) for c in ("step_length_m", "stride_length_m", "speed_m_s")

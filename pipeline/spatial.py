@@ -259,17 +259,29 @@ def interval_speed(
     return out
 
 
-def _walking(strides: StrideTable, config: SpatialConfig) -> NDArray[np.bool_]:
+def walking_strides(stride_time_s: FloatArray, config: SpatialConfig = SpatialConfig()) -> NDArray[np.bool_]:
     """Strides that are walking: a "stride" over two maximal steps spans a stop (Mobilise-D: a break over 3 s)."""
-    return np.asarray(strides.stride_time_s <= 2 * config.max_step_s, dtype=np.bool_)
+    return np.asarray(stride_time_s <= 2 * config.max_step_s, dtype=np.bool_)
 
 
-def _bout_means(start_s: FloatArray, stride_start_s: FloatArray, values: FloatArray) -> FloatArray:
-    """Mean of the finite ``values`` of the strides (each starting inside one bout) per bout; NaN where none."""
-    k = np.searchsorted(start_s, stride_start_s, side="right") - 1
-    ok = np.isfinite(values) & (k >= 0)
-    count = np.bincount(k[ok], minlength=start_s.size)
-    total = np.bincount(k[ok], values[ok], minlength=start_s.size)
+def interval_means(
+    start_s: FloatArray,
+    end_s: FloatArray,
+    stride_start_s: FloatArray,
+    stride_end_s: FloatArray,
+    values: FloatArray,
+    *,
+    margin_s: float = 0.0,
+) -> FloatArray:
+    """Per interval ``[start_s − margin_s, end_s + margin_s]`` (sorted, not overlapping), the mean of the finite
+    ``values`` of the strides lying wholly inside it; NaN where there is none."""
+    if start_s.size == 0:
+        return np.zeros(0)
+    k = np.searchsorted(start_s - margin_s, stride_start_s, side="right") - 1
+    kk = np.maximum(k, 0)
+    ok = (k >= 0) & (stride_end_s <= end_s[kk] + margin_s) & np.isfinite(values)
+    count = np.bincount(kk[ok], minlength=start_s.size)
+    total = np.bincount(kk[ok], values[ok], minlength=start_s.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / count, np.nan)
 
@@ -280,16 +292,19 @@ def stride_means(
     """The bouts (start, end) and, per bout, the means over its walking strides of stride speed, cadence
     (120 / stride time, steps/min) and stride length: how Mobilise-D and its INDIP reference define a bout's values
     (a stride across a stop has none). Speed and length are NaN without ``per_stride`` (no subject profile)."""
-    walking = _walking(strides, config)
-    start, end, _ = merge_intervals(strides.start_s[walking], strides.end_s[walking], max_gap_s=config.bout_gap_s)
-    t0 = strides.start_s[walking]
+    walking = walking_strides(strides.stride_time_s, config)
+    t0, t1 = strides.start_s[walking], strides.end_s[walking]
+    start, end, _ = merge_intervals(t0, t1, max_gap_s=config.bout_gap_s)
+
+    def means(values: FloatArray) -> FloatArray:
+        return interval_means(start, end, t0, t1, values[walking])
+
     with np.errstate(divide="ignore"):
-        cadence = _bout_means(start, t0, 120.0 / strides.stride_time_s[walking])
+        cadence = means(120.0 / strides.stride_time_s)
     if per_stride is None:
         nan = np.full(start.size, np.nan)
         return start, end, nan, cadence, nan
-    speed = _bout_means(start, t0, per_stride.speed_m_s[walking])
-    return start, end, speed, cadence, _bout_means(start, t0, per_stride.stride_length_m[walking])
+    return start, end, means(per_stride.speed_m_s), cadence, means(per_stride.stride_length_m)
 
 
 def bouts(

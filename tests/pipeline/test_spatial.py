@@ -19,6 +19,7 @@ from pipeline.spatial import (
     SpatialConfig,
     StrideSpatial,
     compass_step_length,
+    interval_means,
     interval_speed,
     pendulum_step_length,
     spatial_metrics,
@@ -326,3 +327,12 @@ def test_bouts_table_with_and_without_a_profile(sim_builder: Callable[..., Any],
     assert walk.distance_m == pytest.approx(walk.speed_m_s * walk.duration_s, rel=0.15)
     assert walk.speed_m_s == pytest.approx(sim.model.truth.speed_m_s, rel=0.2)  # see the speed xfail above
     assert walk.stride_speed_m_s == pytest.approx(walk.stride_length_m * walk.cadence_spm / 120, rel=0.05)
+
+
+def test_interval_means_count_only_strides_wholly_inside_widened_by_the_margin() -> None:
+    start, end = np.array([0.0, 5.0]), np.array([2.0, 8.0])
+    s0, s1 = np.array([0.0, 1.0, 5.0, 7.5]), np.array([1.0, 2.01, 6.0, 8.5])  # 2nd and 4th cross an end
+    values = np.array([1.0, 3.0, 5.0, 7.0])
+    np.testing.assert_allclose(interval_means(start, end, s0, s1, values), [1.0, 5.0])
+    np.testing.assert_allclose(interval_means(start, end, s0, s1, values, margin_s=0.02), [2.0, 5.0])
+    assert interval_means(np.zeros(0), np.zeros(0), s0, s1, values).size == 0
