@@ -58,6 +58,7 @@ check-mobgap-data:
 validate-real: check-mobgap-data $(VENV)/.installed $(BENCH_VENV)/.installed
 	$(BIN)/python bench/validate_real.py --data "$(DATA)"
 	$(BENCH_VENV)/bin/python bench/compare_mobgap.py --data "$(DATA)"
+	$(BENCH_VENV)/bin/python bench/validate_speed.py --data "$(DATA)"
 
 # validate-ipol: the held-out Voisard et al. (IPOL 2023) lower-back dataset, ours next to mobgap's; needs
 # IPOL=<folder of a CyrilVoisard/ipol_dataset_1 checkout> (AGPL-3.0 data, never copied into this repository).

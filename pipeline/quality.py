@@ -18,7 +18,11 @@ Thresholds, and where they come from:
 * pelvis-only sides: a warning when the detected sides alternate in under 80 % of regular steps (one step in five
   would be mislabelled; real recordings give 0.95–1.0);
 * strides: a warning under 10 valid strides (5 per side: the session intervals are then wide and the symmetry
-  indices rest on a handful of steps), or when under half of the strides are valid.
+  indices rest on a handful of steps), or when under half of the strides are valid;
+* bouts: a warning when the strides with a length cover less than half of any bout's time
+  (``pipeline.spatial.MIN_MEASURED_SHARE``, set at half before looking at data): the unmeasured steps are mostly
+  the short ones, and on the Mobilise-D example data such bouts read their speed +0.37 m/s high, the others
+  +0.14 m/s (``bench/validate_speed.py``, ``docs/validation/README.md`` §e).
 
 A record is read as it was stored: keys a session lacks (older pipelines wrote fewer) give no finding.
 """
@@ -305,6 +309,18 @@ def _distance(q: Mapping[str, Any]) -> list[Finding]:
                 "distance",
                 f"The pelvis sensor's height was estimated from the {source} (not measured); measure it for "
                 "better step lengths (imugait subject set --pelvis-sensor-height).",
+            )
+        )
+    under, total = _number(q, "spatial.bouts_under_measured"), _number(q, "spatial.bouts_with_length")
+    if under and total:
+        out.append(
+            Finding(
+                "warning",
+                "distance",
+                f"In {under:.0f} of {total:.0f} walking bouts the strides with a length cover less than half the "
+                "bout's time: the steps the event detection missed are mostly slow, short or turning ones, so those "
+                "bouts' stride length and speed likely read high (on real recordings such bouts read +0.37 m/s, the "
+                "others +0.14 m/s: docs/validation/README.md §e). They are marked in the bouts table.",
             )
         )
     text = q.get("spatial.calibration")

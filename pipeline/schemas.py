@@ -187,7 +187,19 @@ _BOUTS_V2_FIELDS = [
     _field("stride_length_m", pa.float64(), "m", nullable=True, doc="mean of the bout's stride lengths"),
 ]
 
-BOUTS = TableSchema("walking_bouts", 2, pa.schema(_BOUTS_V1_FIELDS + _BOUTS_V2_FIELDS))
+# Added in version 3 (nullable, as above): how much of the bout its stride values rest on.
+_BOUTS_V3_FIELDS = [
+    _field(
+        "measured_share",
+        pa.float64(),
+        "fraction",
+        nullable=True,
+        doc="share of the bout's time inside strides with a length (0-1); under 0.5 the lengths and speeds of the "
+        "bout likely read high (pipeline.spatial.measured_share)",
+    ),
+]
+
+BOUTS = TableSchema("walking_bouts", 3, pa.schema(_BOUTS_V1_FIELDS + _BOUTS_V2_FIELDS + _BOUTS_V3_FIELDS))
 """Walking bouts: runs of strides with no pause longer than 0.5 s (``derived/bouts.arrow``)."""
 
 CYCLES = TableSchema(
@@ -288,6 +300,7 @@ _UPGRADES: dict[tuple[str, int], Callable[[pa.Table], pa.Table]] = {
     ("gait_summary", 1): _add_null_columns(_SUMMARY_V2_FIELDS, 2),
     ("compensation_report", 1): _compensation_v1_to_v2,
     ("walking_bouts", 1): _add_null_columns(_BOUTS_V2_FIELDS, 2),
+    ("walking_bouts", 2): _add_null_columns(_BOUTS_V3_FIELDS, 3),
 }
 
 

@@ -69,6 +69,9 @@ from pipeline.symmetry import symmetry_index
 
 FloatArray = NDArray[np.float64]
 ZIJLSTRA_K_MS_MS = 4.587 / 4  # mobgap SlZijlstra.PredefinedParameters.step_length_scaling_factor_ms_ms
+# A bout whose strides with a length cover less of its time than this has its lengths and speeds flagged
+# (:func:`measured_share`): fixed at half the bout before looking at any data, not tuned.
+MIN_MEASURED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class Bouts:
     stride_speed_m_s: FloatArray  # means over the bout's strides: the Mobilise-D / INDIP definitions
     cadence_spm: FloatArray
     stride_length_m: FloatArray
+    measured_share: FloatArray  # share of the bout's time inside strides with a length (:func:`covered_time`)
 
 
 @dataclass(frozen=True)
@@ -286,6 +290,40 @@ def interval_means(
         return np.where(count > 0, total / count, np.nan)
 
 
+def covered_time(
+    start_s: FloatArray, end_s: FloatArray, cover_start_s: FloatArray, cover_end_s: FloatArray
+) -> FloatArray:
+    """Per interval ``[start_s, end_s]``, the time (s) inside the union of the ``[cover_start_s, cover_end_s]``
+    intervals (overlapping ones count once)."""
+    s, e, _ = merge_intervals(cover_start_s, cover_end_s)
+    if s.size == 0:
+        return np.zeros(np.shape(start_s))
+    before = np.concatenate(([0.0], np.cumsum(e - s)))  # covered time before each union interval starts
+
+    def covered_until(t: FloatArray) -> FloatArray:
+        i = np.searchsorted(s, t, side="right") - 1
+        ii = np.maximum(i, 0)
+        return np.where(i >= 0, before[ii] + np.clip(t - s[ii], 0.0, e[ii] - s[ii]), 0.0)
+
+    return np.asarray(covered_until(end_s) - covered_until(start_s), dtype=np.float64)
+
+
+def measured_share(
+    start_s: FloatArray, end_s: FloatArray, strides: StrideTable, stride_length_m: FloatArray
+) -> FloatArray:
+    """Per interval, the share of its time inside strides that have a length; NaN for an empty interval.
+
+    A bout's stride means rest on its measured strides only. Steps the event detection misses leave their strides
+    without a length, and those are mostly the slow, short and turning ones: on the Mobilise-D example data the
+    reference strides we did not measure were half as long as those we did (0.51 vs 0.97 m), so a bout measured
+    over less than half its time reads its stride length and speed too high (``bench/validate_speed.py``)."""
+    has = walking_strides(strides.stride_time_s) & np.isfinite(stride_length_m)
+    covered = covered_time(start_s, end_s, strides.start_s[has], strides.end_s[has])
+    duration = end_s - start_s
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(duration > 0, np.minimum(covered / duration, 1.0), np.nan)
+
+
 def stride_means(
     strides: StrideTable, per_stride: StrideSpatial | None, *, config: SpatialConfig = SpatialConfig()
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -320,14 +358,29 @@ def bouts(
     n = start.size
     if n == 0:
         empty = np.zeros(0)
-        return Bouts(empty, empty, np.zeros(0, dtype=np.int64), empty, empty, empty, empty, empty)
+        return Bouts(empty, empty, np.zeros(0, dtype=np.int64), empty, empty, empty, empty, empty, empty)
     k = np.searchsorted(start, steps.t_s, side="right") - 1
     inside = (k >= 0) & (steps.t_s <= end[np.maximum(k, 0)]) & np.isfinite(steps.length_m)
     kk = k[inside]
     count = np.bincount(kk, minlength=n).astype(np.int64)
     distance = np.where(count > 0, np.bincount(kk, steps.length_m[inside], minlength=n), np.nan).astype(np.float64)
     speed = interval_speed(start, end, steps.t_s, steps.t_s, steps.length_m)
-    return Bouts(start, end, count, distance, speed, stride_speed, cadence, stride_length)
+    share = (
+        measured_share(start, end, strides, per_stride.stride_length_m)
+        if per_stride is not None
+        else np.full(n, np.nan)
+    )
+    return Bouts(start, end, count, distance, speed, stride_speed, cadence, stride_length, share)
+
+
+def measured_quality(b: Bouts) -> dict[str, int]:
+    """Quality entries: how many bouts have a stride length, and how many of those rest on strides covering less
+    than :data:`MIN_MEASURED_SHARE` of their time (:func:`measured_share`)."""
+    share = b.measured_share[np.isfinite(b.stride_length_m)]
+    return {
+        "spatial.bouts_with_length": int(share.size),
+        "spatial.bouts_under_measured": int(np.sum(share < MIN_MEASURED_SHARE)),
+    }
 
 
 def bout_columns(
@@ -338,10 +391,11 @@ def bout_columns(
         b = result.bouts
         start, end, n_steps, distance, speed = b.start_s, b.end_s, b.n_steps, b.distance_m, b.speed_m_s
         stride_speed, cadence, stride_length = b.stride_speed_m_s, b.cadence_spm, b.stride_length_m
+        share = b.measured_share
     else:
         start, end, stride_speed, cadence, stride_length = stride_means(strides, None, config=config)
         n_steps = np.zeros(start.size, dtype=np.int64)
-        distance = speed = np.full(start.size, np.nan)
+        distance = speed = share = np.full(start.size, np.nan)
     first = np.searchsorted(np.sort(strides.start_s), start, side="left")
     last = np.searchsorted(np.sort(strides.start_s), end, side="left")
     return {
@@ -356,6 +410,7 @@ def bout_columns(
         "stride_speed_m_s": stride_speed,
         "cadence_spm": cadence,
         "stride_length_m": stride_length,
+        "measured_share": share,
     }
 
 

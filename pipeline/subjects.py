@@ -411,6 +411,7 @@ def extend_summary(
                 "subject.pendulum_length_source": pendulum.source if pendulum is not None else None,
             }
         )
+        quality.update(spatial.measured_quality(result.bouts))
         quality.update(calibration_quality(profile, result.method, cals))
     if profile is not None and profile.affected_side is not None:
         rows = merge_rows(rows, involved_rows(rows, profile.affected_side))

@@ -33,6 +33,8 @@ CLEAN: dict[str, Any] = {
     "spatial.method": "pelvis+thigh",
     "spatial.calibrated": True,
     "subject.pendulum_length_source": "sensor height",
+    "spatial.bouts_with_length": 3,
+    "spatial.bouts_under_measured": 0,
 }
 
 
@@ -73,6 +75,7 @@ def test_a_clean_record_says_nothing_and_an_empty_one_too() -> None:
         ({"spatial.method": "none: no subject profile with height"}, "note", "No step length or walking speed"),
         ({"subject.pendulum_length_source": "stature"}, "note", "estimated from the stature"),
         ({"spatial.calibrated": False, "spatial.calibration": "none: no calibration walk"}, "note", "not calibrated"),
+        ({"spatial.bouts_under_measured": 2, "spatial.bouts_with_length": 5}, "warning", "In 2 of 5 walking bouts"),
     ],
 )
 def test_each_entry_reaches_the_reader_at_its_level(change: dict[str, Any], level: str, words: str) -> None:

@@ -17,6 +17,7 @@ import pytest
 from pipeline.run import process_session
 from pipeline.schemas import (
     _BOUTS_V1_FIELDS,
+    _BOUTS_V2_FIELDS,
     _STRIDES_V1_FIELDS,
     _STRIDES_V2_FIELDS,
     BOUTS,
@@ -158,10 +159,36 @@ def test_v1_bouts_upgrade_with_null_stride_means(tmp_path: Path) -> None:
 
     bouts = read_table(path, BOUTS)
 
-    assert schema_identity(bouts.schema) == ("walking_bouts", 2)
-    for name in ("stride_speed_m_s", "cadence_spm", "stride_length_m"):
+    assert schema_identity(bouts.schema) == ("walking_bouts", 3)
+    for name in ("stride_speed_m_s", "cadence_spm", "stride_length_m", "measured_share"):
         assert bouts.column(name).null_count == 2
     assert bouts.column("speed_m_s").to_pylist() == [1.08, 1.1]
+
+
+def test_v2_bouts_upgrade_with_a_null_measured_share(tmp_path: Path) -> None:
+    """Bouts written by pipeline 1.5 (schema 2) read with ``measured_share`` null and their stride means kept."""
+    v2 = TableSchema("walking_bouts", 2, pa.schema(_BOUTS_V1_FIELDS + _BOUTS_V2_FIELDS))
+    columns = {
+        "bout": pa.array([0], pa.int32()),
+        "start_s": [1.0],
+        "end_s": [15.0],
+        "duration_s": [14.0],
+        "n_strides": pa.array([12], pa.int64()),
+        "n_steps": pa.array([24], pa.int64()),
+        "distance_m": [15.1],
+        "speed_m_s": [1.08],
+        "stride_speed_m_s": [1.12],
+        "cadence_spm": [104.0],
+        "stride_length_m": [1.29],
+    }
+    path = tmp_path / "bouts.arrow"
+    write_table(path, pa.table(columns), v2, {"pipeline_version": "1.5"})
+
+    bouts = read_table(path, BOUTS)
+
+    assert schema_identity(bouts.schema) == ("walking_bouts", 3)
+    assert bouts.column("measured_share").null_count == 1
+    assert bouts.column("stride_speed_m_s").to_pylist() == [1.12]
 
 
 def test_processed_session_with_packet_loss_stores_opening_valid(tmp_path: Path) -> None:
