@@ -63,10 +63,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.io as sio
 from rich.console import Console
 from rich.table import Table
-from validate_real import Trial, data_dir_argument, find_lab_dir, load_trials
+from validate_real import Trial, data_dir_argument, find_lab_dir, indip_bouts, load_trials
 
 from pipeline.orientation import track_up
 from sensors.sim.gait_model import G, GaitModel, get_profile
@@ -348,20 +347,6 @@ class ExcursionStride:
         return 0.5 * sum(self.step_excursions_m)
 
 
-def _indip_bouts(lab: Path, trial: Trial) -> list[object]:
-    data = sio.loadmat(
-        str(lab / trial.cohort / trial.participant / "data.mat"),
-        squeeze_me=True,
-        struct_as_record=False,
-        mat_dtype=True,
-    )["data"]
-    for tm_name in data._fieldnames:
-        test = getattr(getattr(data, tm_name), trial.test, None)
-        if test is not None and hasattr(test, trial.trial):
-            return list(np.atleast_1d(getattr(test, trial.trial).Standards.INDIP.ContinuousWalkingPeriod))
-    return []
-
-
 def steady_strides(bout: object, fs_hz: float) -> list[tuple[float, float, float, float]]:
     """(IC, contralateral IC, next same-side IC, stride length) of the bout's steady straight strides."""
     ics = np.atleast_2d(np.asarray(bout.Stride_InitialContacts, dtype=np.float64)) / fs_hz  # type: ignore[attr-defined]
@@ -398,7 +383,7 @@ def real_excursions(lab: Path, trials: Sequence[Trial]) -> list[ExcursionStride]
             continue
         vertical = vertical_specific_force(trial.acc_g * G, trial.gyr_dps, trial.fs_hz)
         leg = LEG_PER_STATURE * trial.height_m
-        for bout in _indip_bouts(lab, trial):
+        for bout in indip_bouts(lab, trial):
             for a, m, b, length in steady_strides(bout, trial.fs_hz):
                 h = stride_step_excursions(vertical, trial.fs_hz, a, m, b)
                 rows.append(ExcursionStride(f"{trial.cohort}/{trial.participant}", trial.label, leg, length, b - a, h))

@@ -193,6 +193,22 @@ def load_anthropometry(participant_dir: Path) -> tuple[float, float]:
     return height, sensor
 
 
+def indip_bouts(lab_dir: Path, trial: Trial) -> list[Any]:
+    """The trial's INDIP ``ContinuousWalkingPeriod`` structs (every field, e.g. per-stride values and turns)."""
+    data = sio.loadmat(
+        str(lab_dir / trial.cohort / trial.participant / "data.mat"),
+        squeeze_me=True,
+        struct_as_record=False,
+        mat_dtype=True,
+    )["data"]
+    for tm_name in data._fieldnames:
+        test = getattr(getattr(data, tm_name), trial.test, None)
+        found = getattr(test, trial.trial, None) if test is not None else None
+        if found is not None:
+            return list(_flat(found.Standards.INDIP.ContinuousWalkingPeriod))
+    return []
+
+
 def load_trials(lab_dir: Path) -> list[Trial]:
     """Every trial with a lower-back IMU and INDIP reference bouts (``ContinuousWalkingPeriod``)."""
     trials = []

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.io as sio
 from rich.console import Console
 from validate_real import (
     EDGE_MARGIN_SAMPLES,
@@ -51,6 +50,7 @@ from validate_real import (
     data_dir_argument,
     find_lab_dir,
     import_trial,
+    indip_bouts,
     load_trials,
     markdown,
     print_rows,
@@ -95,21 +95,6 @@ class TrialSpeed:
     bout_mobgap_length_m: np.ndarray  # per bout: mobgap SlZijlstra at the INDIP ICs (NaN without mobgap)
     bout_share: np.ndarray  # per bout: measured share of our strides
     bout_speed_err_m_s: np.ndarray  # per bout: mean of our stride speeds − WalkingSpeed
-
-
-def _wbs(lab: Path, trial: Trial) -> list[Any]:
-    data = sio.loadmat(
-        str(lab / trial.cohort / trial.participant / "data.mat"),
-        squeeze_me=True,
-        struct_as_record=False,
-        mat_dtype=True,
-    )["data"]
-    for tm_name in data._fieldnames:
-        test = getattr(getattr(data, tm_name), trial.test, None)
-        found = getattr(test, trial.trial, None) if test is not None else None
-        if found is not None:
-            return list(_flat(found.Standards.INDIP.ContinuousWalkingPeriod))
-    return []
 
 
 def reference_strides(wbs: Sequence[Any], fs_hz: float) -> RefStrides:
@@ -200,7 +185,7 @@ def mobgap_bout_stride_length(
 
 def run_trial(lab: Path, trial: Trial, workdir: Path) -> TrialSpeed:
     """Our pipeline on the trial, paired with INDIP's strides, and the model at INDIP's contacts."""
-    wbs = _wbs(lab, trial)
+    wbs = indip_bouts(lab, trial)
     ref = reference_strides(wbs, trial.fs_hz)
     session = import_trial(trial, workdir)
     profile = read_profile(session.path.parent / SUBJECT_FILE)
