@@ -18,6 +18,7 @@ from dashboard.charts import LAYOUT, SIDE_COLOURS, metric_title, metric_value
 from pipeline.catalog import METRICS, SIGNALS
 from pipeline.metrics import OPENING_TIMES
 from pipeline.schemas import SITES
+from pipeline.spatial import MIN_MEASURED_SHARE
 
 SITE_TITLES = {"pelvis": "Pelvis", "left_thigh": "Left thigh", "right_thigh": "Right thigh"}
 EVENT_SYMBOLS = {"IC": "triangle-down", "FC": "circle-open"}
@@ -470,8 +471,9 @@ def calibration_caption(calibrated: bool | None, text: str) -> str:
 
 def bouts_display(bouts: pd.DataFrame) -> pd.DataFrame:
     """The walking-bouts table as shown: one row per bout, units in the column names. "Speed" is distance over time
-    (pauses count); the stride columns are means over the bout's strides, the Mobilise-D definitions (empty for a
-    session analysed before imugait 1.5 until it is re-processed)."""
+    (pauses count); the stride columns are means over the bout's strides, the Mobilise-D definitions; "Measured" is
+    the share of the bout's time inside strides with a length. Columns a session analysed before they existed
+    lacks (stride means: imugait 1.5, measured share: 1.6) stay empty until it is re-processed."""
 
     def column(name: str) -> pd.Series:
         return bouts[name] if name in bouts else pd.Series(np.nan, index=bouts.index)
@@ -487,5 +489,30 @@ def bouts_display(bouts: pd.DataFrame) -> pd.DataFrame:
             "Cadence (steps/min)": column("cadence_spm").round(1),
             "Stride length (m)": column("stride_length_m").round(2),
             "Stride speed (m/s)": column("stride_speed_m_s").round(2),
+            "Measured (%)": (100 * column("measured_share")).round(0),
         }
     )
+
+
+BOUT_LENGTH_COLUMNS = ("Distance (m)", "Speed (m/s)", "Stride length (m)", "Stride speed (m/s)", "Measured (%)")
+_BOUT_FORMATS = {
+    "Start (s)": "{:.1f}",
+    "Duration (s)": "{:.1f}",
+    "Distance (m)": "{:.1f}",
+    "Speed (m/s)": "{:.2f}",
+    "Cadence (steps/min)": "{:.1f}",
+    "Stride length (m)": "{:.2f}",
+    "Stride speed (m/s)": "{:.2f}",
+    "Measured (%)": "{:.0f}",
+}
+
+
+def style_bouts(shown: pd.DataFrame) -> Styler:
+    """A :func:`bouts_display` table with the length and speed cells amber in bouts measured over less than
+    ``pipeline.spatial.MIN_MEASURED_SHARE`` of their time: their values likely read high."""
+    low = shown["Measured (%)"] < 100 * MIN_MEASURED_SHARE  # NaN (not known) is not low
+
+    def shade(row: pd.Series) -> list[str]:
+        return [_TIMES_ONLY_CELL if low[row.name] and c in BOUT_LENGTH_COLUMNS else "" for c in row.index]
+
+    return shown.style.apply(shade, axis=1).format(_BOUT_FORMATS, na_rep="—")

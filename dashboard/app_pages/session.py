@@ -193,11 +193,15 @@ if header.processed:
         bouts = data.load_bouts(path)
         if bouts is not None and len(bouts):
             st.subheader("Walking bouts")
-            st.dataframe(sc.bouts_display(bouts), hide_index=True, key="bouts")
+            st.dataframe(sc.style_bouts(sc.bouts_display(bouts)), hide_index=True, key="bouts")
             st.caption(
                 "**Speed** is the bout's distance over its time, pauses included. **Cadence**, **stride length** "
                 "and **stride speed** are means over the bout's strides (the Mobilise-D definitions), so in a bout "
-                "with hesitations the stride speed reads above the speed."
+                "with hesitations the stride speed reads above the speed. **Measured**: the share of the bout's "
+                "time inside strides with a length. Under 50 % (amber) the bout rests on its brisker strides, since "
+                "the steps the detection misses are mostly slow, short or turning ones: its lengths and speeds "
+                "likely read high (by about 0.2 m/s more than the other bouts on real recordings; "
+                "docs/validation/README.md §e)."
             )
             if bouts["speed_m_s"].isna().all():
                 st.caption(

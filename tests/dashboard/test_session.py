@@ -439,11 +439,42 @@ def test_walking_bouts_from_the_pipeline_are_listed(walker_root, run_app, tables
         "Cadence (steps/min)",
         "Stride length (m)",
         "Stride speed (m/s)",
+        "Measured (%)",
     ]
     assert list(shown["Cadence (steps/min)"]) == list(stored["cadence_spm"].round(1))
     assert any("pauses" in c.value for c in at.caption)  # the two speeds are told apart
     if stored["speed_m_s"].isna().all():  # the walker has no subject profile
         assert any("imugait subject set W01" in c.value for c in at.caption)
+
+
+def test_bouts_measured_over_under_half_their_time_have_their_lengths_marked() -> None:
+    """The length and speed cells of a bout measured over < 50 % of its time are amber; a bout measured enough, or
+    one from a session analysed before the share existed (empty), is not marked."""
+    import pandas as pd
+
+    from dashboard import charts_session as sc
+
+    bouts = pd.DataFrame(
+        {
+            "bout": [0, 1, 2],
+            "start_s": [1.0, 20.0, 40.0],
+            "duration_s": [12.0, 9.0, 6.0],
+            "n_strides": [10, 7, 4],
+            "distance_m": [14.0, 5.0, 3.0],
+            "speed_m_s": [1.1, 0.6, 0.5],
+            "cadence_spm": [105.0, 90.0, 88.0],
+            "stride_length_m": [1.3, 0.9, 0.8],
+            "stride_speed_m_s": [1.12, 0.7, 0.6],
+            "measured_share": [0.9, 0.38, float("nan")],
+        }
+    )
+    shown = sc.bouts_display(bouts)
+    assert list(shown["Measured (%)"].iloc[:2]) == [90.0, 38.0]
+    ctx = sc.style_bouts(shown)._compute().ctx  # (row, column index) -> CSS of the styled cells
+    columns = list(shown.columns)
+    amber = {columns[c] for (r, c), css in ctx.items() if css and r == 1}
+    assert amber == set(sc.BOUT_LENGTH_COLUMNS)
+    assert not any(css for (r, _), css in ctx.items() if r in (0, 2))
 
 
 def test_unclear_and_not_assessed_indicators_are_told_apart_from_within(own_data_root, run_app):
