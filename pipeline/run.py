@@ -43,6 +43,7 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.6: bouts carry their measured share (time inside strides with a length); a warning under half
 # 1.5: bouts carry the means over their strides (speed, cadence, stride length: the Mobilise-D definitions)
 # 1.4: pelvic drop/hike flags need the difference's interval beyond the margin; sensor spans in the quality record
 # 1.3: symmetry intervals include the pelvis-only contact offset; compensation flags need the interval beyond
