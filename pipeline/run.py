@@ -43,6 +43,8 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.7: a pelvis step keeps its length across a sensor gap of up to 0.12 s (one lost notification), counted
+#      in the quality record
 # 1.6: bouts carry their measured share (time inside strides with a length); a warning under half
 # 1.5: bouts carry the means over their strides (speed, cadence, stride length: the Mobilise-D definitions)
 # 1.4: pelvic drop/hike flags need the difference's interval beyond the margin; sensor spans in the quality record
@@ -50,7 +52,7 @@ from pipeline.store import Session, app_version, read_raw, write_table
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.6"
+PIPELINE_VERSION = "1.7"
 log = logging.getLogger(__name__)
 
 

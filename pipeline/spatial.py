@@ -36,7 +36,15 @@ reference on real people (Zijlstra & Hof 2003; mobgap's K; our own check against
 (above), so averaging the two would pull a validated estimate toward a biased one. Nor are they mixed step by step:
 a pelvis step lost to a gap stays without a length instead of taking the thigh value, otherwise the share of
 compass steps, and with it the session's bias, would grow with packet loss (on the simulator with 10 % loss, the
-per-step fallback read −7.5 % against −2.0 % without it). ``method`` records which methods produced a value
+per-step fallback read −7.5 % against −2.0 % without it).
+
+Gaps. d(t) is integrated through the filled (interpolated) samples of sensor gaps, and a step keeps its excursion
+across gaps up to ``max_bridged_gap_s`` (0.12 s: one lost BLE notification, 8 samples at 104 Hz, plus the grid
+samples on either side that lose a neighbour); a step with a longer gap gets none. Without that, every lost
+notification cost the step it fell in: on the simulator at 10 % notification loss 58 % of the steps kept a length,
+98 % with the bridge, a bridged step reading −1.3 ± 1.9 % against −0.6 ± 1.2 % for a step without a gap
+(``bench/sim_gaps.py``, against the same model on the true pelvis height). ``across_gap`` marks the bridged steps and
+the session quality counts them. ``method`` records which methods produced a value
 ("pelvis+thigh", "pelvis", "thigh"). Each model's lengths are multiplied by the walker's calibration factor when
 the subject has one (``factors``; :mod:`pipeline.calibration`). Session speed is the mean stride speed over
 valid strides, per method and combined. Per bout (a run of strides without a pause over ``bout_gap_s``, or any given
@@ -85,6 +93,7 @@ class SpatialConfig:
     min_step_s: float = 0.25  # shorter or longer "steps" (missed or doubled ICs) get no length
     max_step_s: float = 1.5
     bout_gap_s: float = 0.5  # a pause longer than this between strides starts a new bout
+    max_bridged_gap_s: float = 0.12  # a pelvis step keeps its excursion across sensor gaps up to this long
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,7 @@ class Steps:
     thigh_angle_deg: FloatArray  # Δθ between the thighs at the IC
     length_m: FloatArray  # combined
     method: NDArray[np.str_]
+    across_gap: NDArray[np.bool_]  # the pelvis excursion spans a short sensor gap (``max_bridged_gap_s``)
 
 
 @dataclass(frozen=True)
@@ -204,12 +214,16 @@ def step_table(
         duration[1:] = np.where(ok, d, np.nan)
     excursion = np.full(t.size, np.nan)
     length_pelvis = np.full(t.size, np.nan)
+    across_gap = np.zeros(t.size, dtype=np.bool_)
     if pelvis is not None and t.size > 1:
         disp = vertical_displacement(pelvis.vertical_acc_ms2, pelvis.valid, fs_hz, config=config)
-        disp = np.where(pelvis.valid, disp, np.nan)  # a step with a gap gets no excursion
+        long_gap = long_invalid_runs(pelvis.valid, round(config.max_bridged_gap_s * fs_hz))
+        disp = np.where(long_gap, np.nan, disp)  # a step with a longer gap gets no excursion
         a, b = i[:-1], i[1:]
         hi, lo = window_reduce(disp, a, b, np.maximum), window_reduce(disp, a, b, np.minimum)
         excursion[1:] = np.where(np.isfinite(duration[1:]), hi - lo, np.nan)
+        gaps = window_reduce((~np.asarray(pelvis.valid, dtype=bool)).astype(np.float64), a, b, np.maximum)
+        across_gap[1:] = np.isfinite(excursion[1:]) & (gaps > 0)
         k = config.zijlstra_k * factors.get("pelvis", 1.0)
         length_pelvis = pendulum_step_length(excursion, pendulum_length_m or leg_length_m, k)
     angle = np.full(t.size, np.nan)
@@ -220,8 +234,28 @@ def step_table(
     length_thigh = compass_step_length(angle, leg_length_m) * factors.get("thigh", 1.0)
     combined = length_pelvis if np.isfinite(length_pelvis).any() else length_thigh
     return Steps(
-        t, side, duration, excursion, length_pelvis, length_thigh, angle, combined, _method(length_pelvis, length_thigh)
+        t,
+        side,
+        duration,
+        excursion,
+        length_pelvis,
+        length_thigh,
+        angle,
+        combined,
+        _method(length_pelvis, length_thigh),
+        across_gap,
     )
+
+
+def long_invalid_runs(valid: NDArray[np.bool_], max_samples: int) -> NDArray[np.bool_]:
+    """True on every sample of a run of invalid samples longer than ``max_samples``."""
+    valid = np.asarray(valid, dtype=bool)
+    r = sig.runs(~valid)
+    r = r[(r[:, 1] - r[:, 0]) > max_samples]
+    edges = np.zeros(valid.size + 1, dtype=np.int64)
+    np.add.at(edges, r[:, 0], 1)
+    np.add.at(edges, r[:, 1], -1)
+    return np.asarray(np.cumsum(edges[:-1]) > 0, dtype=np.bool_)
 
 
 def stride_spatial(strides: StrideTable, steps: Steps) -> StrideSpatial:
@@ -380,6 +414,15 @@ def measured_quality(b: Bouts) -> dict[str, int]:
     return {
         "spatial.bouts_with_length": int(share.size),
         "spatial.bouts_under_measured": int(np.sum(share < MIN_MEASURED_SHARE)),
+    }
+
+
+def gap_quality(steps: Steps) -> dict[str, int]:
+    """Quality entries: how many steps have a pelvis length, and how many of those span a bridged sensor gap."""
+    measured = np.isfinite(steps.length_pelvis_m)
+    return {
+        "spatial.pelvis_steps_with_length": int(measured.sum()),
+        "spatial.pelvis_steps_across_gaps": int(np.sum(measured & steps.across_gap)),
     }
 
 

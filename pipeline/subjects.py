@@ -412,6 +412,7 @@ def extend_summary(
             }
         )
         quality.update(spatial.measured_quality(result.bouts))
+        quality.update(spatial.gap_quality(result.steps))
         quality.update(calibration_quality(profile, result.method, cals))
     if profile is not None and profile.affected_side is not None:
         rows = merge_rows(rows, involved_rows(rows, profile.affected_side))

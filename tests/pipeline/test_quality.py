@@ -76,6 +76,11 @@ def test_a_clean_record_says_nothing_and_an_empty_one_too() -> None:
         ({"subject.pendulum_length_source": "stature"}, "note", "estimated from the stature"),
         ({"spatial.calibrated": False, "spatial.calibration": "none: no calibration walk"}, "note", "not calibrated"),
         ({"spatial.bouts_under_measured": 2, "spatial.bouts_with_length": 5}, "warning", "In 2 of 5 walking bouts"),
+        (
+            {"spatial.pelvis_steps_across_gaps": 12, "spatial.pelvis_steps_with_length": 80},
+            "note",
+            "12 of 80 pelvis step lengths",
+        ),
     ],
 )
 def test_each_entry_reaches_the_reader_at_its_level(change: dict[str, Any], level: str, words: str) -> None:
@@ -95,6 +100,8 @@ def test_thresholds_sit_where_documented() -> None:
     pelvis_only = {**CLEAN, "event_sources": ["pelvis"], "pelvis.laterality_agreement": 0.7}
     assert any("wrong side" in t for t in _texts(pelvis_only, "warning"))
     assert not _texts({**pelvis_only, "pelvis.laterality_agreement": 0.9}, "warning")
+    few = {"spatial.pelvis_steps_across_gaps": 7, "spatial.pelvis_steps_with_length": 80}  # 9 %: the 2 % loss norm
+    assert not findings({**CLEAN, **few})
 
 
 def test_warnings_come_first() -> None:
