@@ -61,11 +61,13 @@ validate-real: check-mobgap-data $(VENV)/.installed $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python bench/compare_mobgap.py --data "$(DATA)"
 	$(BENCH_VENV)/bin/python bench/validate_speed.py --data "$(DATA)"
 
-# validate-ipol: the held-out Voisard et al. (IPOL 2023) lower-back dataset, ours next to mobgap's; needs
+# validate-ipol: the held-out Voisard et al. (IPOL 2023) lower-back dataset, ours next to mobgap's, and stride
+# length and walking speed against the feet's inertial navigation (bench/validate_stride_length.py); needs
 # IPOL=<folder of a CyrilVoisard/ipol_dataset_1 checkout> (AGPL-3.0 data, never copied into this repository).
 validate-ipol: $(VENV)/.installed $(BENCH_VENV)/.installed
 	@test -d "$(IPOL)/GaitData" || { echo "validate-ipol: pass IPOL=<ipol_dataset_1 folder> (no $(IPOL)/GaitData)"; exit 2; }
 	$(BENCH_VENV)/bin/python bench/validate_ipol.py --data "$(IPOL)" --mobgap
+	$(BIN)/python bench/validate_stride_length.py --data "$(IPOL)"
 
 # validate-tripod: sacrum walking speed vs a treadmill belt and OptoGait (one person); needs
 # TRIPOD=<HPI-CH/TRIPOD checkout>/example_data/raw/TRIPOD_excerpt/Sub_FZ (MIT data, never copied here).
