@@ -264,18 +264,36 @@ STRIDE_HEADER = (
 
 def stride_rows(results: Sequence[TrialSpeed]) -> list[list[str]]:
     """Table 1: our paired strides against INDIP's, by group."""
-    ref_len = np.concatenate([r.ref.length_m for r in results])
-    ref_speed = np.concatenate([r.ref.speed_m_s for r in results])
-    turning = np.concatenate([r.ref.turning for r in results])
-    length = np.concatenate([r.ours_length_m for r in results])
-    speed = np.concatenate([r.ours_speed_m_s for r in results])
-    steady = np.concatenate([r.ours_steady for r in results])
+    return paired_stride_rows(
+        np.concatenate([r.ref.length_m for r in results]),
+        np.concatenate([r.ref.speed_m_s for r in results]),
+        np.concatenate([r.ref.turning for r in results]),
+        np.concatenate([r.ours_length_m for r in results]),
+        np.concatenate([r.ours_speed_m_s for r in results]),
+        np.concatenate([r.ours_steady for r in results]),
+        ("straight (INDIP)", "turning (INDIP)"),
+    )
+
+
+def paired_stride_rows(
+    ref_len: np.ndarray,
+    ref_speed: np.ndarray,
+    turning: np.ndarray,
+    length: np.ndarray,
+    speed: np.ndarray,
+    steady: np.ndarray,
+    labels: tuple[str, str],
+) -> list[list[str]]:
+    """Per group (all, straight, turning, paired with our steady strides; ``labels`` names the middle two): the
+    reference strides, the share we found (a paired stride with a length), the reference length of those found and
+    missed, and our length and speed error over the pairs. Arrays are per reference stride, NaN where unpaired."""
+    turning, steady = turning.astype(bool), steady.astype(bool)
     found = np.isfinite(length)
     rows = []
     for label, group, by_pairing in (
         ("all", np.ones(ref_len.size, dtype=bool), False),
-        ("straight (INDIP)", ~turning, False),
-        ("turning (INDIP)", turning, False),
+        (labels[0], ~turning, False),
+        (labels[1], turning, False),
         ("paired with our steady strides", steady, True),  # chosen by pairing: found % and missed do not apply
     ):
         f = group & found

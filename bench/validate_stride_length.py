@@ -57,7 +57,7 @@ import numpy as np
 from rich.console import Console
 from validate_ipol import FS_HZ, IpolTrial, find_data_dir, import_session, load_trial, packet_time_s
 from validate_real import EDGE_MARGIN_SAMPLES, _f, markdown, print_rows
-from validate_speed import RefStrides, model_at_contacts, pair_strides
+from validate_speed import RefStrides, model_at_contacts, pair_strides, paired_stride_rows
 
 from pipeline import _signal as sig
 from pipeline.errors import ImuGaitError
@@ -347,34 +347,15 @@ STRIDE_HEADER = (
 
 
 def stride_rows(results: Sequence[WalkResult]) -> list[list[str]]:
-    ref_len, ref_speed, turning = _cat(results, "length_m"), _cat(results, "speed_m_s"), _cat(results, "turning")
-    length, speed = _cat(results, "ours_length_m"), _cat(results, "ours_speed_m_s")
-    steady = _cat(results, "ours_steady").astype(bool)
-    turning = turning.astype(bool)
-    found = np.isfinite(length)
-    rows = []
-    for label, group, by_pairing in (
-        ("all", np.ones(ref_len.size, dtype=bool), False),
-        ("straight", ~turning, False),
-        ("U-turn", turning, False),
-        ("paired with our steady strides", steady, True),
-    ):
-        f = group & found
-        e_len, e_speed = length[f] - ref_len[f], speed[f] - ref_speed[f]
-        rows.append(
-            [
-                label,
-                str(int(group.sum())),
-                "" if by_pairing else _f(100 * float(found[group].mean()) if group.any() else math.nan, "{:.0f}"),
-                _f(_mean(ref_len[f]), "{:.2f}"),
-                "" if by_pairing else _f(_mean(ref_len[group & ~found]), "{:.2f}"),
-                _f(_mean(e_len), "{:+.3f}"),
-                _f(_mean(np.abs(e_len)), "{:.3f}"),
-                _f(_mean(e_speed), "{:+.3f}"),
-                _f(_mean(np.abs(e_speed)), "{:.3f}"),
-            ]
-        )
-    return rows
+    return paired_stride_rows(
+        _cat(results, "length_m"),
+        _cat(results, "speed_m_s"),
+        _cat(results, "turning"),
+        _cat(results, "ours_length_m"),
+        _cat(results, "ours_speed_m_s"),
+        _cat(results, "ours_steady"),
+        ("straight", "U-turn"),
+    )
 
 
 HEADING_HEADER = (
