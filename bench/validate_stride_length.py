@@ -57,6 +57,7 @@ import numpy as np
 from rich.console import Console
 from validate_ipol import FS_HZ, IpolTrial, find_data_dir, import_session, load_trial, packet_time_s
 from validate_real import EDGE_MARGIN_SAMPLES, _f, markdown, print_rows
+from validate_speed import STRIDE_HEADER as SPEED_STRIDE_HEADER
 from validate_speed import RefStrides, model_at_contacts, pair_strides, paired_stride_rows
 
 from pipeline import _signal as sig
@@ -333,17 +334,7 @@ def reference_rows(results: Sequence[WalkResult]) -> list[list[str]]:
     ]
 
 
-STRIDE_HEADER = (
-    "reference strides",
-    "n",
-    "found %",
-    "ref length found m",
-    "ref length missed m",
-    "length bias m",
-    "length MAE m",
-    "speed bias m/s",
-    "speed MAE m/s",
-)
+STRIDE_HEADER = ("reference strides", *SPEED_STRIDE_HEADER[1:])
 
 
 def stride_rows(results: Sequence[WalkResult]) -> list[list[str]]:
