@@ -43,6 +43,7 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.8: pelvis step lengths × cos(heading change over the step) in turns (spatial "Turns")
 # 1.7: a pelvis step keeps its length across a sensor gap of up to 0.12 s (one lost notification), counted
 #      in the quality record
 # 1.6: bouts carry their measured share (time inside strides with a length); a warning under half
@@ -52,7 +53,7 @@ from pipeline.store import Session, app_version, read_raw, write_table
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.7"
+PIPELINE_VERSION = "1.8"
 log = logging.getLogger(__name__)
 
 

@@ -30,6 +30,7 @@ from pipeline.spatial import (
     spatial_metrics,
     step_table,
     stride_means,
+    turn_projection,
     vertical_displacement,
 )
 from pipeline.subjects import SubjectProfile
@@ -204,6 +205,49 @@ def test_a_short_gap_is_bridged_and_marked() -> None:
         config=dataclasses.replace(SpatialConfig(), max_bridged_gap_s=0.0),
     )
     assert np.isnan(strict.length_pelvis_m[hit]).all()  # the old rule: any invalid sample costs the step
+
+
+def _with_heading_rate(s: dict[str, Any], rate_dps: np.ndarray) -> PelvisAngles:
+    p = s["pelvis"]
+    return PelvisAngles(p.rotation_deg, p.obliquity_deg, p.tilt_deg, rate_dps, p.vertical_acc_ms2, p.valid)
+
+
+def test_turning_steps_are_projected_by_the_heading_change_and_pelvic_rotation_is_not_a_turn() -> None:
+    s = _synthetic()  # 0.55 s steps
+    straight = step_table(s["events"], FS, s["n"], leg_length_m=0.9, pelvis=s["pelvis"])
+    t = np.arange(s["n"]) / FS
+    walking = slice(2, -2)  # away from the ends of the record, where the heading filter is padded
+
+    turning = step_table(s["events"], FS, s["n"], leg_length_m=0.9, pelvis=_with_heading_rate(s, np.full(s["n"], 60.0)))
+    np.testing.assert_allclose(turning.turn_deg[walking], 60.0 * 0.55, rtol=1e-3)  # 60 °/s for 0.55 s
+    np.testing.assert_allclose(
+        turning.length_pelvis_m[walking], straight.length_pelvis_m[walking] * np.cos(np.deg2rad(33.0)), rtol=1e-3
+    )
+    np.testing.assert_allclose(turning.excursion_m, straight.excursion_m, equal_nan=True)
+
+    # the pelvis rotating ±40 °/s back and forth at stride frequency while walking straight: not a turn
+    rotating = _with_heading_rate(s, 40.0 * np.sin(2 * np.pi * t / 1.1))
+    rot = step_table(s["events"], FS, s["n"], leg_length_m=0.9, pelvis=rotating)
+    assert np.nanmax(rot.turn_deg[walking]) < 1.0
+    np.testing.assert_allclose(rot.length_pelvis_m[walking], straight.length_pelvis_m[walking], rtol=2e-4)
+
+    off = step_table(
+        s["events"],
+        FS,
+        s["n"],
+        leg_length_m=0.9,
+        pelvis=_with_heading_rate(s, np.full(s["n"], 60.0)),
+        config=dataclasses.replace(SpatialConfig(), turn_projection=False),
+    )
+    np.testing.assert_allclose(off.length_pelvis_m, straight.length_pelvis_m, equal_nan=True)
+    np.testing.assert_allclose(off.turn_deg[walking], 60.0 * 0.55, rtol=1e-3)  # still reported
+
+
+def test_turn_projection_is_capped_and_neutral_where_the_turn_is_unknown() -> None:
+    np.testing.assert_allclose(
+        turn_projection(np.array([0.0, 60.0, 75.0, 170.0, np.nan]), 75.0),
+        [1.0, 0.5, np.cos(np.deg2rad(75.0)), np.cos(np.deg2rad(75.0)), 1.0],
+    )
 
 
 def test_long_invalid_runs_marks_only_runs_over_the_limit() -> None:
