@@ -12,10 +12,11 @@ pelvis-only session with the participant's profile; INDIP as reference). Three t
    the session's ``walking_speed_m_s``).
 2. **The model at the reference contacts.** Zijlstra step lengths (``pipeline.spatial``) from our vertical
    displacement between consecutive INDIP ICs (any side; steps of 0.25–1.5 s, as the pipeline's), a stride being
-   its two steps: per stride, straight and turning; per bout, the mean stride length against INDIP's
-   ``AverageStrideLength``. With mobgap installed (``.venv-bench``), mobgap's own ``SlZijlstra`` on the same bouts
-   and ICs (the bout cut to its first and last IC, as mobgap's pipeline runs it; its per-second stride lengths
-   averaged). What remains here is the model's error, not the events'.
+   its two steps: per stride, straight and turning, the pendulum alone and with the pipeline's turn projection
+   (each step × the cosine of the pelvis heading change over it); per bout, the pipeline's mean stride length
+   against INDIP's ``AverageStrideLength``. With mobgap installed (``.venv-bench``), mobgap's own ``SlZijlstra`` on
+   the same bouts and ICs (the bout cut to its first and last IC, as mobgap's pipeline runs it; its per-second stride
+   lengths averaged). What remains here is the model's error, not the events'.
 3. **Bouts by measured share.** Per INDIP bout, :func:`pipeline.spatial.measured_share` of our strides (the share
    of the bout's time inside our strides with a length, which the pipeline stores with each of its own bouts) and
    the bout speed error as ``validate_real.py`` scores it (mean of our stride speeds against ``WalkingSpeed``),
@@ -56,12 +57,15 @@ from validate_real import (
     print_rows,
 )
 
+from pipeline.orientation import PelvisAngles
 from pipeline.run import load_aligned, spatial_result
 from pipeline.spatial import (
     MIN_MEASURED_SHARE,
     SpatialConfig,
     measured_share,
     pendulum_step_length,
+    step_heading_change_deg,
+    turn_projection,
     vertical_displacement,
 )
 from pipeline.subjects import SUBJECT_FILE, read_profile
@@ -91,7 +95,8 @@ class TrialSpeed:
     ours_speed_m_s: np.ndarray
     ours_steady: np.ndarray  # the paired stride is one of our steady (valid) strides
     model_length_m: np.ndarray  # per reference stride: Zijlstra at the INDIP ICs, NaN where a step has none
-    bout_model_length_m: np.ndarray  # per bout: 2 × mean Zijlstra step at the INDIP ICs
+    projected_length_m: np.ndarray  # the same with the pipeline's turn projection
+    bout_model_length_m: np.ndarray  # per bout: 2 × mean step at the INDIP ICs, turn projection included
     bout_mobgap_length_m: np.ndarray  # per bout: mobgap SlZijlstra at the INDIP ICs (NaN without mobgap)
     bout_share: np.ndarray  # per bout: measured share of our strides
     bout_speed_err_m_s: np.ndarray  # per bout: mean of our stride speeds − WalkingSpeed
@@ -146,10 +151,17 @@ def pair_strides(
 
 
 def model_at_contacts(
-    displacement_m: np.ndarray, ic_t_s: np.ndarray, fs_hz: float, pendulum_m: float, config: SpatialConfig
+    displacement_m: np.ndarray,
+    ic_t_s: np.ndarray,
+    fs_hz: float,
+    pendulum_m: float,
+    config: SpatialConfig,
+    *,
+    pelvis: PelvisAngles | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Zijlstra step lengths between consecutive ``ic_t_s`` (sorted; steps outside the pipeline's step-time bounds
-    get none): returns the step end times and lengths."""
+    get none): returns the step end times and lengths. With ``pelvis``, each length also gets the pipeline's turn
+    projection (``pipeline.spatial.turn_projection``), so the step-length model is the pipeline's whole model."""
     ic = np.sort(ic_t_s[np.isfinite(ic_t_s)])
     if ic.size < 2:
         return np.zeros(0), np.zeros(0)
@@ -157,7 +169,11 @@ def model_at_contacts(
     h = np.array([np.ptp(displacement_m[a : b + 1]) for a, b in zip(i[:-1], i[1:], strict=True)])
     d = np.diff(ic)
     h = np.where((d >= config.min_step_s) & (d <= config.max_step_s), h, np.nan)
-    return ic[1:], pendulum_step_length(h, pendulum_m, config.zijlstra_k)
+    length = pendulum_step_length(h, pendulum_m, config.zijlstra_k)
+    if pelvis is not None:
+        turn = step_heading_change_deg(pelvis, fs_hz, i[:-1], i[1:], config)
+        length = length * turn_projection(turn, config.max_step_turn_deg)
+    return ic[1:], length
 
 
 def mobgap_bout_stride_length(
@@ -207,19 +223,23 @@ def run_trial(lab: Path, trial: Trial, workdir: Path) -> TrialSpeed:
     ours_steady = paired & strides.valid[jj]
 
     n_bouts = len(wbs)
-    model_length = np.full(ref.start_s.size, np.nan)
+    model_length, projected = np.full(ref.start_s.size, np.nan), np.full(ref.start_s.size, np.nan)
     bout_model, bout_mobgap = np.full(n_bouts, np.nan), np.full(n_bouts, np.nan)
     for k, wb in enumerate(wbs):
         ic = _flat(wb.InitialContact_Event).astype(np.float64)
         step_end, step_length = model_at_contacts(displacement, ic, aligned.fs_hz, profile.pendulum_length_m, config)
-        if np.isfinite(step_length).any():
-            bout_model[k] = 2.0 * float(np.nanmean(step_length))
+        _, step_projected = model_at_contacts(
+            displacement, ic, aligned.fs_hz, profile.pendulum_length_m, config, pelvis=pelvis
+        )
+        if np.isfinite(step_projected).any():
+            bout_model[k] = 2.0 * float(np.nanmean(step_projected))
         bout_mobgap[k] = mobgap_bout_stride_length(trial, ic, profile.pendulum_length_m)
         mine = np.flatnonzero(ref.bout == k)
         for r in mine:  # a reference stride = the two steps ending inside it (after its start, at its end)
             inside = (step_end > ref.start_s[r] + 1e-6) & (step_end <= ref.end_s[r] + 1e-6)
             if inside.sum() == 2:
                 model_length[r] = float(step_length[inside].sum())
+                projected[r] = float(step_projected[inside].sum())
     share = measured_share(trial.wb_start_s, trial.wb_end_s, strides, result.strides.stride_length_m)
     speed_b, _, _ = bout_stride_means(
         trial.wb_start_s,
@@ -237,6 +257,7 @@ def run_trial(lab: Path, trial: Trial, workdir: Path) -> TrialSpeed:
         ours_speed,
         ours_steady,
         model_length,
+        projected,
         bout_model,
         bout_mobgap,
         share,
@@ -322,6 +343,7 @@ def model_rows(results: Sequence[TrialSpeed], trials: Sequence[Trial]) -> list[l
     ref_len = np.concatenate([r.ref.length_m for r in results])
     turning = np.concatenate([r.ref.turning for r in results])
     model = np.concatenate([r.model_length_m for r in results])
+    projected = np.concatenate([r.projected_length_m for r in results])
 
     def row(label: str, ref: np.ndarray, est: np.ndarray) -> list[str]:
         ok = np.isfinite(ref) & np.isfinite(est)
@@ -336,9 +358,13 @@ def model_rows(results: Sequence[TrialSpeed], trials: Sequence[Trial]) -> list[l
         ]
 
     rows = [
-        row("imugait, per stride: all", ref_len, model),
-        row("imugait, per stride: straight (INDIP)", ref_len[~turning], model[~turning]),
-        row("imugait, per stride: turning (INDIP)", ref_len[turning], model[turning]),
+        row(f"{label}, per stride: {part}", ref_len[sel], est[sel])
+        for label, est in (("pendulum alone", model), ("imugait (pendulum × turn projection)", projected))
+        for part, sel in (
+            ("all", np.ones(turning.size, dtype=bool)),
+            ("straight (INDIP)", ~turning),
+            ("turning (INDIP)", turning),
+        )
     ]
     ref_bout = np.concatenate([t.wb_stride_length_m for t in trials])
     rows.append(

@@ -26,7 +26,9 @@ length; no sensor height was measured):
    share, length and speed error, straight and U-turn strides apart, and our steady strides.
 2. **The model by turn angle.** The Zijlstra model at the reference's own ICs (``validate_speed.model_at_contacts``)
    against the reference stride, binned by the pelvis heading change over the stride (the pipeline's heading rate,
-   low-passed as its turn detection does): where the pendulum stops describing the feet.
+   low-passed as its turn detection does): where the pendulum stops describing the feet; and the same with the
+   pipeline's turn projection (each step × the cosine of the pelvis heading change over it), which the
+   pipeline's strides (tables 1 and 3) carry.
 3. **Walking speed per walk.** As Mobilise-D defines a bout's speed (the mean of its stride speeds): the mean of
    our stride speeds over the strides inside the trial boundaries (widened by the edge margin ``validate_real.py``
    uses; strides over a stop left out, :func:`pipeline.spatial.walking_strides`) against the mean of the reference
@@ -209,6 +211,7 @@ class WalkResult:
     ours_speed_m_s: np.ndarray
     ours_steady: np.ndarray
     model_length_m: np.ndarray  # Zijlstra at the reference ICs
+    projected_length_m: np.ndarray  # the same with the pipeline's turn projection
     heading_change_deg: np.ndarray  # pelvis heading change over each reference stride
     walk_speed_err_m_s: float  # mean of our stride speeds − mean of the reference's, whole walk
     straight_speed_err_m_s: float  # the same over the straight parts
@@ -240,7 +243,7 @@ def run_walk(data_dir: Path, json_path: Path) -> WalkResult:
     trial: IpolTrial = load_trial(json_path)
     ref, totals = reference_strides(data_dir, json_path.stem, meta)
     nan = np.full(ref.start_s.size, np.nan)
-    empty = WalkResult(trial.participant, ref, totals, nan, nan, nan.astype(bool), nan, nan, math.nan, math.nan)
+    empty = WalkResult(trial.participant, ref, totals, nan, nan, nan.astype(bool), nan, nan, nan, math.nan, math.nan)
     with tempfile.TemporaryDirectory(prefix="imugait-sl-") as tmp:
         try:
             session = import_session(trial, Path(tmp))
@@ -264,10 +267,11 @@ def run_walk(data_dir: Path, json_path: Path) -> WalkResult:
         [np.asarray(meta[f"{s}FootEvents"], dtype=np.float64).reshape(-1, 2)[:, 1] for s in ("Left", "Right")]
     )
     step_end, step_length = model_at_contacts(disp, ic / FS_HZ, aligned.fs_hz, profile.pendulum_length_m, config)
+    _, step_projected = model_at_contacts(
+        disp, ic / FS_HZ, aligned.fs_hz, profile.pendulum_length_m, config, pelvis=pelvis
+    )
     inside = (step_end[None, :] > ref.start_s[:, None] + 1e-6) & (step_end[None, :] <= ref.end_s[:, None] + 1e-6)
-    two = inside.sum(axis=1) == 2
-    model = np.where(two, (inside * np.nan_to_num(step_length, nan=np.inf)[None, :]).sum(axis=1), np.nan)
-    model[~np.isfinite(model)] = np.nan
+    model, projected = (stride_sums(inside, x) for x in (step_length, step_projected))
     heading = heading_deg(pelvis.heading_rate_dps, pelvis.valid, aligned.fs_hz)
     i0 = np.clip(np.rint(ref.start_s * aligned.fs_hz).astype(np.int64), 0, heading.size - 1)
     i1 = np.clip(np.rint(ref.end_s * aligned.fs_hz).astype(np.int64), 0, heading.size - 1)
@@ -289,10 +293,19 @@ def run_walk(data_dir: Path, json_path: Path) -> WalkResult:
         ours_speed,
         paired & strides.valid[jj],
         model,
+        projected,
         np.abs(heading[i1] - heading[i0]),
         errors[0],
         errors[1],
     )
+
+
+def stride_sums(inside: np.ndarray, step_length: np.ndarray) -> np.ndarray:
+    """Per row of ``inside`` (reference strides × steps): the sum of the two steps inside, NaN unless exactly two
+    steps with a length are inside."""
+    two = inside.sum(axis=1) == 2
+    total = np.where(two, (inside * np.nan_to_num(step_length, nan=np.inf)[None, :]).sum(axis=1), np.nan)
+    return np.where(np.isfinite(total), total, np.nan)
 
 
 def run_all(data_dir: Path, jobs: int) -> list[WalkResult]:
@@ -310,7 +323,10 @@ def _mean(x: np.ndarray) -> float:
 
 def _cat(results: Sequence[WalkResult], name: str) -> np.ndarray:
     return np.concatenate(
-        [getattr(r, name) if name.startswith(("ours", "model", "heading")) else getattr(r.ref, name) for r in results]
+        [
+            getattr(r, name) if name.startswith(("ours", "model", "projected", "heading")) else getattr(r.ref, name)
+            for r in results
+        ]
     )
 
 
@@ -356,11 +372,13 @@ HEADING_HEADER = (
     "ref length m",
     "model length m",
     "model / ref (median)",
+    "× turn projection / ref (median)",
 )
 
 
 def heading_rows(results: Sequence[WalkResult]) -> list[list[str]]:
     ref_len, model = _cat(results, "length_m"), _cat(results, "model_length_m")
+    projected = _cat(results, "projected_length_m")
     heading, turning = _cat(results, "heading_change_deg"), _cat(results, "turning").astype(bool)
     ok = np.isfinite(ref_len) & np.isfinite(model) & (ref_len > 0)
     rows = []
@@ -375,6 +393,7 @@ def heading_rows(results: Sequence[WalkResult]) -> list[list[str]]:
                 _f(_mean(ref_len[sel]), "{:.2f}"),
                 _f(_mean(model[sel]), "{:.2f}"),
                 _f(float(np.median(ratio)) if ratio.size else math.nan, "{:.2f}"),
+                _f(float(np.median(projected[sel] / ref_len[sel])) if ratio.size else math.nan, "{:.2f}"),
             ]
         )
     return rows

@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import validate_speed as vs  # noqa: E402
 
+from pipeline.orientation import PelvisAngles  # noqa: E402
 from pipeline.spatial import SpatialConfig, pendulum_step_length  # noqa: E402
 
 
@@ -57,6 +58,11 @@ def test_the_model_at_given_contacts_is_the_pendulum_on_each_steps_excursion() -
     expected = pendulum_step_length(np.array([0.04]), 0.9, config.zijlstra_k)[0]
     np.testing.assert_allclose(length[:2], expected, rtol=1e-3)
     assert np.isnan(length[2:]).all()
+    # turning at a steady 45 °/s: each 1 s step turns 45°, so the pipeline's projection takes cos 45° of it
+    n = t.size
+    turning = PelvisAngles(*(np.zeros(n) for _ in range(3)), np.full(n, 45.0), np.zeros(n), np.ones(n, dtype=bool))
+    _, projected = vs.model_at_contacts(displacement, ic, fs, 0.9, config, pelvis=turning)
+    np.testing.assert_allclose(projected[:2], expected * np.cos(np.deg2rad(45.0)), rtol=2e-3)
 
 
 def test_bouts_split_by_measured_share() -> None:
@@ -67,6 +73,7 @@ def test_bouts_split_by_measured_share() -> None:
         empty,
         empty,
         empty.astype(bool),
+        empty,
         empty,
         empty,
         empty,
@@ -96,6 +103,7 @@ def test_stride_rows_score_only_the_paired_strides() -> None:
         ours_speed_m_s=np.array([1.0, 1.2, np.nan, 0.7]),
         ours_steady=np.array([True, False, False, False]),
         model_length_m=np.full(4, np.nan),
+        projected_length_m=np.full(4, np.nan),
         bout_model_length_m=empty,
         bout_mobgap_length_m=empty,
         bout_share=empty,

@@ -129,7 +129,17 @@ def _walk(
     )
     o = np.asarray(ours)
     return vsl.WalkResult(
-        "01", ref, {"left": 20.5}, o, o, np.isfinite(o), np.asarray(model), np.asarray(heading), 0.05, -0.02
+        "01",
+        ref,
+        {"left": 20.5},
+        o,
+        o,
+        np.isfinite(o),
+        np.asarray(model),
+        0.5 * np.asarray(model),
+        np.asarray(heading),
+        0.05,
+        -0.02,
     )
 
 
@@ -146,7 +156,7 @@ def test_tables_from_known_strides() -> None:
     assert rows["straight"][3:6] == ["1.30", "1.30", "-0.100"]
     assert rows["U-turn"][3:6] == ["0.60", "0.50", "+0.200"]
     heading = {r[0]: r for r in vsl.heading_rows([walk])}
-    assert heading["0–10°"][1:] == ["2", "0", "1.30", "1.23", "0.94"]
+    assert heading["0–10°"][1:] == ["2", "0", "1.30", "1.23", "0.94", "0.47"]
     assert heading["60–90°"][5] == "1.50"
     assert heading["90–120°"][5] == "2.00"
     speed = vsl.speed_rows([walk, walk])
