@@ -45,7 +45,7 @@ the stance foot, but less of each vault carries it forward. So each pelvis step 
 change of the walking heading over the step (the pelvis heading rate low-passed at ``heading_lowpass_hz``, as the
 turn detection does, which removes the pelvis's own rotation within the stride; capped at ``max_step_turn_deg``).
 The form has no fitted constant. It was chosen on IPOL, where it flattens the ratio to 0.93–0.98 up to 120° per
-stride (a free coefficient c in cos(c·Δψ) would fit 0.93). Held out on Mobilise-D's daily-life bouts
+stride. Held out on Mobilise-D's daily-life bouts
 (``bench/validate_speed.py``, INDIP's contacts) it takes the turning strides from +0.24 to +0.15 m, and the bouts'
 mean stride length is then 0.125 m MAE (mobgap's ``SlZijlstra`` on the same contacts: 0.163 m).
 Straight steps are unchanged (Δψ ≈ 0). The simulator's turns keep the straight-walking step and its excursion, so
