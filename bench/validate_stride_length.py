@@ -62,9 +62,9 @@ from validate_real import EDGE_MARGIN_SAMPLES, _f, markdown, print_rows
 from validate_speed import STRIDE_HEADER as SPEED_STRIDE_HEADER
 from validate_speed import RefStrides, model_at_contacts, pair_strides, paired_stride_rows
 
-from pipeline import _signal as sig
 from pipeline.errors import ImuGaitError
-from pipeline.metrics import MetricsConfig
+from pipeline.metrics import MetricsConfig, walking_heading_rate_dps
+from pipeline.orientation import PelvisAngles
 from pipeline.run import load_aligned, spatial_result
 from pipeline.spatial import SpatialConfig, vertical_displacement, walking_strides
 from pipeline.subjects import SUBJECT_FILE, read_profile
@@ -218,9 +218,9 @@ class WalkResult:
     error: str = ""
 
 
-def heading_deg(rate_dps: np.ndarray, valid: np.ndarray, fs_hz: float) -> np.ndarray:
-    """Pelvis heading (deg) from its heading rate low-passed as the turn detection does (no pelvic rotation)."""
-    rate = sig.butter(sig.fill_invalid(rate_dps, valid), fs_hz, MetricsConfig().turn_lowpass_hz, "lowpass")
+def heading_deg(pelvis: PelvisAngles, fs_hz: float) -> np.ndarray:
+    """Walking heading (deg): the pelvis heading rate low-passed as the turn detection does (no pelvic rotation)."""
+    rate = walking_heading_rate_dps(pelvis, fs_hz, MetricsConfig().turn_lowpass_hz)
     return np.asarray(np.cumsum(rate) / fs_hz, dtype=np.float64)
 
 
@@ -272,7 +272,7 @@ def run_walk(data_dir: Path, json_path: Path) -> WalkResult:
     )
     inside = (step_end[None, :] > ref.start_s[:, None] + 1e-6) & (step_end[None, :] <= ref.end_s[:, None] + 1e-6)
     model, projected = (stride_sums(inside, x) for x in (step_length, step_projected))
-    heading = heading_deg(pelvis.heading_rate_dps, pelvis.valid, aligned.fs_hz)
+    heading = heading_deg(pelvis, aligned.fs_hz)
     i0 = np.clip(np.rint(ref.start_s * aligned.fs_hz).astype(np.int64), 0, heading.size - 1)
     i1 = np.clip(np.rint(ref.end_s * aligned.fs_hz).astype(np.int64), 0, heading.size - 1)
     margin = EDGE_MARGIN_SAMPLES / aligned.fs_hz

@@ -175,9 +175,15 @@ def _ranges(x: FloatArray, a: NDArray[np.int64], b: NDArray[np.int64]) -> FloatA
     return window_reduce(x, a, b, np.fmax) - window_reduce(x, a, b, np.fmin)
 
 
+def walking_heading_rate_dps(pelvis: PelvisAngles, fs_hz: float, lowpass_hz: float) -> FloatArray:
+    """The pelvis heading rate low-passed below the stride frequency: the walker's turning, without the pelvis's own
+    rotation within each stride (gaps filled for the filter)."""
+    return sig.butter(sig.fill_invalid(pelvis.heading_rate_dps, pelvis.valid), fs_hz, lowpass_hz, "lowpass")
+
+
 def turning_mask(pelvis: PelvisAngles, fs_hz: float, *, config: MetricsConfig) -> NDArray[np.bool_]:
     """Grid samples during (or within ``turn_margin_s`` of) a turn, from the low-passed heading rate."""
-    rate = sig.butter(sig.fill_invalid(pelvis.heading_rate_dps, pelvis.valid), fs_hz, config.turn_lowpass_hz, "lowpass")
+    rate = walking_heading_rate_dps(pelvis, fs_hz, config.turn_lowpass_hz)
     turning = np.abs(rate) > config.turn_rate_dps
     w = int(2 * config.turn_margin_s * fs_hz) + 1
     return np.asarray(np.convolve(turning.astype(np.float64), np.ones(w), mode="same") > 0)

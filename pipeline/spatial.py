@@ -84,7 +84,7 @@ from pipeline import _signal as sig
 from pipeline import uncertainty
 from pipeline.bouts import merge_intervals
 from pipeline.events import GaitEvents
-from pipeline.metrics import StrideTable, SummaryRow, window_reduce
+from pipeline.metrics import StrideTable, SummaryRow, walking_heading_rate_dps, window_reduce
 from pipeline.orientation import PelvisAngles, ThighAngles
 from pipeline.symmetry import symmetry_index
 
@@ -274,8 +274,7 @@ def step_heading_change_deg(
 ) -> FloatArray:
     """|Change of the walking heading| (deg) from grid sample ``start`` to ``end``: the pelvis heading rate low-passed
     as the turn detection does, which removes the pelvis's own rotation within each stride."""
-    filled = sig.fill_invalid(pelvis.heading_rate_dps, pelvis.valid)
-    rate = sig.butter(filled, fs_hz, config.heading_lowpass_hz, "lowpass")
+    rate = walking_heading_rate_dps(pelvis, fs_hz, config.heading_lowpass_hz)
     heading = np.concatenate([[0.0], np.cumsum(rate) / fs_hz])
     return np.asarray(np.abs(heading[end] - heading[start]), dtype=np.float64)
 
