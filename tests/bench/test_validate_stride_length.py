@@ -171,3 +171,26 @@ def test_walk_mean_keeps_strides_inside_and_away_from_the_turn() -> None:
     assert vsl.walk_mean(start, end, values, (0.0, 5.0), None) == pytest.approx(11.0 / 4)
     assert vsl.walk_mean(start, end, values, (0.5, 5.0), (1.5, 2.5)) == pytest.approx(5.0)
     assert np.isnan(vsl.walk_mean(start, end, values, (10.0, 11.0), None))
+
+
+def test_a_walk_the_pipeline_refuses_gives_an_error_row_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.errors import ImuGaitError
+
+    json_path = tmp_path / "1-1.json"
+    json_path.write_text("{}", encoding="utf-8")
+    ref = RefStrides(*(np.zeros(2) for _ in range(4)), np.zeros(2, dtype=bool), np.zeros(2, dtype=np.int64))
+    monkeypatch.setattr(vsl, "load_trial", lambda p: type("T", (), {"participant": "01"})())
+    monkeypatch.setattr(vsl, "reference_strides", lambda d, name, meta: (ref, {"left": 20.1}))
+
+    def refuse(trial: object, root: Path) -> None:
+        raise ImuGaitError("no pelvis stream in this file")
+
+    monkeypatch.setattr(vsl, "import_session", refuse)
+    walk = vsl.run_walk(tmp_path, json_path)
+    assert walk.error == "no pelvis stream in this file"
+    assert walk.projected_length_m.shape == (2,)
+    assert np.isnan(walk.projected_length_m).all()
+    assert np.isnan(walk.walk_speed_err_m_s)
+    assert walk.foot_totals_m == {"left": 20.1}
