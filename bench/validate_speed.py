@@ -1,8 +1,8 @@
 """Where the walking-speed error on real recordings comes from: stride by stride, the step-length model at the
-reference's own contacts, and bouts by how much of them we measured.
+reference's own contacts, bouts by how much of them we measured, and the bout bias split into its parts.
 
 Data and path as ``validate_real.py`` (mobgap's Mobilise-D example data; each trial's lower-back IMU imported as a
-pelvis-only session with the participant's profile; INDIP as reference). Three tables:
+pelvis-only session with the participant's profile; INDIP as reference). Four tables:
 
 1. **Strides.** Each INDIP stride (``Stride_InitialContacts``, with a ``Stride_Length``) is paired with our stride
    whose opening and closing ICs both lie within ``MATCH_S`` of its own. Per group: the INDIP strides, the share we
@@ -21,6 +21,9 @@ pelvis-only session with the participant's profile; INDIP as reference). Three t
    of the bout's time inside our strides with a length, which the pipeline stores with each of its own bouts) and
    the bout speed error as ``validate_real.py`` scores it (mean of our stride speeds against ``WalkingSpeed``),
    split at the pipeline's ``MIN_MEASURED_SHARE`` and, to show the split is not tuned, at 0.3 and 0.7.
+4. **Where the bout bias comes from.** Each bout's speed bias as the sum of three parts (:func:`bias_split_rows`):
+   which strides we found (INDIP's own speeds over them against its bout value), how we measured those strides,
+   and our strides that pair with none of INDIP's.
 
 Usage::
 
@@ -399,6 +402,51 @@ def share_rows(results: Sequence[TrialSpeed]) -> list[list[str]]:
     return rows
 
 
+SPLIT_HEADER = (
+    "INDIP bouts we gave a speed",
+    "bouts",
+    "bout speed bias m/s",
+    "= which strides m/s",
+    "+ their measurement m/s",
+    "+ our unpaired strides m/s",
+)
+
+
+def bias_split_rows(results: Sequence[TrialSpeed], walking_speed_m_s: Sequence[np.ndarray]) -> list[list[str]]:
+    """Table 4: the bout speed bias split into three parts that add up to it, per bout then averaged.
+
+    Per INDIP bout with a speed from us: *which strides*, INDIP's mean speed over the strides we paired (with a
+    speed) minus its ``WalkingSpeed`` over all of them — what the bout would read wrong if we measured our strides
+    perfectly; *their measurement*, our mean speed over those paired strides minus INDIP's over the same strides;
+    *our strides INDIP has not*, the rest (our bout mean also counts strides that pair with none of INDIP's). A bout
+    with none of its strides paired counts as all rest. ``walking_speed_m_s``: per trial, INDIP's per-bout values.
+    Rows: all bouts and by the pipeline's measured-share flag.
+    """
+    parts: list[tuple[float, float, float, float, float]] = []  # err, selection, measurement, rest, share
+    for r, ws in zip(results, walking_speed_m_s, strict=True):
+        for b, err in enumerate(r.bout_speed_err_m_s):
+            if not np.isfinite(err):
+                continue
+            sel = (r.ref.bout == b) & np.isfinite(r.ours_speed_m_s) & np.isfinite(r.ref.speed_m_s)
+            ref_sel = float(r.ref.speed_m_s[sel].mean()) if sel.any() else math.nan
+            ours_sel = float(r.ours_speed_m_s[sel].mean()) if sel.any() else math.nan
+            selection = ref_sel - float(ws[b]) if sel.any() else 0.0
+            measurement = ours_sel - ref_sel if sel.any() else 0.0
+            parts.append((float(err), selection, measurement, float(err) - selection - measurement, r.bout_share[b]))
+    table = np.array(parts, dtype=np.float64).reshape(-1, 5)
+
+    def row(label: str, keep: np.ndarray) -> list[str]:
+        sub = table[keep]
+        return [label, str(len(sub))] + [_f(_mean(sub[:, i]), "{:+.3f}") for i in range(4)]
+
+    share = table[:, 4]
+    return [
+        row("all", np.ones(len(table), dtype=bool)),
+        row(f"measured share ≥ {MIN_MEASURED_SHARE:.1f}", share >= MIN_MEASURED_SHARE),
+        row(f"measured share < {MIN_MEASURED_SHARE:.1f} (flagged)", share < MIN_MEASURED_SHARE),
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     data_dir_argument(parser)
@@ -416,6 +464,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("Our strides paired with INDIP's (both ICs within ±0.25 s)", STRIDE_HEADER, stride_rows(results)),
         ("The step-length model fed INDIP's own contacts", MODEL_HEADER, model_rows(results, trials)),
         ("Bout speed (mean of stride speeds) by our measured share", SHARE_HEADER, share_rows(results)),
+        (
+            "Where the bout speed bias comes from (mean over bouts)",
+            SPLIT_HEADER,
+            bias_split_rows(results, [t.wb_speed_m_s for t in trials]),
+        ),
     )
     for title, header, rows in tables:
         print_rows(console, title, header, rows)

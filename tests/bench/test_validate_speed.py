@@ -114,3 +114,34 @@ def test_stride_rows_score_only_the_paired_strides() -> None:
     assert rows["turning (INDIP)"][4:] == ["+0.300", "0.300", "+0.200", "0.200"]
     assert rows["paired with our steady strides"][1] == ""  # chosen by pairing: no found %
     assert float(rows["straight (INDIP)"][4]) == pytest.approx(0.05)
+
+
+def test_the_bout_bias_splits_into_parts_that_add_up() -> None:
+    # bout 0: INDIP strides of 1.0 and 0.4 m/s (WalkingSpeed 0.7); we measured the fast one at 1.1 and our bout reads
+    # 1.1 (+0.4 = +0.3 for missing the slow stride + 0.1 for measuring the fast one); bout 1: INDIP's one stride is
+    # unpaired and our bout (+0.2) comes from a stride INDIP does not have; bout 2: no speed from us, left out
+    ref = vs.RefStrides(
+        np.array([0.0, 1.0, 10.0]),
+        np.array([1.0, 2.0, 11.0]),
+        np.array([1.0, 0.4, 0.5]),
+        np.array([1.0, 0.4, 0.5]),
+        np.zeros(3, dtype=bool),
+        np.array([0, 0, 1]),
+    )
+    result = vs.TrialSpeed(
+        ref,
+        ours_length_m=np.array([1.1, np.nan, np.nan]),
+        ours_speed_m_s=np.array([1.1, np.nan, np.nan]),
+        ours_steady=np.zeros(3, dtype=bool),
+        model_length_m=np.full(3, np.nan),
+        projected_length_m=np.full(3, np.nan),
+        bout_model_length_m=np.full(3, np.nan),
+        bout_mobgap_length_m=np.full(3, np.nan),
+        bout_share=np.array([0.6, 0.3, 0.0]),
+        bout_speed_err_m_s=np.array([0.4, 0.2, np.nan]),
+    )
+    rows = {r[0]: r[1:] for r in vs.bias_split_rows([result], [np.array([0.7, 0.5, 0.9])])}
+    assert rows["all"] == ["2", "+0.300", "+0.150", "+0.050", "+0.100"]
+    assert rows["measured share ≥ 0.5"][:4] == ["1", "+0.400", "+0.300", "+0.100"]
+    assert float(rows["measured share ≥ 0.5"][4]) == pytest.approx(0.0, abs=1e-3)
+    assert rows["measured share < 0.5 (flagged)"] == ["1", "+0.200", "+0.000", "+0.000", "+0.200"]
