@@ -283,6 +283,13 @@ def calibrate_demo_subject(session: Session, log: Callable[[str], None]) -> None
     )
 
 
+def describe_stop(reason: str, duration_s: float | None) -> str:
+    """Why a recording ended, in words (:attr:`sensors.recorder.RecordingResult.reason` is a short code)."""
+    if reason == "duration":
+        return "ended after its planned length" if duration_s is None else f"ended after its planned {duration_s:g} s"
+    return {"stopped": "stopped", "source finished": "the replayed session ended"}.get(reason, reason)
+
+
 async def _record_series(plans: Sequence[RecordRequest], log: Callable[[str], None]) -> list[Session]:
     # One event loop for the whole series: bleak's rule is one asyncio.run per process.
     sessions = []
@@ -290,8 +297,8 @@ async def _record_series(plans: Sequence[RecordRequest], log: Callable[[str], No
         started = time.perf_counter()
         result = await record(plan)
         log(
-            f"recorded {plan.subject}/{result.session.meta.session_id} ({plan.label}): {result.reason}, "
-            f"{time.perf_counter() - started:.1f} s"
+            f"recorded {plan.subject}/{result.session.meta.session_id} ({plan.label}): "
+            f"{describe_stop(result.reason, plan.duration_s)}, simulated in {time.perf_counter() - started:.1f} s"
         )
         sessions.append(result.session)
     return sessions

@@ -154,7 +154,7 @@ def _run_live(request: _commands.RecordRequest, *, title: str) -> _commands.Sess
             return session
         except ImuGaitError as exc:
             raise _fail(exc) from exc
-    console.print(f"{result.session.meta.status}: {result.reason}")
+    console.print(f"{result.session.meta.status}: {_commands.describe_stop(result.reason, request.duration_s)}")
     return result.session
 
 

@@ -26,6 +26,9 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = imugait("demo", "--no-dashboard", "--data", str(root), "--duration", "45")
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == str(root)
+    assert "(healthy control): ended after its planned 45 s, simulated in" in " ".join(
+        (done.stdout + done.stderr).split()
+    )
     return root
 
 

@@ -19,12 +19,14 @@ def test_replay_reproduces_the_recording(tmp_path: Path) -> None:
         "--data", str(tmp_path / "orig"), "--subject", "R1",
     )  # fmt: skip
     assert recorded.returncode == 0, recorded.stderr[-2000:]
+    assert "complete: ended after its planned 12 s" in " ".join(recorded.stderr.split())
     original = load_session(Path(recorded.stdout.strip().splitlines()[-1]))
 
     replayed = imugait("replay", str(original.path), "--speed", "max", "--data", str(tmp_path / "copy"))
     assert replayed.returncode == 0, replayed.stderr[-2000:]
     copy = load_session(Path(replayed.stdout.strip().splitlines()[-1]))
     assert copy.meta.status == "complete"
+    assert "complete: the replayed session ended" in " ".join(replayed.stderr.split())
     assert copy.meta.source == "replay"
     assert copy.meta.extra["replay_of"] == str(original.path)
     assert "cadence" in replayed.stderr  # the live status view ran, with its live metrics
@@ -36,6 +38,14 @@ def test_replay_reproduces_the_recording(tmp_path: Path) -> None:
         np.testing.assert_array_equal(a.t_device_us - a.t_device_us[0], b.t_device_us - b.t_device_us[0])
         # arrival times keep the recorded pace on the replay's own clock
         np.testing.assert_allclose(np.diff(a.t_host_ns), np.diff(b.t_host_ns), atol=2e6)
+
+
+def test_why_a_recording_ended_is_said_in_words() -> None:
+    from imugait._commands import describe_stop
+
+    assert describe_stop("duration", 60.0) == "ended after its planned 60 s"
+    assert describe_stop("duration", None) == "ended after its planned length"
+    assert describe_stop("storage error: disk full", 60.0) == "storage error: disk full"  # said as it came
 
 
 def test_replay_of_a_missing_session_is_a_clear_error(tmp_path: Path) -> None:
