@@ -428,10 +428,10 @@ def bias_split_rows(results: Sequence[TrialSpeed], walking_speed_m_s: Sequence[n
             if not np.isfinite(err):
                 continue
             sel = (r.ref.bout == b) & np.isfinite(r.ours_speed_m_s) & np.isfinite(r.ref.speed_m_s)
-            ref_sel = float(r.ref.speed_m_s[sel].mean()) if sel.any() else math.nan
-            ours_sel = float(r.ours_speed_m_s[sel].mean()) if sel.any() else math.nan
-            selection = ref_sel - float(ws[b]) if sel.any() else 0.0
-            measurement = ours_sel - ref_sel if sel.any() else 0.0
+            selection = measurement = 0.0
+            if sel.any():
+                ref_sel = float(r.ref.speed_m_s[sel].mean())
+                selection, measurement = ref_sel - float(ws[b]), float(r.ours_speed_m_s[sel].mean()) - ref_sel
             parts.append((float(err), selection, measurement, float(err) - selection - measurement, r.bout_share[b]))
     table = np.array(parts, dtype=np.float64).reshape(-1, 5)
 
