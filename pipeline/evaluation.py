@@ -16,6 +16,9 @@ detected side equals the reference side. A score without data is NaN, with its c
 Per trial and pooled: :func:`score_events` scores one trial; :func:`pool` sums counts and concatenates the pairs of
 several trials (micro average); mobgap's published figures are per-trial means (macro average), see
 :func:`per_trial_mean`. Matrices are dense ``n_detected × n_reference``: score trials or sessions one at a time.
+
+Walking bouts are matched as mobgap's published bout-level errors are (:func:`match_intervals`): a detected and a
+reference bout match when they share at least 80 % of each one's duration, and only matched bouts are scored.
 """
 
 from __future__ import annotations
@@ -230,6 +233,59 @@ def in_intervals(t_s: ArrayLike, start_s: ArrayLike, end_s: ArrayLike, *, closed
     begun = np.searchsorted(starts, t, side="right")
     over = np.searchsorted(ends, t, side="left" if closed else "right")
     return np.asarray(begun > over)
+
+
+@dataclass(frozen=True)
+class IntervalMatch:
+    """Detected and reference intervals (e.g. walking bouts) that match: indices into the inputs, per pair."""
+
+    detected: IntArray
+    reference: IntArray
+    n_detected: int
+    n_reference: int
+
+
+def match_intervals(
+    detected_start_s: ArrayLike,
+    detected_end_s: ArrayLike,
+    reference_start_s: ArrayLike,
+    reference_end_s: ArrayLike,
+    *,
+    min_overlap: float = 0.8,
+) -> IntervalMatch:
+    """Pair detected with reference intervals that overlap by at least ``min_overlap`` of *each* one's duration.
+
+    This is the walking-bout matching behind mobgap's published walking speed, cadence and stride length errors
+    (``mobgap.pipeline.evaluation.pipeline_per_datapoint_score``: "a bidirectional overlap of 80% is considered a
+    match"; the errors are then averaged over the matched bouts only). Above one half, an interval can share that
+    much of itself with at most one interval of the other list when each list is disjoint, so the pairs are
+    one-to-one; a lower ``min_overlap`` raises ``ValueError``. Pairs come in reference order; when overlapping
+    detections both qualify for one reference, the first free detection in input order takes it.
+    """
+    if not (0.5 < min_overlap <= 1.0):
+        raise ValueError(f"min_overlap must be in (0.5, 1] so that matches are one-to-one, got {min_overlap}")
+    ds, de = (np.asarray(v, dtype=np.float64).reshape(-1) for v in (detected_start_s, detected_end_s))
+    rs, re = (np.asarray(v, dtype=np.float64).reshape(-1) for v in (reference_start_s, reference_end_s))
+    for name, a, b in (("detected", ds, de), ("reference", rs, re)):
+        if a.shape != b.shape:
+            raise ValueError(f"{name} starts and ends must have the same length, got {a.size} and {b.size}")
+        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and np.all(b > a)):
+            raise ValueError(f"{name} intervals must be finite with end > start (seconds)")
+    overlap = np.clip(np.minimum(de[:, None], re[None, :]) - np.maximum(ds[:, None], rs[None, :]), 0.0, None)
+    ok = (overlap >= min_overlap * (de - ds)[:, None]) & (overlap >= min_overlap * (re - rs)[None, :])
+    # Greedy in reference order (a loop over bouts, not samples): each reference takes the first qualifying
+    # detection not yet taken. Choice only arises when detections or references overlap each other.
+    free = np.ones(ds.size, dtype=bool)
+    det_idx, ref_idx = [], []
+    for j in range(rs.size):
+        candidates = np.flatnonzero(ok[:, j] & free)
+        if candidates.size:
+            free[candidates[0]] = False
+            det_idx.append(int(candidates[0]))
+            ref_idx.append(j)
+    return IntervalMatch(
+        np.array(det_idx, dtype=np.int64), np.array(ref_idx, dtype=np.int64), int(ds.size), int(rs.size)
+    )
 
 
 def summarise(values: ArrayLike) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pipeline.evaluation import (
     EventScores,
     in_intervals,
     match_events,
+    match_intervals,
     per_trial_mean,
     pool,
     score_events,
@@ -210,3 +211,70 @@ def test_pairs_are_one_to_one_and_within_tolerance(ref: np.ndarray, det: np.ndar
     s = EventScores(tol * _TICK, m.n_detected, m.n_reference, m.error_s, np.zeros(0, dtype=bool))
     assert s.tp + s.fp == det.size
     assert s.tp + s.fn == ref.size
+
+
+def test_bouts_match_when_they_share_80_percent_of_each() -> None:
+    # reference bouts [0, 10), [20, 30), [40, 50); detections: a good match, one cut short (70 % of its
+    # reference), one that runs on (the reference is 100 % of itself but only 10/13 = 77 % of the detection), and
+    # an extra detection where there is no reference.
+    m = match_intervals([0.5, 20.0, 40.0, 60.0], [10.0, 27.0, 53.0, 70.0], [0.0, 20.0, 40.0], [10.0, 30.0, 50.0])
+    assert m.detected.tolist() == [0]
+    assert m.reference.tolist() == [0]
+    assert (m.n_detected, m.n_reference) == (4, 3)
+    looser = match_intervals(
+        [0.5, 20.0, 40.0], [10.0, 27.0, 53.0], [0.0, 20.0, 40.0], [10.0, 30.0, 50.0], min_overlap=0.7
+    )
+    assert looser.detected.tolist() == [0, 1, 2]
+    assert looser.reference.tolist() == [0, 1, 2]
+
+
+def test_bout_matching_pairs_in_reference_order_and_ignores_input_order() -> None:
+    m = match_intervals([20.0, 0.0], [30.0, 10.0], [0.0, 20.0], [10.0, 30.0])
+    assert m.detected.tolist() == [1, 0]
+    assert m.reference.tolist() == [0, 1]
+
+
+def test_bout_matching_is_one_to_one_when_detections_overlap() -> None:
+    # two overlapping detections both cover the one reference: the first in input order takes it
+    m = match_intervals([0.0, 0.5], [10.0, 10.0], [0.0], [10.0])
+    assert m.detected.tolist() == [0]
+    assert m.reference.tolist() == [0]
+
+
+def test_bout_matching_rejects_ambiguous_thresholds_and_bad_intervals() -> None:
+    with pytest.raises(ValueError, match="one-to-one"):
+        match_intervals([0.0], [1.0], [0.0], [1.0], min_overlap=0.5)
+    with pytest.raises(ValueError, match="end > start"):
+        match_intervals([1.0], [1.0], [0.0], [1.0])
+    with pytest.raises(ValueError, match="same length"):
+        match_intervals([0.0], [1.0], [0.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="finite"):
+        match_intervals([0.0], [np.nan], [0.0], [1.0])
+    empty = match_intervals([], [], [0.0], [1.0])
+    assert empty.detected.size == 0
+    assert (empty.n_detected, empty.n_reference) == (0, 1)
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    st.lists(st.tuples(st.integers(0, 100), st.integers(1, 30)), max_size=6),
+    st.lists(st.tuples(st.integers(0, 100), st.integers(1, 30)), max_size=6),
+)
+def test_bout_matches_meet_the_overlap_rule_both_ways(det: list[tuple[int, int]], ref: list[tuple[int, int]]) -> None:
+    ds = np.array([a for a, _ in det], dtype=float)
+    de = ds + np.array([d for _, d in det], dtype=float)
+    rs = np.array([a for a, _ in ref], dtype=float)
+    re = rs + np.array([d for _, d in ref], dtype=float)
+    m = match_intervals(ds, de, rs, re)
+    assert len(set(m.detected.tolist())) == m.detected.size
+    assert len(set(m.reference.tolist())) == m.reference.size
+    for i, j in zip(m.detected, m.reference, strict=True):
+        overlap = min(de[i], re[j]) - max(ds[i], rs[j])
+        assert overlap >= 0.8 * (de[i] - ds[i])
+        assert overlap >= 0.8 * (re[j] - rs[j])
+    # every reference left unmatched has no detection that qualifies and is still free
+    taken = set(m.detected.tolist())
+    for j in set(range(rs.size)) - set(m.reference.tolist()):
+        for i in set(range(ds.size)) - taken:
+            overlap = min(de[i], re[j]) - max(ds[i], rs[j])
+            assert not (overlap >= 0.8 * (de[i] - ds[i]) and overlap >= 0.8 * (re[j] - rs[j]))
