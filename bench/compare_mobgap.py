@@ -18,7 +18,9 @@ Detectors compared (all scored by the same code):
                      sequences, ICs and laterality (``raw_ic_list_``), and walking speed (``per_wb_parameters_``).
 Laterality on the reference ICs (mobgap's LRC validation protocol; our pipeline cannot take given ICs) is shown for
 LrcMcCamley, LrcMansour and LrcUllrich. As a check of the scoring code, mobgap's own ICD scorer
-(``icd_per_datapoint_score``, mutual-nearest-neighbour matching at ±0.5 s) is printed for IcdIonescu.
+(``icd_per_datapoint_score``, mutual-nearest-neighbour matching at ±0.5 s) is printed for IcdIonescu, and its
+pipeline scorer (``pipeline_per_datapoint_score``: bouts matched at 80 % overlap both ways, the protocol of its
+published walking-speed errors) next to ``matched_bout_rows`` for its pipeline.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from rich.console import Console
 from validate_real import (
     BOUT_HEADER,
     DATA_ENV,
+    MATCHED_HEADER,
     Detection,
     Trial,
     TrialScores,
@@ -47,6 +50,7 @@ from validate_real import (
     find_lab_dir,
     load_trials,
     markdown,
+    matched_bout_rows,
     print_rows,
     run_all_ours,
     speed_over,
@@ -62,6 +66,7 @@ try:
     from mobgap.initial_contacts.pipeline import IcdEmulationPipeline
     from mobgap.laterality import LrcMansour, LrcMcCamley, LrcUllrich
     from mobgap.pipeline import MobilisedPipelineUniversal
+    from mobgap.pipeline.evaluation import pipeline_per_datapoint_score
     from mobgap.utils.conversions import to_body_frame
 except ImportError:  # reported in main(); the benchmark venv has mobgap
     GenericMobilisedDataset = None
@@ -120,8 +125,10 @@ def full_pipeline(dp: Any, trial: Trial) -> Detection:
     wb = pipe.per_wb_parameters_
     speed = math.nan
     per_bout = {c: np.full(trial.wb_start_s.size, np.nan) for c in WB_PARAMETERS}
+    start = end = own_speed = np.zeros(0)
     if len(wb) and "walking_speed_mps" in wb:
         start, end = (wb[c].to_numpy(dtype=float) / fs for c in ("start", "end"))
+        own_speed = wb["walking_speed_mps"].to_numpy(dtype=float)
         v = wb["walking_speed_mps"].to_numpy(dtype=float)
         ok = np.isfinite(v)
         if ok.any():
@@ -138,6 +145,9 @@ def full_pipeline(dp: Any, trial: Trial) -> Detection:
         bout_speed_m_s=per_bout["walking_speed_mps"],
         bout_cadence_spm=per_bout["cadence_spm"],
         bout_stride_length_m=per_bout["stride_length_m"],
+        own_bout_start_s=start,
+        own_bout_end_s=end,
+        own_bout_speed_m_s=own_speed,
     )
 
 
@@ -250,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     detectors: dict[str, list[TrialScores]] = {"imugait": run_all_ours(trials, args.edge_margin_samples)}
     lrc_ref: dict[str, list[float]] = {"LrcMcCamley": [], "LrcMansour": [], "LrcUllrich": []}
     mobgap_own_f1, mobgap_own_mae = [], []
+    mobgap_own_wb: list[tuple[int, float]] = []  # mobgap's own pipeline scorer: matched bouts, their speed MAE
     with console.status("running mobgap") as status:
         for trial in trials:
             status.update(f"running mobgap on {trial.label}")
@@ -266,6 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             own = icd_per_datapoint_score(IcdEmulationPipeline(IcdIonescu()), dp)
             mobgap_own_f1.append(float(own["f1_score"]))
             mobgap_own_mae.append(float(own["tp_absolute_timing_error_s"]) * 1e3)
+            wb_own = pipeline_per_datapoint_score(MobilisedPipelineUniversal(), dp)
+            mobgap_own_wb.append(
+                (int(wb_own["matched__n_matched_wbs"]), float(wb_own["matched__walking_speed_mps__abs_error"]))
+            )
 
     # Per trial: F1 at ±0.5 s, MAE and laterality per detector.
     names = list(detectors)
@@ -289,6 +304,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     bout_table = bout_rows(trials, {n: detectors[n] for n in speed_names})
     title = "Per INDIP bout, each quantity as INDIP defines it (mobgap: its bouts' values weighted by overlap)"
     print_rows(console, title, BOUT_HEADER, bout_table)
+    matched_rows = matched_bout_rows(trials, {n: detectors[n] for n in speed_names})
+    matched_title = "Walking speed on matched bouts (mobgap's published protocol: ≥ 80 % overlap both ways)"
+    print_rows(console, matched_title, MATCHED_HEADER, matched_rows)
     common_header, common_rows = common_bout_rows(trials, {n: detectors[n] for n in speed_names})
     print_rows(console, "Walking speed over the INDIP bouts every system measured", common_header, common_rows)
     for t, k, errors in missing_bouts(trials, {n: detectors[n] for n in speed_names}):
@@ -360,6 +378,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"F1 {figures['IcdIonescu+Ullrich']['f1_5']:.3f}, MAE {figures['IcdIonescu+Ullrich']['mae']:.0f} ms; "
         f"mobgap icd_per_datapoint_score F1 {np.nanmean(mobgap_own_f1):.3f}, MAE {np.nanmean(mobgap_own_mae):.0f} ms"
     )
+    own_maes = [mae for n, mae in mobgap_own_wb if n and math.isfinite(mae)]
+    console.print(
+        "Scoring check, mobgap pipeline on matched bouts: matched_bout_rows "
+        f"{matched_rows[-1][3] if matched_rows else 'n/a'} matched, mean of trials "
+        f"{matched_rows[-1][7] if matched_rows else 'n/a'}; mobgap pipeline_per_datapoint_score "
+        f"{sum(n for n, _ in mobgap_own_wb)} matched, mean of trials {_nanmean(own_maes):.3f} ({len(own_maes)} trials)"
+    )
     if args.markdown:
         args.markdown.write_text(
             "\n\n".join(
@@ -368,6 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     (header, rows),
                     (speed_header, speed_rows),
                     (BOUT_HEADER, bout_table),
+                    (MATCHED_HEADER, matched_rows),
                     (common_header, common_rows),
                     (sum_header, sum_rows),
                     (lrc_header, lrc_rows),

@@ -120,3 +120,48 @@ def test_reference_definition_checks_cadence_and_stride_length_too() -> None:
     line = vr.reference_speed_definition([trial])
     assert "Cadence = mean of 120 / Stride_Duration in 1 of 2" in line
     assert "AverageStrideLength = mean of Stride_Length in 2 of 2" in line
+
+
+def _bouts_trial(start: list[float], end: list[float], speed: list[float]) -> vr.Trial:
+    trial = _trial(speed, speed, [1.0] * len(speed), [1.0] * len(speed))
+    return vr.Trial(**{**trial.__dict__, "wb_start_s": np.asarray(start), "wb_end_s": np.asarray(end)})
+
+
+def _own_bouts(start: list[float], end: list[float], speed: list[float]) -> vr.Detection:
+    empty = np.zeros(0)
+    return vr.Detection(
+        empty,
+        empty.astype(str),
+        empty,
+        empty.astype(str),
+        own_bout_start_s=np.asarray(start, dtype=float),
+        own_bout_end_s=np.asarray(end, dtype=float),
+        own_bout_speed_m_s=np.asarray(speed, dtype=float),
+    )
+
+
+def test_matched_bout_rows_score_only_bouts_that_share_80_percent_both_ways() -> None:
+    one = _bouts_trial([0, 20, 40, 80], [10, 30, 50, 90], [1.0, 0.5, 0.8, 1.0])
+    two = _bouts_trial([0], [10], [1.0])
+    # system a: +0.1 (a 95 % match), +0.4 (90 %), a match without a speed, an extra bout; +0.3 in the second trial
+    a = [
+        vr.evaluate(one, _own_bouts([0.5, 20, 40, 60], [10, 29, 50, 70], [1.1, 0.9, np.nan, 1.0]), with_fc=False),
+        vr.evaluate(two, _own_bouts([0], [10], [1.3]), with_fc=False),
+    ]
+    # system b: −0.2 and +0.1, and a bout over 70 % of the 30 s one (not a match); nothing in the second trial
+    b = [
+        vr.evaluate(one, _own_bouts([0, 40, 20], [10, 49, 27], [0.8, 0.9, 0.5]), with_fc=False),
+        vr.evaluate(two, _own_bouts([], [], []), with_fc=False),
+    ]
+    rows = vr.matched_bout_rows([one, two], {"a": a, "b": b})
+    assert rows[0] == ["a", "5", "5", "4 (80 %)", "3", "0.267", "+0.267", "0.275 (2 trials)"]
+    assert rows[1] == ["b", "5", "3", "2 (40 %)", "2", "0.150", "-0.050", "0.150 (1 trials)"]
+    # the bouts both systems matched with a speed: only the first trial's first bout
+    assert rows[2] == ["a (bouts all matched)", "5", "", "1 (20 %)", "1", "0.100", "+0.100", "0.100 (1 trials)"]
+    assert rows[3] == ["b (bouts all matched)", "5", "", "1 (20 %)", "1", "0.200", "-0.200", "0.200 (1 trials)"]
+
+
+def test_matched_bout_rows_leave_out_a_system_without_bouts() -> None:
+    trial = _bouts_trial([0], [10], [1.0])
+    scores = [vr.evaluate(trial, _own_bouts([], [], []), with_fc=False)]
+    assert vr.matched_bout_rows([trial], {"no bouts": scores}) == []
