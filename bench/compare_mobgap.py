@@ -128,8 +128,7 @@ def full_pipeline(dp: Any, trial: Trial) -> Detection:
     start = end = own_speed = np.zeros(0)
     if len(wb) and "walking_speed_mps" in wb:
         start, end = (wb[c].to_numpy(dtype=float) / fs for c in ("start", "end"))
-        own_speed = wb["walking_speed_mps"].to_numpy(dtype=float)
-        v = wb["walking_speed_mps"].to_numpy(dtype=float)
+        own_speed = v = wb["walking_speed_mps"].to_numpy(dtype=float)
         ok = np.isfinite(v)
         if ok.any():
             speed = float(np.average(v[ok], weights=(end - start)[ok]))
