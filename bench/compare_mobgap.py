@@ -19,8 +19,8 @@ Detectors compared (all scored by the same code):
 Laterality on the reference ICs (mobgap's LRC validation protocol; our pipeline cannot take given ICs) is shown for
 LrcMcCamley, LrcMansour and LrcUllrich. As a check of the scoring code, mobgap's own ICD scorer
 (``icd_per_datapoint_score``, mutual-nearest-neighbour matching at ±0.5 s) is printed for IcdIonescu, and its
-pipeline scorer (``pipeline_per_datapoint_score``: bouts matched at 80 % overlap both ways, the protocol of its
-published walking-speed errors) next to ``matched_bout_rows`` for its pipeline.
+pipeline scorer (``pipeline_per_datapoint_score``: bouts matched at 80 % overlap both ways, its "matched"
+walking-speed errors) next to ``matched_bout_rows`` for its pipeline.
 """
 
 from __future__ import annotations
@@ -304,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     title = "Per INDIP bout, each quantity as INDIP defines it (mobgap: its bouts' values weighted by overlap)"
     print_rows(console, title, BOUT_HEADER, bout_table)
     matched_rows = matched_bout_rows(trials, {n: detectors[n] for n in speed_names})
-    matched_title = "Walking speed on matched bouts (mobgap's published protocol: ≥ 80 % overlap both ways)"
+    matched_title = "Walking speed on matched bouts (mobgap's 'matched' protocol: ≥ 80 % overlap both ways)"
     print_rows(console, matched_title, MATCHED_HEADER, matched_rows)
     common_header, common_rows = common_bout_rows(trials, {n: detectors[n] for n in speed_names})
     print_rows(console, "Walking speed over the INDIP bouts every system measured", common_header, common_rows)

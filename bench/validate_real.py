@@ -25,7 +25,7 @@ splits the bout speed into cadence and stride length, each as INDIP defines it, 
 this bench compared that distance-over-time speed with ``WalkingSpeed``: two definitions, whose difference (pauses
 count in one, not the other) happened to offset our long step lengths in slow bouts; the table prints that figure
 as "mixed". "pooled" sums counts over trials (micro); "mean of trials" averages per-trial scores (macro, as
-mobgap's published figures). A third table scores walking speed the way mobgap's published figures are scored
+mobgap's published figures). A third table scores walking speed as mobgap's "matched" figures are scored
 (:func:`matched_bout_rows`): the pipeline's own walking bouts (session quality ``bouts``) matched to INDIP's at
 80 % overlap both ways, matched pairs only.
 
@@ -620,7 +620,7 @@ MATCHED_HEADER = (
 
 
 def matched_bout_rows(trials: Sequence[Trial], systems: dict[str, Sequence[TrialScores]]) -> list[list[str]]:
-    """Walking speed scored as mobgap scores its published figures: each system's own bouts matched to INDIP's
+    """Walking speed scored as mobgap scores its "matched" figures: each system's own bouts matched to INDIP's
     when they share 80 % of each one's time (:func:`pipeline.evaluation.match_intervals`), the error of the
     system's bout speed against INDIP's ``WalkingSpeed`` over the matched pairs only. "mean of trials" averages
     per-trial MAEs over the trials with a matched bout, as mobgap's ``single_results`` / aggregated figures do.
@@ -868,7 +868,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         BOUT_HEADER,
         bout_rows(trials, {"imugait": scores}),
     )
-    matched_title = "Walking speed on matched bouts (mobgap's published protocol: ≥ 80 % overlap both ways)"
+    matched_title = "Walking speed on matched bouts (mobgap's 'matched' protocol: ≥ 80 % overlap both ways)"
     print_rows(console, matched_title, MATCHED_HEADER, matched_bout_rows(trials, {"imugait": scores}))
     checks = [alignment_check(t) for t in trials]
     print_rows(

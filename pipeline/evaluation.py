@@ -17,7 +17,7 @@ Per trial and pooled: :func:`score_events` scores one trial; :func:`pool` sums c
 several trials (micro average); mobgap's published figures are per-trial means (macro average), see
 :func:`per_trial_mean`. Matrices are dense ``n_detected × n_reference``: score trials or sessions one at a time.
 
-Walking bouts are matched as mobgap's published bout-level errors are (:func:`match_intervals`): a detected and a
+Walking bouts are matched as for mobgap's "matched" bout-level errors (:func:`match_intervals`): a detected and a
 reference bout match when they share at least 80 % of each one's duration, and only matched bouts are scored.
 """
 
@@ -255,7 +255,7 @@ def match_intervals(
 ) -> IntervalMatch:
     """Pair detected with reference intervals that overlap by at least ``min_overlap`` of *each* one's duration.
 
-    This is the walking-bout matching behind mobgap's published walking speed, cadence and stride length errors
+    This is the walking-bout matching behind mobgap's "matched" walking speed, cadence and stride length errors
     (``mobgap.pipeline.evaluation.pipeline_per_datapoint_score``: "a bidirectional overlap of 80% is considered a
     match"; the errors are then averaged over the matched bouts only). Above one half, an interval can share that
     much of itself with at most one interval of the other list when each list is disjoint, so the pairs are
