@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-tripod validate-calibration validate-neura validate-symmetry
+.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-semiogram validate-tripod validate-calibration validate-neura validate-symmetry
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ validate-ipol: $(VENV)/.installed $(BENCH_VENV)/.installed
 	@test -d "$(IPOL)/GaitData" || { echo "validate-ipol: pass IPOL=<ipol_dataset_1 folder> (no $(IPOL)/GaitData)"; exit 2; }
 	$(BENCH_VENV)/bin/python bench/validate_ipol.py --data "$(IPOL)" --mobgap
 	$(BIN)/python bench/validate_stride_length.py --data "$(IPOL)"
+
+# validate-semiogram: patients (multiple sclerosis, equinovarus foot) the detector never saw; needs
+# SEMIOGRAM=<CyrilVoisard/ipol_semiogram checkout> (AGPL-3.0 data, never copied into this repository).
+validate-semiogram: $(VENV)/.installed
+	@test -d "$(SEMIOGRAM)/example_datasets" || { echo "validate-semiogram: pass SEMIOGRAM=<ipol_semiogram folder> (no $(SEMIOGRAM)/example_datasets)"; exit 2; }
+	$(BIN)/python bench/validate_semiogram.py --data "$(SEMIOGRAM)"
 
 # validate-tripod: sacrum walking speed vs a treadmill belt and OptoGait (one person); needs
 # TRIPOD=<HPI-CH/TRIPOD checkout>/example_data/raw/TRIPOD_excerpt/Sub_FZ (MIT data, never copied here).

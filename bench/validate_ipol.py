@@ -115,7 +115,12 @@ def packet_time_s(counter: np.ndarray) -> np.ndarray:
     return (c - c[0]) / FS_HZ
 
 
-def _reference_trial(meta: dict[str, Any], bouts: np.ndarray) -> Trial:
+def reference_trial(
+    meta: dict[str, Any], bouts: np.ndarray, *, cohort: str = "IPOL", participant: str = "", trial: str = ""
+) -> Trial:
+    """The reference of one trial: heel strikes and toe-offs from ``Left/RightFootEvents`` (``[toe-off, heel
+    strike]`` sample pairs), the sample intervals ``bouts`` as its "walking bouts", the stature from ``Height`` (cm).
+    ``participant`` and ``trial`` default to the IPOL file's ``Subject`` and ``Trial``."""
     events = {side: np.asarray(meta[f"{side.capitalize()}FootEvents"], dtype=np.float64) for side in ("left", "right")}
     ic = {s: e[:, 1] / FS_HZ if e.size else np.zeros(0) for s, e in events.items()}
     fc = {s: e[:, 0] / FS_HZ if e.size else np.zeros(0) for s, e in events.items()}
@@ -131,10 +136,10 @@ def _reference_trial(meta: dict[str, Any], bouts: np.ndarray) -> Trial:
     start, end = bouts[:, 0] / FS_HZ, bouts[:, 1] / FS_HZ
     empty = np.zeros((0, 3))
     return Trial(
-        "IPOL",
-        f"{int(meta['Subject']):02d}",
+        cohort,
+        participant or f"{int(meta['Subject']):02d}",
         "walk",
-        str(meta["Trial"]),
+        trial or str(meta["Trial"]),
         FS_HZ,
         empty,
         empty,
@@ -162,8 +167,8 @@ def load_trial(json_path: Path) -> IpolTrial:
     keep = np.concatenate(([True], np.diff(t) > 0))  # a repeated packet is one sample
     bounds = np.asarray(meta["TrialBoundaries"], dtype=np.float64)
     turn = np.asarray(meta["UTurnBoundaries"], dtype=np.float64)
-    whole = _reference_trial(meta, bounds[None, :])
-    straight = _reference_trial(meta, np.array([[bounds[0], turn[0]], [turn[1], bounds[1]]]))
+    whole = reference_trial(meta, bounds[None, :])
+    straight = reference_trial(meta, np.array([[bounds[0], turn[0]], [turn[1], bounds[1]]]))
     return IpolTrial(whole, straight, t[keep], raw[keep, 1:4], raw[keep, 4:7], _height_m(meta))
 
 
@@ -218,12 +223,13 @@ class Outcome:
     whole: TrialScores
     straight: TrialScores
     distance_m: float
+    detection: Detection
 
 
 def _score_one(trial: IpolTrial) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="imugait-ipol-") as tmp:
         det, distance = run_ours(trial, Path(tmp))
-    return Outcome(trial.participant, evaluate(trial.reference, det), evaluate(trial.straight, det), distance)
+    return Outcome(trial.participant, evaluate(trial.reference, det), evaluate(trial.straight, det), distance, det)
 
 
 def run_all(trials: Sequence[IpolTrial], jobs: int) -> list[Outcome]:
