@@ -100,6 +100,10 @@ def test_thresholds_sit_where_documented() -> None:
     pelvis_only = {**CLEAN, "event_sources": ["pelvis"], "pelvis.laterality_agreement": 0.7}
     assert any("wrong side" in t for t in _texts(pelvis_only, "warning"))
     assert not _texts({**pelvis_only, "pelvis.laterality_agreement": 0.9}, "warning")
+    one_side = _texts({**pelvis_only, "pelvis.laterality_agreement": 0.21}, "warning")
+    assert len(one_side) == 1  # the stronger reading replaces the wrong-side one
+    assert "one leg's contacts are probably being missed" in one_side[0]
+    assert "half the true values" in one_side[0]
     few = {"spatial.pelvis_steps_across_gaps": 7, "spatial.pelvis_steps_with_length": 80}  # 9 %: the 2 % loss norm
     assert not findings({**CLEAN, **few})
 
