@@ -62,6 +62,7 @@ from validate_real import (
     Trial,
     TrialScores,
     evaluate,
+    label_alternation,
     markdown,
     print_rows,
     summary_rows,
@@ -177,6 +178,26 @@ def load_trials(data_dir: Path) -> list[IpolTrial]:
     return [load_trial(p) for p in paths]
 
 
+def heel_strike_vertical_range(
+    trial: IpolTrial, side: str | None = None, before_s: float = 0.1, after_s: float = 0.3
+) -> float:
+    """How much the trunk feels the heel strikes: the median over the reference heel strikes of straight walking
+    (of one ``side``, or both) of the vertical acceleration's range (max − min, m/s²) from ``before_s`` before to
+    ``after_s`` after each. Vertical = the mean acceleration over the first second (the protocol starts standing);
+    NaN without ICs."""
+    first = trial.acc_ms2[trial.t_s < 1.0]
+    if first.shape[0] == 0:
+        return math.nan
+    up = first.mean(axis=0)
+    vertical = trial.acc_ms2 @ (up / np.linalg.norm(up))
+    ref = trial.straight
+    ics = ref.ic_t_s[ref.in_bouts(ref.ic_t_s) & ((ref.ic_side == side) if side else True)]
+    lo = np.searchsorted(trial.t_s, ics - before_s)
+    hi = np.searchsorted(trial.t_s, ics + after_s, side="right")
+    ranges = [np.ptp(vertical[a:b]) for a, b in zip(lo, hi, strict=True) if b - a >= 2]
+    return float(np.median(ranges)) if ranges else math.nan
+
+
 def import_session(trial: IpolTrial, workdir: Path) -> Session:
     """The trial's lower-back rows, with their packet time, imported as a pelvis-only session under
     ``workdir/ipol_<participant>_<trial>``, with a subject profile holding the stature (when known)."""
@@ -214,7 +235,8 @@ def run_ours(trial: IpolTrial, workdir: Path) -> tuple[Detection, float]:
         length = np.asarray(st["step_length_m"].to_numpy(zero_copy_only=False), dtype=np.float64)
         speed = interval_speed(ref.wb_start_s, ref.wb_end_s, t[ic], end, length)
         distance = float(speed[0] * ref.wb_duration_s[0])
-    return Detection(t[ic], side[ic], t[fc], side[fc]), distance
+    det = Detection(t[ic], side[ic], t[fc], side[fc], label_alternation=label_alternation(result.quality))
+    return det, distance
 
 
 @dataclass(frozen=True)
@@ -388,6 +410,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(
             f"distance over the trial boundaries (nominal {NOMINAL_DISTANCE_M:.0f} m): median {med:.1f} m, "
             f"IQR {q1:.1f}-{q3:.1f} m, {d.size} of {len(outcomes)} trials"
+        )
+    impact = np.array([heel_strike_vertical_range(t) for t in trials])
+    q1, med, q3 = np.nanpercentile(impact, [25, 50, 75])
+    console.print(
+        f"vertical acceleration range at the reference heel strikes (straight walking, -0.1…+0.3 s; median per "
+        f"trial): median {med:.1f} m/s², IQR {q1:.1f}-{q3:.1f}, min {np.nanmin(impact):.1f}"
+    )
+    alternation = np.array([o.detection.label_alternation for o in outcomes])
+    alternation = alternation[np.isfinite(alternation)]
+    if alternation.size:
+        console.print(
+            "pelvis-only label alternation (session quality pelvis.laterality_agreement): "
+            f"min {alternation.min():.2f}, median {np.median(alternation):.2f}, {alternation.size} trials"
         )
     for label, err in failed:
         console.print(f"[red]{label}: pipeline failed: {err}[/red]")

@@ -49,7 +49,7 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -283,6 +283,9 @@ class Detection:
     own_bout_start_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     own_bout_end_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     own_bout_speed_m_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # The share of regular consecutive pelvis-only contacts whose labels alternate (session quality
+    # ``pelvis.laterality_agreement``); NaN when the detector gives none.
+    label_alternation: float = math.nan
 
 
 def speed_over(start_s: np.ndarray, end_s: np.ndarray, a_s: np.ndarray, b_s: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -406,7 +409,14 @@ def run_ours(trial: Trial, workdir: Path, *, sensor_height: bool = True) -> Dete
         own[:, 0],
         own[:, 1],
         own_speed,
+        label_alternation(result.quality),
     )
+
+
+def label_alternation(quality: Mapping[str, Any]) -> float:
+    """``pelvis.laterality_agreement`` of a session's quality record, NaN when absent."""
+    value = quality.get("pelvis.laterality_agreement")
+    return float(value) if isinstance(value, int | float) else math.nan
 
 
 def score_trial(

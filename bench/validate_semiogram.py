@@ -25,7 +25,9 @@ reported but left out of the pooled rows, and its left side is the only usable r
 Scoring as ``bench/validate_ipol.py`` (``pipeline.evaluation``): F1 at ±0.5 / 0.25 / 0.1 s, timing error and
 laterality of the ±0.5 s pairs, final contacts at ±0.5 s; "straight" leaves the U-turn out. Per side (pairs split
 by the reference foot): recall and the mean signed timing error, which shows a left/right timing offset that the
-pooled bias averages away.
+pooled bias averages away; the session's pelvis-only label alternation (quality ``pelvis.laterality_agreement``);
+and how much the trunk feels the heel strikes (``validate_ipol.heel_strike_vertical_range``; ``validate_ipol.py``
+prints the same figure for the healthy walkers).
 
 Usage::
 
@@ -46,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from rich.console import Console
-from validate_ipol import IpolTrial, Outcome, packet_time_s, reference_trial, run_all
+from validate_ipol import IpolTrial, Outcome, heel_strike_vertical_range, packet_time_s, reference_trial, run_all
 from validate_real import HEADER, Detection, Trial, TrialScores, markdown, print_rows, summary_rows
 
 from pipeline.evaluation import match_events
@@ -136,7 +138,17 @@ def side_scores(trial: Trial, det: Detection, tolerance_s: float = 0.5) -> dict[
     return out
 
 
-SIDE_HEADER = ("trial", "reference L/R", "consistent", "recall L", "recall R", "bias L ms", "bias R ms")
+SIDE_HEADER = (
+    "trial",
+    "reference L/R",
+    "consistent",
+    "recall L",
+    "recall R",
+    "bias L ms",
+    "bias R ms",
+    "label alternation",
+    "vertical acc at HS L/R m/s²",
+)
 
 
 def side_rows(trials: Sequence[IpolTrial], detections: Sequence[Detection]) -> list[list[str]]:
@@ -151,9 +163,15 @@ def side_rows(trials: Sequence[IpolTrial], detections: Sequence[Detection]) -> l
                 "yes" if reference_consistent(ref) else "NO",
                 *(_pct(s[k].recall) for k in ("left", "right")),
                 *(_ms(s[k].mean_error_s) for k in ("left", "right")),
+                "n/a" if not math.isfinite(det.label_alternation) else f"{det.label_alternation:.2f}",
+                "/".join(_f(heel_strike_vertical_range(trial, k), "{:.1f}") for k in ("left", "right")),
             ]
         )
     return rows
+
+
+def _f(x: float, spec: str) -> str:
+    return "n/a" if not math.isfinite(x) else spec.format(x)
 
 
 def _pct(x: float) -> str:

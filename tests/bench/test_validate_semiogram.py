@@ -103,7 +103,7 @@ def test_side_scores_split_the_pairs_by_reference_foot(tmp_path: Path) -> None:
     assert s["left"].recall == 0.5
     assert s["left"].mean_error_s == pytest.approx(-0.05)
     (row,) = vs.side_rows([trial], [det])
-    assert row[1:] == ["2/2", "yes", "50 %", "100 %", "-50", "+250"]
+    assert row[1:8] == ["2/2", "yes", "50 %", "100 %", "-50", "+250", "n/a"]
 
 
 def test_missing_data_is_skipped_not_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
