@@ -69,11 +69,11 @@ validate-ipol: $(VENV)/.installed $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python bench/validate_ipol.py --data "$(IPOL)" --mobgap
 	$(BIN)/python bench/validate_stride_length.py --data "$(IPOL)"
 
-# validate-semiogram: patients (multiple sclerosis, equinovarus foot) the detector never saw; needs
-# SEMIOGRAM=<CyrilVoisard/ipol_semiogram checkout> (AGPL-3.0 data, never copied into this repository).
-validate-semiogram: $(VENV)/.installed
+# validate-semiogram: patients (multiple sclerosis, equinovarus foot) the detector never saw, ours next to mobgap's;
+# needs SEMIOGRAM=<CyrilVoisard/ipol_semiogram checkout> (AGPL-3.0 data, never copied into this repository).
+validate-semiogram: $(VENV)/.installed $(BENCH_VENV)/.installed
 	@test -d "$(SEMIOGRAM)/example_datasets" || { echo "validate-semiogram: pass SEMIOGRAM=<ipol_semiogram folder> (no $(SEMIOGRAM)/example_datasets)"; exit 2; }
-	$(BIN)/python bench/validate_semiogram.py --data "$(SEMIOGRAM)"
+	$(BENCH_VENV)/bin/python bench/validate_semiogram.py --data "$(SEMIOGRAM)" --mobgap
 
 # validate-tripod: sacrum walking speed vs a treadmill belt and OptoGait (one person); needs
 # TRIPOD=<HPI-CH/TRIPOD checkout>/example_data/raw/TRIPOD_excerpt/Sub_FZ (MIT data, never copied here).

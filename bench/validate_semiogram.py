@@ -29,9 +29,13 @@ pooled bias averages away; the session's pelvis-only label alternation (quality 
 and how much the trunk feels the heel strikes (``validate_ipol.heel_strike_vertical_range``; ``validate_ipol.py``
 prints the same figure for the healthy walkers).
 
+With ``--mobgap`` (run with ``.venv-bench``) mobgap 1.2.0's IcdIonescu and IcdShinImproved, each with LrcUllrich,
+run on the consistent trials as in ``validate_ipol.py --mobgap`` and are scored by the same code.
+
 Usage::
 
     .venv/bin/python bench/validate_semiogram.py --data /path/to/ipol_semiogram
+    .venv-bench/bin/python bench/validate_semiogram.py --data /path/to/ipol_semiogram --mobgap
 """
 
 from __future__ import annotations
@@ -48,7 +52,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from rich.console import Console
-from validate_ipol import IpolTrial, Outcome, heel_strike_vertical_range, packet_time_s, reference_trial, run_all
+from validate_ipol import (
+    IpolTrial,
+    Outcome,
+    compare_mobgap,
+    heel_strike_vertical_range,
+    packet_time_s,
+    reference_trial,
+    run_all,
+)
 from validate_real import HEADER, Detection, Trial, TrialScores, markdown, print_rows, summary_rows
 
 from pipeline.evaluation import match_events
@@ -203,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = os.environ.get(DATA_ENV)
     parser.add_argument("--data", type=Path, default=Path(env) if env else None, help=f"default: ${DATA_ENV}")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--mobgap", action="store_true", help="also run mobgap's detectors (needs .venv-bench)")
     parser.add_argument("--markdown", type=Path, help="also write the tables as markdown to this file")
     args = parser.parse_args(argv)
     console = Console(width=200)
@@ -232,6 +245,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for trial, o in zip(trials, outcomes, strict=True):
         if o.whole.error:
             console.print(f"[red]{trial.reference.label}: pipeline failed: {o.whole.error}[/red]")
+    if args.mobgap:
+        kept = [(t, o) for t, o, ok in zip(trials, outcomes, consistent, strict=True) if ok]
+        rows = compare_mobgap(console, [t for t, _ in kept], [o for _, o in kept])
+        header = ("detector", "F1 ±0.5 (pooled)", "F1 ±0.25", "F1 ±0.1", "MAE ms", "bias ms", "lat acc")
+        tables.append((f"mobgap side by side, {len(kept)} consistent trials, pooled", header, rows))
     if args.markdown:
         text = "\n\n".join(f"{title}\n\n" + markdown(header, rows) for title, header, rows in tables)
         args.markdown.write_text(text + "\n", encoding="utf-8")
