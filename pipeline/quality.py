@@ -16,7 +16,8 @@ Thresholds, and where they come from:
   about twice the mean timing error of either method on real recordings (≤ 60 ms, ``docs/validation/README.md``
   §b, §h, §i), or when under 80 % of the thigh contacts have a pelvis contact within 0.25 s;
 * pelvis-only sides: a warning when the detected sides alternate in under 80 % of regular steps (one step in five
-  would be mislabelled; real recordings give 0.95–1.0);
+  would be mislabelled; real recordings give 0.95–1.0); under 50 % (``MISSED_SIDE_AGREEMENT``) it says instead that
+  one leg's contacts are probably missed, so cadence may read as low as half;
 * strides: a warning under 10 valid strides (5 per side: the session intervals are then wide and the symmetry
   indices rest on a handful of steps), or when under half of the strides are valid;
 * bouts: a warning when the strides with a length cover less than half of any bout's time
