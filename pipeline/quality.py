@@ -48,8 +48,8 @@ MIN_LATERALITY_AGREEMENT = 0.8
 # Below this share of alternating consecutive contacts, repeats of one side outnumber alternations, which side errors
 # alone do not produce (labels wrong at random alternate half the time): one leg's contacts are probably missed. On
 # real recordings: 110 walks of healthy people 0.94-1.00, a person with multiple sclerosis 0.64; a walker with an
-# equinovarus foot whose trunk shows almost no impact at that foot's contact 0.22, three in four of that foot's
-# contacts missed (bench/validate_ipol.py, bench/validate_semiogram.py; docs/validation/README.md §p).
+# equinovarus foot before surgery 0.22, with three in four of one foot's contacts missed (bench/validate_ipol.py,
+# bench/validate_semiogram.py; docs/validation/README.md §p).
 MISSED_SIDE_AGREEMENT = 0.5
 MIN_VALID_STRIDES = 10
 BRIDGED_NOTE_FRACTION = 0.1  # a note when this share of the pelvis step lengths spans a bridged sensor gap

@@ -65,3 +65,20 @@ def test_loader_reads_events_boundaries_and_time(tmp_path: Path, height: float |
 def test_missing_data_is_skipped_not_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert vi.main(["--data", str(tmp_path)]) == 0
     assert "SKIPPED" in capsys.readouterr().out
+
+
+def test_heel_strike_vertical_range_reads_each_foots_spike(tmp_path: Path) -> None:
+    data = tmp_path / "GaitData"
+    data.mkdir()
+    _write_trial(data, 172.0)
+    (trial,) = vi.load_trials(data)
+    acc = trial.acc_ms2.copy()
+    ref = trial.straight  # straight ICs: right 1.60, left 2.10, left 4.10 (3.00 is inside the U-turn)
+    for t_ic, side in zip(ref.ic_t_s, ref.ic_side, strict=True):
+        i = int(np.argmin(np.abs(trial.t_s - t_ic))) + 5  # a spike 50 ms after the heel strike
+        acc[i, 0] += 5.0 if side == "left" else 2.0
+    spiked = vi.IpolTrial(trial.reference, ref, trial.t_s, acc, trial.gyr_rad_s, trial.height_m)
+    assert vi.heel_strike_vertical_range(spiked, "left") == pytest.approx(5.0)
+    assert vi.heel_strike_vertical_range(spiked, "right") == pytest.approx(2.0)
+    assert vi.heel_strike_vertical_range(spiked) == pytest.approx(5.0)  # median of 5, 2, 5
+    assert vi.heel_strike_vertical_range(trial) == pytest.approx(0.0)  # a still trunk
