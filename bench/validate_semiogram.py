@@ -61,7 +61,7 @@ from validate_ipol import (
     reference_trial,
     run_all,
 )
-from validate_real import HEADER, Detection, Trial, TrialScores, markdown, print_rows, summary_rows
+from validate_real import HEADER, Detection, Trial, TrialScores, _f, markdown, print_rows, summary_rows
 
 from pipeline.evaluation import match_events
 
@@ -173,25 +173,13 @@ def side_rows(trials: Sequence[IpolTrial], detections: Sequence[Detection]) -> l
                 ref.label,
                 f"{s['left'].n_reference}/{s['right'].n_reference}",
                 "yes" if reference_consistent(ref) else "NO",
-                *(_pct(s[k].recall) for k in ("left", "right")),
-                *(_ms(s[k].mean_error_s) for k in ("left", "right")),
+                *(_f(100 * s[k].recall, "{:.0f} %") for k in ("left", "right")),
+                *(_f(1e3 * s[k].mean_error_s, "{:+.0f}") for k in ("left", "right")),
                 "n/a" if not math.isfinite(det.label_alternation) else f"{det.label_alternation:.2f}",
                 "/".join(_f(heel_strike_vertical_range(trial, k), "{:.1f}") for k in ("left", "right")),
             ]
         )
     return rows
-
-
-def _f(x: float, spec: str) -> str:
-    return "n/a" if not math.isfinite(x) else spec.format(x)
-
-
-def _pct(x: float) -> str:
-    return "n/a" if not math.isfinite(x) else f"{100 * x:.0f} %"
-
-
-def _ms(x: float) -> str:
-    return "n/a" if not math.isfinite(x) else f"{1e3 * x:+.0f}"
 
 
 def scored_rows(scores: Sequence[TrialScores], consistent: Sequence[bool]) -> list[list[str]]:
