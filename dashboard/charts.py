@@ -29,7 +29,14 @@ def metric_value(summary: pd.DataFrame, metric: str, side: str = "both") -> floa
 
 
 DIMENSIONLESS = "1"  # the catalogue's unit for ratios (symmetry ratio, harmonic ratio, regularity)
-_DIGITS = {"s": 2, "m": 2, "m/s": 2, "steps/min": 0, DIMENSIONLESS: 2}  # decimals per unit; 1 for the others
+_DIGITS = {
+    "s": 2,
+    "m": 2,
+    "m/s": 2,
+    "steps/min": 0,
+    "turns": 0,
+    DIMENSIONLESS: 2,
+}  # decimals per unit; 1 for the others
 
 
 def _missing(value: float) -> bool:
@@ -263,6 +270,14 @@ PELVIC_CARDS: tuple[tuple[str, str], ...] = (
     ("pelvic_rotation_range_deg", "both"),
     ("pelvic_drop_deg", "left"),
     ("pelvic_drop_deg", "right"),
+)
+
+
+TURN_CARDS: tuple[tuple[str, str], ...] = (
+    ("turns_n", "both"),
+    ("turn_angle_deg", "both"),
+    ("turn_duration_s", "both"),
+    ("turn_rate_dps", "both"),
 )
 
 

@@ -93,8 +93,14 @@ def _event_traces(fig: go.Figure, markers: pd.DataFrame, row: int, shown: set[tu
         shown.add(key)
 
 
-def angles_figure(angles: pd.DataFrame, markers: pd.DataFrame, window_s: tuple[float, float] | None) -> go.Figure:
-    """Body-aligned pelvic angles and thigh sagittal angles (deg) against session time, IC/FC of each side on top.
+def angles_figure(
+    angles: pd.DataFrame,
+    markers: pd.DataFrame,
+    window_s: tuple[float, float] | None,
+    turns: pd.DataFrame | None = None,
+) -> go.Figure:
+    """Body-aligned pelvic angles and thigh sagittal angles (deg) against session time, IC/FC of each side on top,
+    each turn (``derived/turns.arrow``) shaded grey across the panels and labelled with its angle.
 
     ``angles`` as :class:`dashboard.session_data.SessionSignals` holds them, ``markers`` from :func:`angle_markers`;
     ``window_s`` is the initial zoom (the whole session stays one double-click away).
@@ -131,12 +137,50 @@ def angles_figure(angles: pd.DataFrame, markers: pd.DataFrame, window_s: tuple[f
             lines.add(name)
         _event_traces(fig, markers[markers["column"].isin([c for c, _ in columns])], row, shown)
         fig.update_yaxes(title_text="deg", row=row, col=1)
+    for turn in (turns if turns is not None else pd.DataFrame()).itertuples():
+        x0, x1 = float(turn.start_s), float(turn.end_s)
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=TURN_FILL, line_width=0, layer="below", row="all", col=1)
+        fig.add_annotation(  # one label, on the top panel
+            x=x0,
+            y=1.0,
+            xref="x",
+            yref="y domain",
+            text=turn_label(float(turn.angle_deg)),
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            font={"size": 11},
+        )
     fig.update_xaxes(title_text="Time since session start (s)", row=max(len(panels), 1), col=1)
     if window_s is not None:
         fig.update_xaxes(range=list(window_s))
     fig.update_layout(height=150 + 200 * len(panels), legend={"orientation": "h", "y": 1.06, "x": 0}, **LAYOUT)
     fig.update_annotations(font_size=13)
     return fig
+
+
+TURN_FILL = "rgba(120, 120, 120, 0.15)"
+
+
+def turn_label(angle_deg: float) -> str:
+    """A turn's shading label: its angle and direction, e.g. "turn 181° L"."""
+    return f"turn {abs(angle_deg):.0f}° {'L' if angle_deg > 0 else 'R'}"
+
+
+def turns_display(turns: pd.DataFrame) -> pd.DataFrame:
+    """The turns table as shown: one row per turn, units in the column names."""
+    return pd.DataFrame(
+        {
+            "Turn": turns["turn"] + 1,
+            "Start (s)": turns["start_s"].round(1),
+            "Angle (°)": turns["angle_deg"].abs().round(0),
+            "Direction": turns["direction"],
+            "Duration (s)": turns["duration_s"].round(2),
+            "Rate (°/s)": turns["mean_rate_dps"].round(0),
+            "Steps": turns["steps"],
+            "Complete": np.where(turns["complete"], "yes", "no: sensor gap or recording edge"),
+        }
+    )
 
 
 def event_markers(signals: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:

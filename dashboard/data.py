@@ -27,7 +27,18 @@ from pyarrow import ipc
 from pipeline.catalog import METRICS
 from pipeline.errors import ImuGaitError
 from pipeline.run import PIPELINE_VERSION
-from pipeline.schemas import ALL, BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TableSchema, table_metadata
+from pipeline.schemas import (
+    ALL,
+    BOUTS,
+    COMPENSATION,
+    CYCLES,
+    EVENTS,
+    STRIDES,
+    SUMMARY,
+    TURNS,
+    TableSchema,
+    table_metadata,
+)
 from pipeline.store import DATA_ENV, default_data_root, iter_sessions, read_table
 from pipeline.subjects import load_profile
 
@@ -211,6 +222,12 @@ def load_cycles(session_path: Path) -> pd.DataFrame | None:
 def load_bouts(session_path: Path) -> pd.DataFrame | None:
     """``derived/bouts.arrow`` (one row per walking bout); None for sessions processed before it."""
     return _derived(session_path, "bouts", BOUTS)
+
+
+def load_turns(session_path: Path) -> pd.DataFrame | None:
+    """``derived/turns.arrow`` (one row per turn of at least 45°); None for sessions processed before imugait 1.9
+    listed turns."""
+    return _derived(session_path, "turns", TURNS)
 
 
 def load_compensation(session_path: Path) -> pd.DataFrame | None:

@@ -543,6 +543,7 @@ def session_summary(
     trunk_result: trunk.TrunkResult | None = None,
     standing_tilt_deg: float | None = None,
     contact_offset_sd_s: Mapping[tuple[str, str], float] | None = None,
+    turn_values: Mapping[str, tuple[float, int]] | None = None,
     config: MetricsConfig = MetricsConfig(),
 ) -> tuple[SummaryRow, ...]:
     """Every metric of ``pipeline.catalog`` (long form) from the valid strides.
@@ -551,6 +552,8 @@ def session_summary(
     is the pelvic tilt of a standing calibration period in the frame of ``pelvic_tilt_deg`` (NaN without it).
     ``contact_offset_sd_s`` gives, per ``(side, "IC" | "FC")``, the SD of a contact-time offset shared by the
     whole session; symmetry intervals include it (``pipeline.uncertainty``, "Contact timing from the pelvis").
+    ``turn_values`` holds the turn metrics as ``name: (value, n)`` (:func:`pipeline.turns.turn_summary`; NaN with
+    n = 0 without it, e.g. without a pelvis sensor).
     """
     v = strides.valid
     rng = np.random.default_rng(uncertainty.SEED)
@@ -591,6 +594,7 @@ def session_summary(
     plausible = (strides.stride_time_s >= config.min_stride_s) & (strides.stride_time_s <= config.max_stride_s)
     b0, b1, _ = merge_intervals(strides.start_s[plausible], strides.end_s[plausible])
     both["walking_time_s"] = _Estimate(float(np.sum(b1 - b0)), int(plausible.sum()), _NONE.boot)
+    both.update({k: _Estimate(value, n, _NONE.boot) for k, (value, n) in (turn_values or {}).items()})
     rows = []
     for metric in METRICS.values():
         for side in metric.sides:

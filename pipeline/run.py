@@ -36,13 +36,15 @@ from pipeline import (
     subjects,
     timeline,
     trunk,
+    turns,
     uncertainty,
 )
 from pipeline.bouts import BoutConfig, Bouts, Standing, detect_bouts, detect_standing
 from pipeline.errors import DataContractError, InsufficientDataError
-from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY
+from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TURNS
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.9: turns of ≥ 45° listed (derived/turns.arrow) with angle, duration, rate and steps; turn summary metrics
 # 1.8: pelvis step lengths × cos(heading change over the step) in turns (spatial "Turns")
 # 1.7: a pelvis step keeps its length across a sensor gap of up to 0.12 s (one lost notification), counted
 #      in the quality record
@@ -53,7 +55,7 @@ from pipeline.store import Session, app_version, read_raw, write_table
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.8"
+PIPELINE_VERSION = "1.9"
 log = logging.getLogger(__name__)
 
 
@@ -71,6 +73,7 @@ class PipelineConfig:
     trunk: trunk.TrunkConfig = trunk.TrunkConfig()
     spatial: spatial.SpatialConfig = spatial.SpatialConfig()
     compensation: compensation.CompensationThresholds = compensation.CompensationThresholds()
+    turns: turns.TurnConfig = turns.TurnConfig()
     min_duration_s: float = 5.0  # shorter usable recordings raise InsufficientDataError
     min_ics: int = 4  # fewer initial contacts in total raise InsufficientDataError
 
@@ -317,11 +320,16 @@ def process_session(
         trunk_result = trunk.trunk_metrics(acc, fs, strides.start_s, strides.end_s, strides.valid, config=config.trunk)
     standing = aligned.quality.get("standing")
     standing_tilt = standing.get("pelvic_tilt_deg") if isinstance(standing, Mapping) else None
+    ic_t = aligned.events.t_s[aligned.events.kind == "IC"]
+    found_turns = (
+        turns.detect_turns(aligned.pelvis, fs, ic_t, config=config.turns) if aligned.pelvis is not None else None
+    )
     rows = metrics.session_summary(
         strides,
         trunk_result=trunk_result,
         standing_tilt_deg=standing_tilt,
         contact_offset_sd_s=pelvis_contact_offsets(aligned.events),
+        turn_values=turns.turn_summary(found_turns) if found_turns is not None else None,
         config=config.metrics,
     )
     # subject profile (<root>/<subject>/subject.json): spatial metrics, involved/uninvolved rows, compensation
@@ -397,5 +405,7 @@ def process_session(
     bouts_table = pa.table(spatial.bout_columns(strides, spatial_result, config=config.spatial))
     write_table(session.derived_path("bouts"), bouts_table, BOUTS, metadata)
     write_table(session.derived_path("compensation"), compensation.to_table(report), COMPENSATION, metadata)
+    turns_table = pa.table(turns.turn_columns(found_turns if found_turns is not None else turns.Turns.empty()))
+    write_table(session.derived_path("turns"), turns_table, TURNS, metadata)
     log.info("processed %s: %d events, %d strides", session.path, len(ev), len(strides))
     return ProcessResult(events_table, strides_table, summary_table, quality, cycles_table)

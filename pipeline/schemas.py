@@ -247,7 +247,32 @@ COMPENSATION = TableSchema(
 )
 """Compensation patterns mapped to their indicator metrics (``derived/compensation.arrow``)."""
 
-ALL: Mapping[str, TableSchema] = {s.name: s for s in (RAW_IMU, EVENTS, STRIDES, SUMMARY, BOUTS, CYCLES, COMPENSATION)}
+TURNS = TableSchema(
+    "turns",
+    1,
+    pa.schema(
+        [
+            _field("turn", pa.int32()),
+            _field("start_s", pa.float64(), "s", doc="5 % of the heading change covered (pipeline.turns)"),
+            _field("end_s", pa.float64(), "s", doc="95 % of the heading change covered"),
+            _field("duration_s", pa.float64(), "s"),
+            _field("angle_deg", pa.float64(), "deg", doc="heading change, + = to the left"),
+            _field("direction", pa.string(), doc="left | right"),
+            _field("mean_rate_dps", pa.float64(), "deg/s", nullable=True, doc="|angle| / duration"),
+            _field("steps", pa.int64(), doc="initial contacts (either side) from start to end"),
+            _field(
+                "complete",
+                pa.bool_(),
+                doc="False when a sensor gap over 0.5 s or the recording's start or end cuts into the turn",
+            ),
+        ]
+    ),
+)
+"""Turns of at least 45° from the pelvis heading (``derived/turns.arrow``; none without a pelvis sensor)."""
+
+ALL: Mapping[str, TableSchema] = {
+    s.name: s for s in (RAW_IMU, EVENTS, STRIDES, SUMMARY, BOUTS, CYCLES, COMPENSATION, TURNS)
+}
 
 
 def _add_null_columns(fields: Sequence[pa.Field], version: int) -> Callable[[pa.Table], pa.Table]:

@@ -136,16 +136,20 @@ with data.section("the simulator ground truth"):
         )
         st.dataframe(truth, hide_index=True, key="truth_table")
 
+turn_bands = None
+if header.processed:
+    with data.section("the turns"):
+        turn_bands = data.load_turns(path)
 st.subheader("Angles and gait events")
 with data.section("the signals"):
     signals = session_data.load_signals(path)
     if not signals.problem:
         markers = sc.angle_markers(signals.angles, signals.events)
         window = sc.initial_window(signals.events, signals.angles)
-        st.plotly_chart(sc.angles_figure(signals.angles, markers, window), key="signals")
+        st.plotly_chart(sc.angles_figure(signals.angles, markers, window, turn_bands), key="signals")
         st.caption(
             "Body-aligned angles on the pipeline's resampled session grid. ▼ initial contact (IC), ○ final contact "
-            "(FC); blue left, orange right"
+            "(FC); blue left, orange right; grey bands: turns"
             + (" — detected now, as the session is not processed yet" if signals.events_detected_now else "")
             + ". Gaps: samples the pipeline marked invalid (lost packets, a dropped link). "
             "Zoomed to the first strides: double-click the plot to see the whole session."
@@ -210,6 +214,25 @@ if header.processed:
                 )
             elif calibration_note:
                 st.caption(calibration_note)
+    with data.section("the turns"):
+        turns = data.load_turns(path)
+        if turns is None:
+            st.caption(
+                "No turn list for this session: it was processed before imugait 1.9 listed turns. "
+                f"Re-run `imugait process {path}` to add it."
+            )
+        elif len(turns) and summary is not None:
+            st.subheader("Turns")
+            for column, card in zip(st.columns(4), charts.cards(summary, charts.TURN_CARDS), strict=False):
+                show_card(column, card)
+            st.dataframe(sc.turns_display(turns), hide_index=True, key="turns")
+            st.caption(
+                "Heading changes of at least 45° from the pelvis sensor, walking or standing. **Duration**: from 5 % "
+                "to 95 % of the heading change; **rate**: angle / duration. **Steps**: initial contacts inside the "
+                "turn; from the pelvis alone, short turning steps are often missed, so this can read low "
+                "(docs/validation/README.md §q). Strides in and next to turns are left out of every symmetry "
+                "statistic."
+            )
     if summary is not None:
         st.subheader("Left vs right")
         st.plotly_chart(sc.side_bars_figure(sc.side_comparison(summary, strides)), key="side_bars")

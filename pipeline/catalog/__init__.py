@@ -16,11 +16,15 @@ from pipeline.catalog._spatial import SPATIAL
 from pipeline.catalog._symmetry import COMPENSATION_INDICATORS, INVOLVED, SYMMETRY
 from pipeline.catalog._temporal import BASIC, TEMPORAL
 from pipeline.catalog._trunk import TRUNK
+from pipeline.catalog._turns import TURNS
 
 __all__ = ["KEY_METRICS", "METRICS", "SIGNALS", "Metric"]
 
 METRICS: MappingProxyType[str, Metric] = MappingProxyType(
-    {m.name: m for m in (*BASIC, *TEMPORAL, *PELVIC, *SYMMETRY, *TRUNK, *SPATIAL, *INVOLVED, *COMPENSATION_INDICATORS)}
+    {
+        m.name: m
+        for m in (*BASIC, *TEMPORAL, *PELVIC, *SYMMETRY, *TRUNK, *SPATIAL, *INVOLVED, *COMPENSATION_INDICATORS, *TURNS)
+    }
 )
 """Every session metric by name."""
 

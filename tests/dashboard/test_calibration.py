@@ -20,6 +20,12 @@ CAL_B = "pelvis ×1.07 from session s9 (1.10 m/s, ±4 %)"
 SPEED = "trend_walking_speed_m_s"
 
 
+def calibration_captions(at) -> list[str]:
+    """The step-length calibration captions (by their opening: other captions may hold a path, and a test's
+    temporary path carries its name)."""
+    return [c.value for c in at.caption if c.value.startswith("Step length")]
+
+
 def calibrated(text: str) -> dict[str, object]:
     return {"spatial.method": "pelvis+thigh", "spatial.calibrated": True, "spatial.calibration": text}
 
@@ -152,7 +158,7 @@ def test_uncalibrated_sessions_compare_whatever_the_reason(own_data_root, run_ap
     at.switch_page("app_pages/session.py").run()
     at.sidebar.selectbox(key="session_of_P01").set_value(processed[3].meta.session_id).run()
     assert not at.exception
-    captions = [c.value for c in at.caption if "calibrated" in c.value]
+    captions = calibration_captions(at)
     assert captions == [
         "Step length **not calibrated** for this walker — made with other body lengths. Walking speed, stride and "
         "step length come from the model alone, whose error differs from walker to walker: compare them with this "
@@ -171,7 +177,7 @@ def test_session_page_says_how_speed_and_lengths_were_calibrated(own_data_root, 
     assert "Walking speed and lengths" in [s.value for s in at.subheader]
     speed = next(m for m in at.metric if m.label == "Walking speed")
     assert speed.value.endswith(" m/s")
-    captions = [c.value for c in at.caption if "calibrated" in c.value]
+    captions = calibration_captions(at)
     assert captions == [
         f"Step length calibrated for this walker: {CAL_A}. Walking speed, stride and step length use it."
     ]
@@ -179,7 +185,7 @@ def test_session_page_says_how_speed_and_lengths_were_calibrated(own_data_root, 
     # a session whose record does not mention calibration: the speed card, and no calibration caption
     at.sidebar.selectbox(key="session_of_P01").set_value(processed[0].meta.session_id).run()
     assert any(m.label == "Walking speed" for m in at.metric)
-    assert not [c.value for c in at.caption if "calibrated" in c.value]
+    assert not calibration_captions(at)
     assert not at.warning
 
 
@@ -219,4 +225,4 @@ def test_pipeline_calibration_shows_on_both_pages(tmp_path, run_app, figure):
     assert not at.exception
     expected = f"Step length calibrated for this walker: {text}. Walking speed, stride and step length use it."
     # under the walking speed and length cards, and under the walking bouts' distances and speeds
-    assert [c.value for c in at.caption if "calibrated" in c.value] == [expected, expected]
+    assert calibration_captions(at) == [expected, expected]

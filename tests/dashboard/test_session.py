@@ -540,3 +540,38 @@ def test_unclear_and_not_assessed_indicators_are_told_apart_from_within(own_data
     assert "2 indicator(s) not assessed in this session" in labels
     tables = [t.value for t in at.table]
     assert ["Stance-time symmetry index"] in [list(t["Indicator"]) for t in tables]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Turns
+
+
+def test_turns_are_listed_carded_and_shaded_on_the_signals(tmp_path, run_app, tables, figure):
+    from pipeline.run import process_session
+    from pipeline.schemas import TURNS
+    from pipeline.store import read_table
+    from tests.pipeline.conftest import build_sim_session
+
+    sim = build_sim_session(tmp_path, "healthy", duration_s=40.0, seed=1, turn_every_s=12.0)
+    process_session(sim.session)
+    stored = read_table(sim.session.derived_path("turns"), TURNS).to_pandas()
+    assert len(stored) == 2  # the simulator turns at 18 and 30 s
+
+    at = run_app(tmp_path, PAGE)
+    (shown,) = tables(at, "Angle (°)")
+    assert list(shown["Angle (°)"]) == list(stored["angle_deg"].abs().round(0))
+    assert list(shown["Direction"]) == ["left", "left"]
+    assert list(shown["Steps"]) == list(stored["steps"])
+    assert shown_metrics(at)["Turns"] == "2 turns"
+    assert any("5 % to 95 %" in c.value for c in at.caption)
+    shapes = figure(at, "signals")["layout"]["shapes"]
+    assert sorted({s["x0"] for s in shapes}) == pytest.approx(list(stored["start_s"]))  # one band per panel
+    assert sorted({s["x1"] for s in shapes}) == pytest.approx(list(stored["end_s"]))
+    labels = [a["text"] for a in figure(at, "signals")["layout"]["annotations"] if a["text"].startswith("turn")]
+    assert labels == [f"turn {abs(a):.0f}° L" for a in stored["angle_deg"]]  # once each
+
+
+def test_a_session_processed_before_turns_were_listed_says_how_to_add_them(walker_root, run_app):
+    walker_root.processed.derived_path("turns").unlink(missing_ok=True)
+    at = open_walker(run_app, walker_root, walker_root.processed)
+    assert any("before imugait 1.9 listed turns" in c.value for c in at.caption)

@@ -1,0 +1,130 @@
+"""Turns from the pelvis heading: synthetic headings with known turns, and the simulator's 180° turns."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from pipeline.orientation import PelvisAngles
+from pipeline.run import process_session
+from pipeline.schemas import TURNS
+from pipeline.store import read_table
+from pipeline.turns import detect_turns, turn_summary
+
+FS = 100.0
+STRIDE_S = 1.1
+
+
+def _smoothstep(u: np.ndarray) -> np.ndarray:
+    u = np.clip(u, 0.0, 1.0)
+    return u**3 * (10.0 - 15.0 * u + 6.0 * u**2)
+
+
+def _pelvis(
+    duration_s: float,
+    turns: Sequence[tuple[float, float, float]],
+    *,
+    valid: np.ndarray | None = None,
+    sway_dps: float = 30.0,
+) -> PelvisAngles:
+    """A heading of ``(start_s, duration_s, angle_deg)`` turns plus the pelvis's stride-periodic rotation rate."""
+    t = np.arange(int(duration_s * FS)) / FS
+    heading = sum((angle * _smoothstep((t - t0) / d) for t0, d, angle in turns), np.zeros_like(t))
+    rate = np.gradient(heading, 1.0 / FS) + sway_dps * np.sin(2 * np.pi * t / STRIDE_S)
+    zeros = np.zeros_like(t)
+    ok = np.ones(t.size, dtype=bool) if valid is None else valid
+    return PelvisAngles(zeros, zeros, zeros, np.where(ok, rate, np.nan), zeros, ok)
+
+
+def _steps(duration_s: float) -> np.ndarray:
+    return np.arange(0.3, duration_s, STRIDE_S / 2)
+
+
+def test_a_right_turn_is_found_with_its_angle_timing_and_steps() -> None:
+    turns = detect_turns(_pelvis(30.0, [(12.0, 2.0, -90.0)]), FS, _steps(30.0))
+    assert len(turns) == 1
+    assert turns.direction[0] == "right"
+    assert turns.angle_deg[0] == pytest.approx(-90.0, abs=3.0)
+    # the smoothstep covers 5-95 % of its angle between 19 % and 81 % of its time: 12.38-13.62 s; the one-stride
+    # average spreads that by less than half a stride each way
+    assert 12.38 - 0.55 <= turns.start_s[0] <= 12.38 + 0.1
+    assert 13.62 - 0.1 <= turns.end_s[0] <= 13.62 + 0.55
+    expected_steps = np.sum((_steps(30.0) >= turns.start_s[0]) & (_steps(30.0) <= turns.end_s[0]))
+    assert turns.steps[0] == expected_steps > 0
+    assert turns.mean_rate_dps[0] == pytest.approx(abs(turns.angle_deg[0]) / turns.duration_s[0])
+    assert bool(turns.complete[0])
+
+
+def test_straight_walking_and_veering_are_not_turns() -> None:
+    assert len(detect_turns(_pelvis(30.0, []), FS, _steps(30.0))) == 0
+    assert len(detect_turns(_pelvis(30.0, [(10.0, 1.0, 30.0)]), FS, _steps(30.0))) == 0  # veering under 45°
+    summary = turn_summary(detect_turns(_pelvis(30.0, []), FS))
+    assert summary["turns_n"] == (0.0, 0)
+    value, n = summary["turn_duration_s"]
+    assert math.isnan(value)
+    assert n == 0
+
+
+def test_a_hesitation_inside_a_turn_does_not_split_it_but_a_walk_between_turns_does() -> None:
+    hesitant = detect_turns(_pelvis(40.0, [(10.0, 1.5, 90.0), (12.0, 1.5, 90.0)]), FS)
+    assert len(hesitant) == 1
+    assert hesitant.angle_deg[0] == pytest.approx(180.0, abs=5.0)
+    apart = detect_turns(_pelvis(40.0, [(10.0, 1.5, 90.0), (20.0, 1.5, 90.0)]), FS)
+    assert len(apart) == 2
+    back = detect_turns(_pelvis(40.0, [(10.0, 1.5, 90.0), (12.0, 1.5, -90.0)]), FS)  # a zig-zag: two turns
+    assert back.direction.tolist() == ["left", "right"]
+
+
+def test_a_long_gap_or_the_recording_edge_marks_a_turn_incomplete_short_gaps_do_not() -> None:
+    n = int(30.0 * FS)
+    short = np.ones(n, dtype=bool)
+    short[int(12.5 * FS) : int(12.58 * FS)] = False  # one lost notification
+    turn = [(12.0, 2.0, 180.0)]
+    assert bool(detect_turns(_pelvis(30.0, turn, valid=short), FS).complete[0])
+    long = np.ones(n, dtype=bool)
+    long[int(12.5 * FS) : int(13.5 * FS)] = False
+    gapped = detect_turns(_pelvis(30.0, turn, valid=long), FS)
+    assert len(gapped) == 1
+    assert not bool(gapped.complete[0])
+    at_start = detect_turns(_pelvis(10.0, [(-0.5, 2.0, 180.0)]), FS)
+    assert len(at_start) == 1
+    assert not bool(at_start.complete[0])
+    summary = turn_summary(gapped)
+    assert summary["turns_n"] == (1.0, 1)
+    assert summary["turn_angle_deg"][1] == 0
+
+
+def test_too_short_or_all_invalid_input_gives_no_turns() -> None:
+    assert len(detect_turns(_pelvis(0.03, []), FS)) == 0
+    nothing = np.zeros(int(20 * FS), dtype=bool)
+    assert len(detect_turns(_pelvis(20.0, [(8.0, 2.0, 180.0)], valid=nothing), FS)) == 0
+
+
+def test_simulated_u_turns_are_found_with_their_angle_inside_their_truth(sim_factory: Callable[..., Any]) -> None:
+    sim = sim_factory("antalgic_right", sites=("pelvis",), duration_s=70.0, seed=2, turn_every_s=12.0)
+    process_session(sim.session)
+    table = read_table(sim.session.derived_path("turns"), TURNS).to_pandas()
+    truth = np.asarray(sim.model.truth.turns)
+    assert len(table) == len(truth) == 5
+    for (a, b), row in zip(truth, table.itertuples(), strict=True):
+        assert row.direction == "left"  # the simulator turns left
+        assert row.angle_deg == pytest.approx(180.0, abs=5.0)  # measured 180.1-181.0
+        assert a - 0.2 <= row.start_s < row.end_s <= b + 0.2  # the truth is the whole smoothstep
+        assert row.steps >= 2
+        assert row.complete
+    summary = process_session(sim.session).summary.to_pandas().set_index("metric")
+    assert summary.loc["turns_n", "value"] == 5
+    assert summary.loc["turn_angle_deg", "value"] == pytest.approx(180.0, abs=3.0)
+
+
+def test_without_a_pelvis_sensor_turns_are_not_assessed(sim_factory: Callable[..., Any]) -> None:
+    sim = sim_factory("healthy", sites=("left_thigh", "right_thigh"), duration_s=40.0, turn_every_s=15.0)
+    result = process_session(sim.session)
+    assert read_table(sim.session.derived_path("turns"), TURNS).num_rows == 0
+    summary = result.summary.to_pandas().set_index("metric")
+    assert np.isnan(summary.loc["turns_n", "value"])
+    assert summary.loc["turns_n", "n"] == 0
