@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-semiogram validate-tripod validate-calibration validate-neura validate-symmetry
+.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-semiogram validate-turns validate-tripod validate-calibration validate-neura validate-symmetry
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ validate-ipol: $(VENV)/.installed $(BENCH_VENV)/.installed
 	@test -d "$(IPOL)/GaitData" || { echo "validate-ipol: pass IPOL=<ipol_dataset_1 folder> (no $(IPOL)/GaitData)"; exit 2; }
 	$(BENCH_VENV)/bin/python bench/validate_ipol.py --data "$(IPOL)" --mobgap
 	$(BIN)/python bench/validate_stride_length.py --data "$(IPOL)"
+
+# validate-turns: the U-turn of every IPOL walk (and, with SEMIOGRAM=…, of the semiogram patients) found by
+# pipeline.turns and by mobgap's TdElGohary against the datasets' U-turn boundaries; strides left out as turning.
+validate-turns: $(VENV)/.installed $(BENCH_VENV)/.installed
+	@test -d "$(IPOL)/GaitData" || { echo "validate-turns: pass IPOL=<ipol_dataset_1 folder> (no $(IPOL)/GaitData)"; exit 2; }
+	$(BENCH_VENV)/bin/python bench/validate_turns.py --data "$(IPOL)" $(if $(SEMIOGRAM),--semiogram "$(SEMIOGRAM)") --mobgap
 
 # validate-semiogram: patients (multiple sclerosis, equinovarus foot) the detector never saw, ours next to mobgap's;
 # needs SEMIOGRAM=<CyrilVoisard/ipol_semiogram checkout> (AGPL-3.0 data, never copied into this repository).
