@@ -51,6 +51,7 @@ from pipeline.turns import Turns, detect_turns
 
 NEAR_S = 1.0  # strides within this of the reference U-turn are "near" it
 NOMINAL_DEG = 180.0
+END_S = 1.5  # other turns starting this close to the walk's end are the walker turning while stopping
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,13 @@ def uturn_match(found: Found, uturn: tuple[float, float]) -> int:
     return int(np.argmax(overlap))
 
 
-def other_turns(found: Found, walk: Walk, matched: int) -> int:
-    """Found turns inside the walk's bounds other than the matched one."""
+def other_turns(found: Found, walk: Walk, matched: int) -> tuple[int, int]:
+    """Found turns overlapping the walk's bounds other than the matched one, and how many of them start within
+    ``END_S`` of the walk's last heel strike (the walker turning while stopping)."""
     inside = (found.end_s > walk.bounds[0]) & (found.start_s < walk.bounds[1])
     if matched >= 0:
         inside[matched] = False
-    return int(inside.sum())
+    return int(inside.sum()), int((inside & (found.start_s >= walk.bounds[1] - END_S)).sum())
 
 
 def stride_groups(walk: Walk) -> dict[str, np.ndarray]:
@@ -183,7 +185,7 @@ UTURN_HEADER = (
     "detector",
     "walks",
     "U-turn found %",
-    "other turns in walks",
+    "other turns in walks (at the end)",
     "start − ref s (median, IQR)",
     "end − ref s",
     "duration s (ref)",
@@ -202,11 +204,13 @@ def _median_iqr(x: np.ndarray, spec: str) -> str:
 
 def uturn_row(name: str, walks: Sequence[Walk], found: Sequence[Found]) -> list[str]:
     """One detector's U-turn scores over ``walks`` (reference durations in brackets)."""
-    onset, offset, duration, ref_duration, angle, others, hit = ([] for _ in range(7))
+    onset, offset, duration, ref_duration, angle, others, at_end, hit = ([] for _ in range(8))
     for walk, f in zip(walks, found, strict=True):
         k = uturn_match(f, walk.uturn)
         hit.append(k >= 0)
-        others.append(other_turns(f, walk, k))
+        n_other, n_end = other_turns(f, walk, k)
+        others.append(n_other)
+        at_end.append(n_end)
         ref_duration.append(walk.uturn[1] - walk.uturn[0])
         if k >= 0:
             onset.append(f.start_s[k] - walk.uturn[0])
@@ -218,7 +222,7 @@ def uturn_row(name: str, walks: Sequence[Walk], found: Sequence[Found]) -> list[
         name,
         str(len(walks)),
         _f(100 * float(np.mean(hit)) if hit else math.nan, "{:.0f}"),
-        str(int(np.sum(others))),
+        f"{int(np.sum(others))} ({int(np.sum(at_end))})",
         _median_iqr(np.asarray(onset), "{:+.2f}"),
         _median_iqr(np.asarray(offset), "{:+.2f}"),
         f"{_f(float(np.median(duration)) if duration else math.nan, '{:.2f}')} "

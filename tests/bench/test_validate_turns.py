@@ -21,17 +21,19 @@ def test_the_u_turn_is_the_found_turn_overlapping_it_most_and_the_rest_count_as_
     walk = _walk()
     found = vt.Found(np.array([2.0, 8.8, 10.5, 25.0]), np.array([3.0, 10.6, 11.5, 27.0]), np.array([50, 150, 40, 90]))
     assert vt.uturn_match(found, walk.uturn) == 1  # 1.6 s of overlap against 0.5 s
-    assert vt.other_turns(found, walk, 1) == 2  # the one at 25 s is after the walk
+    assert vt.other_turns(found, walk, 1) == (2, 0)  # the one at 25 s is after the walk
+    stopping = vt.Found(np.array([18.5]), np.array([20.0]), np.array([100.0]))
+    assert vt.other_turns(stopping, walk, -1) == (1, 1)  # starts within 1.5 s of the last heel strike
     nothing = vt.Found(np.array([2.0]), np.array([3.0]), np.array([90.0]))
     assert vt.uturn_match(nothing, walk.uturn) == -1
-    assert vt.other_turns(nothing, walk, -1) == 1
+    assert vt.other_turns(nothing, walk, -1) == (1, 0)
 
 
 def test_u_turn_row_reports_timing_duration_and_angle_against_the_reference() -> None:
     walk = _walk()
     found = vt.Found(np.array([8.9]), np.array([11.2]), np.array([-190.0]))
     row = vt.uturn_row("x", [walk, walk], [found, vt.Found(np.zeros(0), np.zeros(0), np.zeros(0))])
-    assert row[:4] == ["x", "2", "50", "0"]
+    assert row[:4] == ["x", "2", "50", "0 (0)"]
     assert row[4].startswith("-0.10")
     assert row[5].startswith("+0.20")
     assert row[6] == "2.30 (2.00)"
