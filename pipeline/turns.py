@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline import _signal as sig
-from pipeline.metrics import walking_heading_rate_dps
+from pipeline.metrics import MetricsConfig, walking_heading_rate_dps
 from pipeline.orientation import PelvisAngles
 from pipeline.spatial import long_invalid_runs
 
@@ -52,8 +52,8 @@ __all__ = ["TurnConfig", "Turns", "detect_turns", "turn_columns", "turn_summary"
 class TurnConfig:
     """Parameters of turn detection (see the module docstring)."""
 
-    lowpass_hz: float = 0.3  # as MetricsConfig.turn_lowpass_hz
-    rate_dps: float = 20.0  # as MetricsConfig.turn_rate_dps
+    lowpass_hz: float = MetricsConfig.turn_lowpass_hz  # the turning mask's signal and threshold
+    rate_dps: float = MetricsConfig.turn_rate_dps
     merge_gap_s: float = 1.0
     context_s: float = 1.0
     edge_fraction: float = 0.05
@@ -108,11 +108,8 @@ def _stride_samples(ic_t_s: FloatArray | None, fs_hz: float) -> int:
 def _stride_average(x: FloatArray, width: int) -> FloatArray:
     """Centred moving average of ``x`` over ``width`` samples (the ends use what there is). Over exactly one stride
     it cancels the pelvis's stride-periodic rotation and all its harmonics."""
-    total = np.concatenate(([0.0], np.cumsum(x)))
-    i = np.arange(x.shape[0])
-    a = np.clip(i - width // 2, 0, x.shape[0])
-    b = np.clip(i - width // 2 + width, 0, x.shape[0])
-    return np.asarray((total[b] - total[a]) / np.maximum(b - a, 1), dtype=np.float64)
+    a = np.arange(x.shape[0]) - width // 2
+    return _window_means(x, a, a + width)
 
 
 def detect_turns(
