@@ -682,9 +682,22 @@ def print_rows(console: Console, title: str, header: Sequence[str], rows: list[l
 
 
 def markdown(header: Sequence[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+    def row(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    lines = [row(header), "|" + "---|" * len(header)]
+    lines += [row(r) for r in rows]
     return "\n".join(lines)
+
+
+def show_tables(
+    console: Console, tables: Sequence[tuple[str, Sequence[str], list[list[str]]]], markdown_path: Path | None
+) -> None:
+    """Print each ``(title, header, rows)`` table; with ``markdown_path``, also write them there as markdown."""
+    for title, header, rows in tables:
+        print_rows(console, title, header, rows)
+    if markdown_path:
+        markdown_path.write_text("\n\n".join(markdown(h, r) for _, h, r in tables) + "\n", encoding="utf-8")
 
 
 def data_dir_argument(parser: argparse.ArgumentParser) -> None:

@@ -56,8 +56,7 @@ from validate_real import (
     import_trial,
     indip_bouts,
     load_trials,
-    markdown,
-    print_rows,
+    show_tables,
 )
 
 from pipeline.orientation import PelvisAngles
@@ -470,10 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             bias_split_rows(results, [t.wb_speed_m_s for t in trials]),
         ),
     )
-    for title, header, rows in tables:
-        print_rows(console, title, header, rows)
-    if args.markdown:
-        args.markdown.write_text("\n\n".join(markdown(h, r) for _, h, r in tables) + "\n", encoding="utf-8")
+    show_tables(console, tables, args.markdown)
     return 0
 
 

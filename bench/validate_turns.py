@@ -42,7 +42,7 @@ import numpy as np
 import validate_ipol as vi
 import validate_semiogram as vsem
 from rich.console import Console
-from validate_real import _f, markdown, print_rows
+from validate_real import _f, show_tables
 
 from pipeline.errors import ImuGaitError
 from pipeline.metrics import MetricsConfig, turning_mask
@@ -307,10 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tables.append((f"{cohort}: reference strides left out as turning", STRIDE_HEADER, stride_rows(ok)))
         for label, error in failed:
             console.print(f"[red]{cohort} {label}: {error}[/red]")
-    for title, header, rows in tables:
-        print_rows(console, title, header, rows)
-    if args.markdown:
-        args.markdown.write_text("\n\n".join(markdown(h, r) for _, h, r in tables) + "\n", encoding="utf-8")
+    show_tables(console, tables, args.markdown)
     return 0
 
 
