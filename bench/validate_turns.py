@@ -13,8 +13,12 @@ reference heel strikes (foot sensors) inside *our* turn interval, against our IC
 
 Strides: every reference stride (heel strike to the same foot's next) and whether any of its samples lies in the
 pipeline's turning mask (:func:`pipeline.metrics.turning_mask`, the rule that keeps turning strides out of every
-symmetry statistic), grouped by where it lies: overlapping the U-turn, within one second of it, or further away
-(straight walking).
+symmetry statistic), grouped by where it lies: overlapping the U-turn, within one second of it, ending in the walk's
+last ``END_S`` (walkers often turn as they stop), or the rest (straight walking). Per group, how far each stride
+turned: our pelvis heading change between the stride's two heel strikes (the same phase of the pelvis's own
+rotation, which so cancels), for the strides left out and for those kept. The reference U-turn of a slow walker
+includes straight steps as it slows, so strides "overlapping the U-turn" that are kept are scored by how far they
+turned, not by the overlap alone.
 
 With ``--mobgap`` (run with ``.venv-bench``): mobgap 1.2.0's ``TdElGohary`` (defaults) on the same walks, in the
 body frame ``validate_ipol`` builds for mobgap's detectors, scored by the same code.
@@ -44,6 +48,7 @@ import validate_semiogram as vsem
 from rich.console import Console
 from validate_real import _f, show_tables
 
+from pipeline._signal import fill_invalid
 from pipeline.errors import ImuGaitError
 from pipeline.metrics import MetricsConfig, turning_mask
 from pipeline.run import load_aligned
@@ -83,6 +88,8 @@ class WalkResult:
     walk: Walk
     ours: Found
     stride_in_mask: np.ndarray  # per reference stride: any of its samples in our turning mask
+    stride_kept: np.ndarray  # per reference stride: not turning and steady, as the stride table's validity rule
+    stride_turn_deg: np.ndarray  # per reference stride: |our pelvis heading change| from its first to its last sample
 
 
 def walk_of(trial: vi.IpolTrial, cohort: str) -> Walk:
@@ -122,15 +129,24 @@ def other_turns(found: Found, walk: Walk, matched: int) -> tuple[int, int]:
 
 
 def stride_groups(walk: Walk) -> dict[str, np.ndarray]:
-    """Reference strides overlapping the U-turn, within ``NEAR_S`` of it, and further away."""
+    """Reference strides overlapping the U-turn, within ``NEAR_S`` of it, ending in the walk's last ``END_S`` (where
+    walkers turn while stopping), and the rest (straight walking)."""
     t0, t1 = walk.uturn
     over = (walk.stride_end > t0) & (walk.stride_start < t1)
     near = ~over & (walk.stride_end > t0 - NEAR_S) & (walk.stride_start < t1 + NEAR_S)
-    return {"overlapping the U-turn": over, f"within {NEAR_S:.0f} s of it": near, "further away": ~over & ~near}
+    stop = ~over & ~near & (walk.stride_end > walk.bounds[1] - END_S)
+    return {
+        "overlapping the U-turn": over,
+        f"within {NEAR_S:.0f} s of it": near,
+        f"ending in the walk's last {END_S} s": stop,
+        "straight walking (the rest)": ~over & ~near & ~stop,
+    }
 
 
 def _failed(walk: Walk, error: str) -> WalkResult:
-    return WalkResult(walk, Found(np.zeros(0), np.zeros(0), np.zeros(0), error=error), np.zeros(0, dtype=bool))
+    empty = np.zeros(0)
+    none = np.zeros(0, dtype=bool)
+    return WalkResult(walk, Found(empty, empty, empty, error=error), none, none, empty)
 
 
 def run_walk(trial: vi.IpolTrial, cohort: str) -> WalkResult:
@@ -145,12 +161,20 @@ def run_walk(trial: vi.IpolTrial, cohort: str) -> WalkResult:
         return _failed(walk, "no pelvis")
     ic = aligned.events.t_s[aligned.events.kind == "IC"]
     turns: Turns = detect_turns(aligned.pelvis, aligned.fs_hz, ic)
-    mask = turning_mask(aligned.pelvis, aligned.fs_hz, config=MetricsConfig())
+    config = MetricsConfig()
+    mask = turning_mask(aligned.pelvis, aligned.fs_hz, config=config)
     count = np.concatenate(([0], np.cumsum(mask)))
     a = np.clip(np.floor(walk.stride_start * aligned.fs_hz).astype(np.int64), 0, mask.size)
     b = np.clip(np.ceil(walk.stride_end * aligned.fs_hz).astype(np.int64), 0, mask.size)
+    turning = (count[b] - count[a]) > 0
+    steady = aligned.bouts.steady if aligned.bouts is not None else np.zeros(mask.size, dtype=bool)
+    unsteady = np.concatenate(([0], np.cumsum(~steady)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kept = ~turning & ((unsteady[b] - unsteady[a]) / (b - a) <= config.max_unsteady_fraction)
+    heading = np.concatenate(([0.0], np.cumsum(fill_invalid(aligned.pelvis.heading_rate_dps, aligned.pelvis.valid))))
+    heading /= aligned.fs_hz  # heading[i]: before sample i; a stride's two ends are at the same phase of the pelvis
     found = Found(turns.start_s, turns.end_s, turns.angle_deg, turns.steps.astype(np.float64))
-    return WalkResult(walk, found, (count[b] - count[a]) > 0)
+    return WalkResult(walk, found, turning, kept, np.abs(heading[b] - heading[a]))
 
 
 def _run(args: tuple[vi.IpolTrial, str]) -> WalkResult:
@@ -254,17 +278,37 @@ def step_row(results: Sequence[WalkResult]) -> list[str]:
     ]
 
 
-STRIDE_HEADER = ("reference strides", "n", "left out as turning %")
+STRIDE_HEADER = (
+    "reference strides",
+    "n",
+    "left out as turning %",
+    "left out of the statistics % (turning or bout end)",
+    "heading change of those left out ° (median)",
+    "of those kept ° (median, max)",
+)
 
 
 def stride_rows(results: Sequence[WalkResult]) -> list[list[str]]:
-    """Per group of reference strides: how many, and the share with a sample in the pipeline's turning mask."""
+    """Per group of reference strides: how many, the share with a sample in the pipeline's turning mask, the share
+    the stride table's validity rule leaves out of the statistics (turning, or unsteady at a bout's end), and how
+    far our pelvis heading turned over the strides left out and over those kept."""
+    done = [r for r in results if r.stride_in_mask.size]
     rows = []
-    for name in stride_groups(results[0].walk) if results else ():
-        sel = [stride_groups(r.walk)[name] for r in results if r.stride_in_mask.size]
-        hit = [r.stride_in_mask[s] for r, s in zip((r for r in results if r.stride_in_mask.size), sel, strict=True)]
-        flags = np.concatenate(hit) if hit else np.zeros(0, dtype=bool)
-        rows.append([name, str(flags.size), _f(100 * float(flags.mean()) if flags.size else math.nan, "{:.0f}")])
+    for name in stride_groups(done[0].walk) if done else ():
+        sel = [stride_groups(r.walk)[name] for r in done]
+        turning = np.concatenate([r.stride_in_mask[s] for r, s in zip(done, sel, strict=True)])
+        kept = np.concatenate([r.stride_kept[s] for r, s in zip(done, sel, strict=True)])
+        turn = np.concatenate([r.stride_turn_deg[s] for r, s in zip(done, sel, strict=True)])
+        rows.append(
+            [
+                name,
+                str(kept.size),
+                _f(100 * float(turning.mean()) if turning.size else math.nan, "{:.0f}"),
+                _f(100 * float(1 - kept.mean()) if kept.size else math.nan, "{:.0f}"),
+                _f(float(np.median(turn[~kept])) if (~kept).any() else math.nan, "{:.0f}"),
+                f"{float(np.median(turn[kept])):.0f} ({float(np.max(turn[kept])):.0f})" if kept.any() else "n/a",
+            ]
+        )
     return rows
 
 
@@ -304,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         title = f"{cohort}: the U-turn of each walk against the dataset's U-turn boundaries"
         tables.append((title, UTURN_HEADER, rows))
         tables.append((f"{cohort}: steps in our U-turn", STEP_HEADER, [step_row(ok)]))
-        tables.append((f"{cohort}: reference strides left out as turning", STRIDE_HEADER, stride_rows(ok)))
+        tables.append((f"{cohort}: reference strides left out of the statistics", STRIDE_HEADER, stride_rows(ok)))
         for label, error in failed:
             console.print(f"[red]{cohort} {label}: {error}[/red]")
     show_tables(console, tables, args.markdown)

@@ -44,22 +44,37 @@ def test_u_turn_row_reports_timing_duration_and_angle_against_the_reference() ->
 def test_steps_compare_our_ics_with_the_reference_heel_strikes_in_our_interval() -> None:
     walk = _walk()
     found = vt.Found(np.array([9.1]), np.array([10.6]), np.array([180.0]), steps=np.array([2.0]))
-    result = vt.WalkResult(walk, found, np.zeros(walk.stride_start.size, dtype=bool))
+    none = np.zeros(walk.stride_start.size, dtype=bool)
+    result = vt.WalkResult(walk, found, none, ~none, np.zeros(none.size))
     assert vt.step_row([result]) == ["1", "2", "3", "-1.00"]  # heel strikes at 9.5, 10.0, 10.5
 
 
-def test_strides_are_grouped_by_their_distance_to_the_u_turn() -> None:
+def test_strides_are_grouped_by_their_distance_to_the_u_turn_and_the_walk_end() -> None:
     walk = _walk()
     groups = vt.stride_groups(walk)
-    over, near, far = groups.values()
-    assert (over.astype(int) + near + far == 1).all()  # each stride in exactly one group
+    over, near, stop, far = groups.values()
+    assert (over.astype(int) + near + stop + far == 1).all()  # each stride in exactly one group
     assert over[walk.stride_start == 8.5].all()  # 8.5-9.5 s crosses the U-turn's start
     assert not over[walk.stride_start == 8.0].any()  # 8-9 s ends where it begins: near
     assert near[walk.stride_start == 8.0].all()
     assert far[walk.stride_start == 6.5].all()  # ends at 7.5 s, over a second before
-    in_mask = over.copy()
-    rows = vt.stride_rows([vt.WalkResult(walk, vt.Found(np.zeros(0), np.zeros(0), np.zeros(0)), in_mask)])
-    assert [r[2] for r in rows] == ["100", "0", "0"]
+    assert stop[walk.stride_start == 17.5].all()  # ends at 18.5 s, in the walk's last 1.5 s (it ends at 19.5 s)
+    assert far[walk.stride_start == 16.5].all()
+
+
+def test_stride_rows_score_the_mask_the_validity_rule_and_how_far_strides_turned() -> None:
+    walk = _walk()
+    over, near, stop, far = vt.stride_groups(walk).values()
+    turn_deg = np.where(over, 60.0, 2.0)
+    turn_deg[np.flatnonzero(far)[0]] = 12.0  # one straight stride veers 12° and is kept
+    kept = ~over & ~stop  # the U-turn's strides turn; those at the walk's end are unsteady
+    result = vt.WalkResult(walk, vt.Found(np.zeros(0), np.zeros(0), np.zeros(0)), over, kept, turn_deg)
+    rows = vt.stride_rows([result])
+    assert [r[2] for r in rows] == ["100", "0", "0", "0"]  # left out as turning
+    assert [r[3] for r in rows] == ["100", "0", "100", "0"]  # left out of the statistics
+    assert [r[4] for r in rows] == ["60", "n/a", "2", "n/a"]  # heading change of those left out
+    assert rows[0][5] == "n/a"
+    assert rows[3][5] == "2 (12)"  # of those kept: median (max)
 
 
 def test_without_data_the_bench_says_skipped(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
