@@ -44,6 +44,7 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TURNS
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.10: a turn extends while its rate stays over 5°/s (hysteresis): slow walkers' turns are no longer cut short
 # 1.9: turns of ≥ 45° listed (derived/turns.arrow) with angle, duration, rate and steps; turn summary metrics
 # 1.8: pelvis step lengths × cos(heading change over the step) in turns (spatial "Turns")
 # 1.7: a pelvis step keeps its length across a sensor gap of up to 0.12 s (one lost notification), counted
@@ -55,7 +56,7 @@ from pipeline.store import Session, app_version, read_raw, write_table
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.9"
+PIPELINE_VERSION = "1.10"
 log = logging.getLogger(__name__)
 
 

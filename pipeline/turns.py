@@ -8,9 +8,12 @@ Signal: the pelvis heading rate (rotation rate about the world vertical) low-pas
 turning mask's: below the stride frequency, so the pelvis's own rotation within each stride does not count as
 turning); its running integral is the walking heading. Definition, per turn:
 
-* **candidates** — runs where the low-passed rate exceeds ``rate_dps`` (20°/s, the turning mask's threshold);
-  consecutive runs turning the same way less than ``merge_gap_s`` apart are one turn (a hesitation inside a turn
-  splits it otherwise; Shah et al. 2021, IEEE Trans Biomed Eng 68:2615, merge such turns for clinical tests);
+* **candidates** — runs where the low-passed rate exceeds ``rate_dps`` (20°/s, the turning mask's threshold),
+  extended while it stays above ``hold_dps`` (5°/s, El-Gohary's end threshold): a slow walker's turn has stretches
+  under 20°/s that would otherwise cut it short (the semiogram's multiple-sclerosis U-turns read 170° without it,
+  docs/validation §q). Consecutive runs turning the same way less than ``merge_gap_s`` apart are one turn (a
+  hesitation inside a turn splits it otherwise; Shah et al. 2021, IEEE Trans Biomed Eng 68:2615, merge such turns
+  for clinical tests);
 * **start / end** — the merged run is widened by ``context_s`` on each side (never past the midpoint to a
   neighbouring run), since the low-pass spreads a turn beyond its threshold crossings. Within that window, start and
   end are where the heading has covered ``edge_fraction`` and ``1 − edge_fraction`` (5 % / 95 %) of its change.
@@ -54,6 +57,7 @@ class TurnConfig:
 
     lowpass_hz: float = MetricsConfig.turn_lowpass_hz  # the turning mask's signal and threshold
     rate_dps: float = MetricsConfig.turn_rate_dps
+    hold_dps: float = 5.0  # a candidate extends while the rate stays above this (El-Gohary's end threshold)
     merge_gap_s: float = 1.0
     context_s: float = 1.0
     edge_fraction: float = 0.05
@@ -86,6 +90,14 @@ class Turns:
     def empty(cls) -> Turns:
         z = np.zeros(0)
         return cls(z, z, z, z, np.zeros(0, dtype=str), z, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
+
+
+def _turning_runs(rate_dps: FloatArray, rate_dps_min: float, hold_dps: float) -> NDArray[np.int64]:
+    """Half-open ``[start, end)`` runs (k, 2) where ``|rate|`` stays above ``hold_dps`` and somewhere exceeds
+    ``rate_dps_min`` (hysteresis)."""
+    r = sig.runs(np.abs(rate_dps) > min(hold_dps, rate_dps_min))
+    strong = np.concatenate(([0], np.cumsum(np.abs(rate_dps) > rate_dps_min)))
+    return r[strong[r[:, 1]] > strong[r[:, 0]]]
 
 
 def _window_means(x: FloatArray, a: NDArray[np.int64], b: NDArray[np.int64]) -> FloatArray:
@@ -124,11 +136,11 @@ def detect_turns(
     n = rate.shape[0]
     if n < 2:
         return Turns.empty()
-    r = sig.runs(np.abs(rate) > config.rate_dps)
+    r = _turning_runs(rate, config.rate_dps, config.hold_dps)
     a, b = r[:, 0], r[:, 1]
     if a.size == 0:
         return Turns.empty()
-    sign = np.sign(rate[a])  # one sign per run: |rate| stays above the threshold throughout it
+    sign = np.sign(rate[a])  # one sign per run: |rate| stays above the hold threshold throughout it
     # merge same-direction runs separated by less than merge_gap_s
     join = (sign[1:] == sign[:-1]) & (a[1:] - b[:-1] < config.merge_gap_s * fs_hz)
     first = np.concatenate(([True], ~join))

@@ -13,7 +13,7 @@ from pipeline.orientation import PelvisAngles
 from pipeline.run import process_session
 from pipeline.schemas import TURNS
 from pipeline.store import read_table
-from pipeline.turns import detect_turns, turn_summary
+from pipeline.turns import TurnConfig, detect_turns, turn_summary
 
 FS = 100.0
 STRIDE_S = 1.1
@@ -67,6 +67,17 @@ def test_straight_walking_and_veering_are_not_turns() -> None:
     value, n = summary["turn_duration_s"]
     assert math.isnan(value)
     assert n == 0
+
+
+def test_a_slow_stretch_of_a_turn_under_the_threshold_stays_in_it() -> None:
+    # a quick 90°, and from its last half second 60° more over 8 s (peak 14°/s, under the 20°/s threshold)
+    pelvis = _pelvis(40.0, [(10.0, 1.5, 90.0), (11.0, 8.0, 60.0)])
+    turns = detect_turns(pelvis, FS, _steps(40.0))
+    assert len(turns) == 1
+    assert turns.angle_deg[0] == pytest.approx(150.0, abs=6.0)  # the slow turn's last few degrees are under 5°/s
+    assert 16.0 < turns.end_s[0] < 17.5  # 95 % of 150° is reached at 16.8 s
+    cut = detect_turns(pelvis, FS, _steps(40.0), config=TurnConfig(hold_dps=20.0))  # without the hysteresis
+    assert cut.angle_deg[0] < 130.0
 
 
 def test_a_hesitation_inside_a_turn_does_not_split_it_but_a_walk_between_turns_does() -> None:
