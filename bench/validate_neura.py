@@ -88,10 +88,18 @@ from pipeline.errors import ImuGaitError
 from pipeline.evaluation import EventScores, match_events, pool, score_events
 from pipeline.importer import TableImportSpec, import_tables
 from pipeline.metrics import StrideTable, stride_table
-from pipeline.orientation import OrientationConfig, PelvisAngles, ThighAngles, obliquity_tilt_deg, sagittal_deg
+from pipeline.orientation import (
+    OrientationConfig,
+    PelvisAngles,
+    ThighAngles,
+    obliquity_tilt_deg,
+    sagittal_deg,
+    walking_heading,
+)
 from pipeline.run import AlignedSession, load_aligned, process_session, spatial_result
 from pipeline.store import Session
 from pipeline.subjects import SubjectProfile, save_profile
+from pipeline.turns import detect_turns
 
 DATA_ENV = "NEURA_DATA_DIR"
 TRIAL = "S02-Trial-Walk-1"
@@ -479,7 +487,7 @@ def marker_angles(markers: Mapping[str, FloatArray], fs_hz: float) -> tuple[Pelv
     thighs = {}
     for side, (hip, knee) in SEGMENT_MARKERS["thigh"].items():
         nan = np.full(valid.size, np.nan)
-        thighs[side] = ThighAngles(_sagittal_deg(m[knee] - m[hip], forward), nan, nan, valid)
+        thighs[side] = ThighAngles(_sagittal_deg(m[knee] - m[hip], forward), nan, nan, valid, nan)
     return pelvis, thighs
 
 
@@ -569,7 +577,7 @@ def device_angles(trial: Trial, aligned: AlignedSession) -> tuple[PelvisAngles, 
     for side in SIDES:
         u = up_in_segment(f"{side}_thigh")
         nan = np.full(valid.size, np.nan)
-        thighs[side] = ThighAngles(sagittal_deg(u), nan, nan, np.all(np.isfinite(u), axis=1))
+        thighs[side] = ThighAngles(sagittal_deg(u), nan, nan, np.all(np.isfinite(u), axis=1), nan)
     return pelvis, thighs
 
 
@@ -803,6 +811,52 @@ def event_listing(det: Detection, ref: Reference) -> list[list[str]]:
     return sorted(rows, key=lambda row: float(row[2]))
 
 
+TURN_HEADER = ("heading from", "turns", "start s", "end s", "angle °", "Vicon pelvis, same interval °", "error °")
+
+
+def reference_turn_deg(markers: Mapping[str, FloatArray], start_s: float, end_s: float) -> float:
+    """The pelvis's heading change over a turn from the markers alone: the horizontal direction from the posterior
+    to the anterior iliac spine midpoints, averaged over the second before ``start_s`` and the second after
+    ``end_s`` (as ``pipeline.turns`` measures the angle, so the two differ by the sensors, not the definition).
+    + = to the left, as ours."""
+    d = (markers["LASI"] + markers["RASI"] - markers["LPSI"] - markers["RPSI"]) / 2.0
+    yaw = np.rad2deg(np.unwrap(np.arctan2(d[:, 1], d[:, 0])))
+    n, i, j = int(FS_HZ), int(round(start_s * FS_HZ)), int(round(end_s * FS_HZ))
+    return float(np.nanmean(yaw[j + 1 : j + 1 + n]) - np.nanmean(yaw[max(i - n, 0) : i]))
+
+
+def turn_rows(trial: Trial, ref: Reference, workdir: Path) -> list[list[str]]:
+    """Our turns (``pipeline.turns``) on the pelvis + thighs session from each heading source the pipeline can use:
+    the pelvis (its choice when worn), both thighs' mean (its choice without a pelvis) and each thigh alone, against
+    the markers' pelvis heading over each one's interval."""
+    session, _ = import_trial(trial, ref, IMPORTED["pelvis+thighs"], workdir)
+    aligned = load_aligned(session)
+    is_ic = aligned.events.kind == "IC"
+    ic, side = aligned.events.t_s[is_ic], aligned.events.side[is_ic]
+    sources = {"pelvis": walking_heading(aligned.pelvis, {}), "both thighs": walking_heading(None, aligned.thighs)}
+    sources.update({f"{s} thigh": walking_heading(None, {s: aligned.thighs[s]}) for s in SIDES if s in aligned.thighs})
+    rows = []
+    for name, heading in sources.items():
+        if heading is None:
+            continue
+        t = detect_turns(heading, aligned.fs_hz, ic, side)
+        angle, truth = math.nan, math.nan
+        if len(t) == 1:  # the trial holds one turn
+            angle, truth = float(t.angle_deg[0]), reference_turn_deg(trial.markers, t.start_s[0], t.end_s[0])
+        rows.append(
+            [
+                name,
+                str(len(t)),
+                " ".join(f"{x:.2f}" for x in t.start_s),
+                " ".join(f"{x:.2f}" for x in t.end_s),
+                " ".join(f"{x:+.1f}" for x in t.angle_deg),
+                fmt(truth, "{:+.1f}"),
+                fmt(angle - truth, "{:+.1f}"),
+            ]
+        )
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     env = os.environ.get(DATA_ENV)
@@ -906,6 +960,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "angle series within the walking passes, each pass's mean removed",
         SERIES_HEADER,
         angles.series,
+    )
+    with tempfile.TemporaryDirectory(prefix="imugait-neura-turns-") as tmp:
+        turns = turn_rows(trial, ref, Path(tmp))
+    print_rows(
+        console, "the turn between the two passes, by heading source (pelvis + thighs session)", TURN_HEADER, turns
     )
     print_rows(
         console,

@@ -159,8 +159,8 @@ def run_walk(trial: vi.IpolTrial, cohort: str) -> WalkResult:
             return _failed(walk, str(exc))
     if aligned.pelvis is None:
         return _failed(walk, "no pelvis")
-    ic = aligned.events.t_s[aligned.events.kind == "IC"]
-    turns: Turns = detect_turns(aligned.pelvis, aligned.fs_hz, ic)
+    is_ic = aligned.events.kind == "IC"
+    turns: Turns = detect_turns(aligned.pelvis, aligned.fs_hz, aligned.events.t_s[is_ic], aligned.events.side[is_ic])
     config = MetricsConfig()
     mask = turning_mask(aligned.pelvis, aligned.fs_hz, config=config)
     count = np.concatenate(([0], np.cumsum(mask)))

@@ -11,8 +11,8 @@ range is max − min of that side's sagittal thigh angle over the stride.
 
 Validity (``valid``): stride time within [min_stride_s, max_stride_s] (mobgap 0.2–3 s), within ``outlier_rel``
 of the median stride, at most ``max_unsteady_fraction`` of its samples outside the ``steady`` mask (outside a
-walking bout, its first or last steps), not overlapping a turn (low-passed pelvic heading rate above
-``turn_rate_dps``, widened by ``turn_margin_s``; needs the pelvis sensor), and not next to a break in walking
+walking bout, its first or last steps), not overlapping a turn (low-passed heading rate above ``turn_rate_dps``,
+widened by ``turn_margin_s``; from the pelvis, or the thighs without it), and not next to a break in walking
 (gait initiation and termination): the first and last strides of a side, and the neighbours of a pause. The
 median stride is pooled over both sides (they share one stride time) from the strides with at most one step
 inside (see below), so that strides merged over lost ICs do not pull it up. A stride longer than ``1 +
@@ -62,7 +62,7 @@ from pipeline import trunk, uncertainty
 from pipeline.bouts import merge_intervals
 from pipeline.catalog import METRICS
 from pipeline.events import GaitEvents
-from pipeline.orientation import PelvisAngles, ThighAngles
+from pipeline.orientation import HeadingRate, PelvisAngles, ThighAngles, walking_heading
 from pipeline.symmetry import gait_asymmetry, symmetry_index, symmetry_ratio
 
 __all__ = [
@@ -175,15 +175,15 @@ def _ranges(x: FloatArray, a: NDArray[np.int64], b: NDArray[np.int64]) -> FloatA
     return window_reduce(x, a, b, np.fmax) - window_reduce(x, a, b, np.fmin)
 
 
-def walking_heading_rate_dps(pelvis: PelvisAngles, fs_hz: float, lowpass_hz: float) -> FloatArray:
-    """The pelvis heading rate low-passed below the stride frequency: the walker's turning, without the pelvis's own
-    rotation within each stride (gaps filled for the filter)."""
-    return sig.butter(sig.fill_invalid(pelvis.heading_rate_dps, pelvis.valid), fs_hz, lowpass_hz, "lowpass")
+def walking_heading_rate_dps(heading: HeadingRate, fs_hz: float, lowpass_hz: float) -> FloatArray:
+    """The heading rate (pelvis, or thighs without one) low-passed below the stride frequency: the walker's turning,
+    without the segment's own rotation within each stride (gaps filled for the filter)."""
+    return sig.butter(sig.fill_invalid(heading.heading_rate_dps, heading.valid), fs_hz, lowpass_hz, "lowpass")
 
 
-def turning_mask(pelvis: PelvisAngles, fs_hz: float, *, config: MetricsConfig) -> NDArray[np.bool_]:
+def turning_mask(heading: HeadingRate, fs_hz: float, *, config: MetricsConfig) -> NDArray[np.bool_]:
     """Grid samples during (or within ``turn_margin_s`` of) a turn, from the low-passed heading rate."""
-    rate = walking_heading_rate_dps(pelvis, fs_hz, config.turn_lowpass_hz)
+    rate = walking_heading_rate_dps(heading, fs_hz, config.turn_lowpass_hz)
     turning = np.abs(rate) > config.turn_rate_dps
     w = int(2 * config.turn_margin_s * fs_hz) + 1
     return np.asarray(np.convolve(turning.astype(np.float64), np.ones(w), mode="same") > 0)
@@ -373,7 +373,8 @@ def stride_table(
     """
     thighs = thighs or {}
     unsteady = np.zeros(n_samples, dtype=bool) if steady is None else ~steady
-    turning = turning_mask(pelvis, fs_hz, config=config) if pelvis is not None else np.zeros(n_samples, dtype=bool)
+    heading = walking_heading(pelvis, thighs)
+    turning = turning_mask(heading, fs_hz, config=config) if heading is not None else np.zeros(n_samples, dtype=bool)
     turns = np.concatenate(([0], np.cumsum(turning)))
     parts: list[dict[str, NDArray[Any]]] = []
     sides = {s: _stepping(events, s) for s in ("left", "right")}  # two sides, not samples

@@ -44,7 +44,8 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TURNS
 from pipeline.store import Session, app_version, read_raw, write_table
 
-# 1.10: a turn extends while its rate stays over 5°/s (hysteresis): slow walkers' turns are no longer cut short
+# 1.10: a turn extends while its rate stays over 5°/s (hysteresis): slow walkers' turns are no longer cut short;
+#       without a pelvis, turns (list and stride mask) come from the thighs' heading
 # 1.9: turns of ≥ 45° listed (derived/turns.arrow) with angle, duration, rate and steps; turn summary metrics
 # 1.8: pelvis step lengths × cos(heading change over the step) in turns (spatial "Turns")
 # 1.7: a pelvis step keeps its length across a sensor gap of up to 0.12 s (one lost notification), counted
@@ -222,6 +223,10 @@ def load_aligned(
     thigh_ev = events.merge(*parts, fs_hz=fs) if parts else None
     ev, thighs, checks = _crosscheck.reconcile(thigh_ev, pe, thighs, fs, config=config.crosscheck)
     quality.update(checks)
+    heading = orientation.walking_heading(pelvis, thighs)
+    if turning is None and heading is not None:  # thighs only: turns from their heading
+        turning = metrics.turning_mask(heading, fs, config=config.metrics)
+    quality["heading_source"] = heading.source if heading is not None else None
     for site, al in alignments.items():
         quality[f"{site}.mounting"] = align.describe_mounting(al, config=config.align)
     gyr = [(gs.gyr, gs.valid) for gs in tl.streams.values()]
@@ -321,10 +326,10 @@ def process_session(
         trunk_result = trunk.trunk_metrics(acc, fs, strides.start_s, strides.end_s, strides.valid, config=config.trunk)
     standing = aligned.quality.get("standing")
     standing_tilt = standing.get("pelvic_tilt_deg") if isinstance(standing, Mapping) else None
-    ic_t = aligned.events.t_s[aligned.events.kind == "IC"]
-    found_turns = (
-        turns.detect_turns(aligned.pelvis, fs, ic_t, config=config.turns) if aligned.pelvis is not None else None
-    )
+    is_ic = aligned.events.kind == "IC"
+    ic_t, ic_side = aligned.events.t_s[is_ic], aligned.events.side[is_ic]
+    heading = orientation.walking_heading(aligned.pelvis, aligned.thighs)
+    found_turns = turns.detect_turns(heading, fs, ic_t, ic_side, config=config.turns) if heading is not None else None
     rows = metrics.session_summary(
         strides,
         trunk_result=trunk_result,

@@ -4,7 +4,8 @@ Turning is hard for many patients and is where they fall (El-Gohary et al. 2014,
 inertial systems report each turn's angle, duration and steps. The stride table already *excludes* turning from
 the symmetry statistics (:func:`pipeline.metrics.turning_mask`); this module *describes* the turns.
 
-Signal: the pelvis heading rate (rotation rate about the world vertical) low-passed at ``lowpass_hz`` (0.3 Hz, the
+Signal: the pelvis heading rate (rotation rate about the world vertical; without a pelvis, the thighs' mean,
+:func:`pipeline.orientation.walking_heading`) low-passed at ``lowpass_hz`` (0.3 Hz, the
 turning mask's: below the stride frequency, so the pelvis's own rotation within each stride does not count as
 turning); its running integral is the walking heading. Definition, per turn:
 
@@ -43,7 +44,7 @@ from numpy.typing import NDArray
 
 from pipeline import _signal as sig
 from pipeline.metrics import MetricsConfig, walking_heading_rate_dps
-from pipeline.orientation import PelvisAngles
+from pipeline.orientation import HeadingRate
 from pipeline.spatial import long_invalid_runs
 
 FloatArray = NDArray[np.float64]
@@ -108,12 +109,19 @@ def _window_means(x: FloatArray, a: NDArray[np.int64], b: NDArray[np.int64]) -> 
     return np.asarray((total[b] - total[a]) / (b - a), dtype=np.float64)
 
 
-def _stride_samples(ic_t_s: FloatArray | None, fs_hz: float) -> int:
-    """One stride in samples: twice the median interval between consecutive ICs (1.1 s without enough ICs)."""
-    ic = np.sort(np.asarray(ic_t_s, dtype=np.float64)) if ic_t_s is not None else np.zeros(0)
-    steps = np.diff(ic)
-    steps = steps[(steps > 0.2) & (steps < 1.5)]
-    stride_s = 2.0 * float(np.median(steps)) if steps.size >= 4 else 1.1
+def _stride_samples(ic_t_s: FloatArray | None, ic_side: NDArray[np.str_] | None, fs_hz: float) -> int:
+    """One stride in samples: the median interval between one side's consecutive ICs, or without sides twice the
+    median interval between consecutive ICs (1.1 s without enough ICs). A one-thigh session has one side's ICs only,
+    whose interval is already a stride."""
+    ic = np.asarray(ic_t_s, dtype=np.float64) if ic_t_s is not None else np.zeros(0)
+    if ic_side is not None and ic.size:
+        side = np.asarray(ic_side)
+        strides = np.concatenate([np.diff(np.sort(ic[side == s])) for s in np.unique(side)])
+        strides = strides[(strides > 0.4) & (strides < 3.0)]
+    else:
+        steps = np.diff(np.sort(ic))
+        strides = 2.0 * steps[(steps > 0.2) & (steps < 1.5)]
+    stride_s = float(np.median(strides)) if strides.size >= 4 else 1.1
     return max(1, int(round(stride_s * fs_hz)))
 
 
@@ -125,14 +133,16 @@ def _stride_average(x: FloatArray, width: int) -> FloatArray:
 
 
 def detect_turns(
-    pelvis: PelvisAngles,
+    heading: HeadingRate,
     fs_hz: float,
     ic_t_s: FloatArray | None = None,
+    ic_side: NDArray[np.str_] | None = None,
     *,
     config: TurnConfig = TurnConfig(),
 ) -> Turns:
-    """The turns of a session from its pelvis angles; ``ic_t_s`` (every IC, either side) counts the steps."""
-    rate = walking_heading_rate_dps(pelvis, fs_hz, config.lowpass_hz)
+    """The turns of a session from its heading rate (pelvis angles, or ``orientation.walking_heading``); ``ic_t_s``
+    (every IC, either side) counts the steps, and with ``ic_side`` gives the stride the heading is averaged over."""
+    rate = walking_heading_rate_dps(heading, fs_hz, config.lowpass_hz)
     n = rate.shape[0]
     if n < 2:
         return Turns.empty()
@@ -151,8 +161,8 @@ def detect_turns(
     lo = np.maximum(a - ctx, np.concatenate(([0], mid)))
     hi = np.minimum(b + ctx, np.concatenate((mid, [n])))
     # raw[i] = heading before sample i, from the unfiltered rate (gaps bridged for the sum)
-    raw = np.concatenate(([0.0], np.cumsum(sig.fill_invalid(pelvis.heading_rate_dps, pelvis.valid)) / fs_hz))
-    smooth = _stride_average(raw, _stride_samples(ic_t_s, fs_hz))
+    raw = np.concatenate(([0.0], np.cumsum(sig.fill_invalid(heading.heading_rate_dps, heading.valid)) / fs_hz))
+    smooth = _stride_average(raw, _stride_samples(ic_t_s, ic_side, fs_hz))
     change = smooth[hi] - smooth[lo]
     ok = np.abs(change) > 0
     lo, hi, change = lo[ok], hi[ok], change[ok]
@@ -171,7 +181,7 @@ def detect_turns(
     if lo.size == 0:
         return Turns.empty()
     start_s, end_s = start / fs_hz, end / fs_hz
-    long_gap = np.concatenate(([0], np.cumsum(long_invalid_runs(pelvis.valid, round(config.max_gap_s * fs_hz)))))
+    long_gap = np.concatenate(([0], np.cumsum(long_invalid_runs(heading.valid, round(config.max_gap_s * fs_hz)))))
     a_w, b_w = np.maximum(start - w, 0), np.minimum(end + 1 + w, n)  # the turn and its averaging windows
     complete = (long_gap[b_w] - long_gap[a_w] == 0) & (lo > 0) & (hi < n)
     ic = np.sort(np.asarray(ic_t_s, dtype=np.float64)) if ic_t_s is not None else np.zeros(0)

@@ -63,7 +63,7 @@ def test_curves_per_side_and_signal() -> None:
     side = np.array(["left", "right"] * 12 + ["left"])
     valid = np.ones(start.size, dtype=bool)
     valid[:4] = False
-    thigh = ThighAngles(x, -x, x, np.ones(n, dtype=bool))
+    thigh = ThighAngles(x, -x, x, np.ones(n, dtype=bool), np.zeros(n))
     curves = cycles.cycle_curves(FS, side, start, end, valid, thighs={"left": thigh})
     assert [(c.side, c.signal) for c in curves] == [("left", "thigh_sagittal_deg"), ("left", "thigh_frontal_deg")]
     assert curves[0].n == int((valid & (side == "left")).sum())

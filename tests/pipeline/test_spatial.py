@@ -81,8 +81,8 @@ def _synthetic(n_steps: int = 30, step_s: float = 0.55, h: float = 0.03, dtheta:
     # left thigh most flexed at left IC (t = 2 + 2k·step), right thigh mirrored
     left = (dtheta / 2) * np.cos(w_step / 2 * (t - 2.0))
     thighs = {
-        "left": ThighAngles(left, np.zeros(n), np.zeros(n), valid),
-        "right": ThighAngles(-left, np.zeros(n), np.zeros(n), valid),
+        "left": ThighAngles(left, np.zeros(n), np.zeros(n), valid, np.zeros(n)),
+        "right": ThighAngles(-left, np.zeros(n), np.zeros(n), valid, np.zeros(n)),
     }
     return {"events": ev, "n": n, "pelvis": pelvis, "thighs": thighs, "ic_t": ic_t}
 
