@@ -177,7 +177,7 @@ def walking_heading(pelvis: PelvisAngles | None, thighs: Mapping[str, ThighAngle
     None without any of them."""
     if pelvis is not None:
         return WalkingHeading(pelvis.heading_rate_dps, pelvis.valid, "pelvis")
-    present = [(side, th) for side, th in sorted(thighs.items())]
+    present = sorted(thighs.items())
     if not present:
         return None
     rates = np.stack([np.where(th.valid, th.heading_rate_dps, 0.0) for _, th in present])
