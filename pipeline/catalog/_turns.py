@@ -1,4 +1,4 @@
-"""Turning: how often, how wide, how long and how fast the walker turned (from the pelvis heading)."""
+"""Turning: how often, how wide, how long and how fast the walker turned (pelvis heading, or thighs without one)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ TURNS = (
         "turns_n",
         "turns",
         "Turns",
-        "Turns of at least 45° (heading change from the pelvis sensor) during the session, walking or not.",
+        "Turns of at least 45° (heading change from the pelvis sensor, or the thighs without one) during the session, "
+        "walking or not.",
         ("both",),
         _TURNS,
     ),
