@@ -39,13 +39,22 @@ def butter(
     return np.asarray(sps.sosfiltfilt(sos, x, axis=0, padlen=padlen), dtype=np.float64)
 
 
-def first_order_lowpass(x: NDArray[np.floating[Any]], fs_hz: float, cutoff_hz: float) -> FloatArray:
-    """Zero-phase first-order low-pass (forward-backward), the complement used by the complementary filter."""
+def first_order_lowpass(
+    x: NDArray[np.floating[Any]], fs_hz: float, cutoff_hz: float, *, gust: bool = False
+) -> FloatArray:
+    """Zero-phase first-order low-pass (forward-backward), the complement used by the complementary filter.
+
+    With ``gust``, the initial states of both passes are chosen so that the two agree (Gustafsson 1996): with a
+    time constant of seconds, a start from the first sample's value alone leaves seconds of transient at each end.
+    """
     x = np.asarray(x, dtype=np.float64)
     if x.shape[0] < 3:
         return np.array(x, dtype=np.float64)
     b, a = sps.butter(1, cutoff_hz, btype="lowpass", fs=fs_hz)
-    out = sps.filtfilt(b, a, x, axis=0, padlen=min(3 * max(len(a), len(b)), x.shape[0] - 1))
+    if gust:
+        out = sps.filtfilt(b, a, x, axis=0, method="gust")
+    else:
+        out = sps.filtfilt(b, a, x, axis=0, padlen=min(3 * max(len(a), len(b)), x.shape[0] - 1))
     return np.asarray(out, dtype=np.float64)
 
 

@@ -1,27 +1,32 @@
 """Per-sample segment angles from aligned acc/gyro: a vectorised, zero-phase complementary filter.
 
-Complementary filter. For an angle θ with gyro-integrated estimate θ_g = Σ ω·Δt and accelerometer estimate θ_a,
-``θ = θ_g + LP(θ_a − θ_g)`` with LP a zero-phase first-order low-pass at ``fusion_cutoff_hz``: below the cutoff the
-accelerometer wins (no drift), above it the gyro (walking accelerations corrupt θ_a at step frequency). This is the
-offline, zero-phase form of θ_k = α(θ_{k−1} + ω_kΔt) + (1 − α)θ_a,k (reference §2.4) and needs no loop.
+Complementary filter (reference §2.4): below a crossover (``fusion_cutoff_hz``) the accelerometer's gravity
+direction wins (no drift), above it the gyro (walking accelerations corrupt the accelerometer at step frequency).
+It tracks the world 'up' direction ``u`` in the segment's frame, in one of two forms, both offline, zero-phase and
+without a loop over samples:
+
+* :func:`track_up` integrates ``du/dt = u × ω`` linearised about the low-passed accelerometer direction: accurate
+  while the segment stays within ~±15° of its mean attitude (the pelvis, the trunk; error ≲ 0.3° in straight
+  walking). Through a turn its linearisation mixes some of the turn into the tilt.
+* :func:`track_up_strapdown` carries each accelerometer direction by the gyro's exact strapdown orientation
+  (:func:`strapdown`) into the frame of the first sample, where 'up' stands still but for the gyro's drift,
+  low-passes it there and carries it back: it holds however far the segment swings or the walker turns. The
+  thighs (±25° swing) use it since pipeline 1.11; before, a turn's rotation read as 8-10° of abduction for seconds
+  after every simulated U-turn (docs/validation §r, ``bench/sim_orientation.py``). The pelvis keeps the linearised
+  filter until the strapdown one is re-validated on the real recordings (§r gives the simulator's figures for both).
 
 Pelvis (segment frame x anterior, y left, z up; Baker 2001 sequence rotation → obliquity → tilt, i.e.
 ``R = Rz(rotation)·Rx(obliquity)·Ry(tilt)``). The world 'up' seen from the pelvis is then
 ``u = (−cos(obl)·sin(tilt), sin(obl), cos(obl)·cos(tilt))``, which gives obliquity and tilt exactly, independent of
-rotation. ``u`` is tracked with the complementary filter: the gyro part integrates ``du/dt = u × ω`` linearised
-about the low-passed accelerometer direction (pelvic angles stay within ~±15°, error ≲ 0.3°), the low-frequency
-part is the normalised accelerometer. Rotation is the integrated heading rate ``u·ω`` (rotation about the world
+rotation (``u`` from :func:`track_up`). Rotation is the integrated heading rate ``u·ω`` (rotation about the world
 vertical), high-passed at ``heading_highpass_hz`` to remove heading changes and drift (no magnetometer).
 Signs: obliquity + = left hip higher; tilt + = anterior; rotation + = turned left (counter-clockwise from above).
 
-Thigh: sagittal angle, flexion + (rotation about the right-pointing axis, i.e. −ω_y), from ω and
-``atan2(acc_x, acc_z)``; frontal angle, abduction + (rotation about x, sign flipped for the right thigh), from ω_x and
-``atan2(acc_y, acc_z)``. Both are relative to the posture that defined 'up' (standing, or mean walking posture).
-The thigh's heading rate is ``u·ω``, the rotation about the world vertical, with ``u`` tracked as for the pelvis
-but with one more pass (``thigh_up_iterations``): the thigh swings ±25°, and the first pass's linearisation about
-the mean attitude then leaves an error in ``u`` that follows the swing; multiplied by the swing's own rate it does
-not average out, but adds a share of every turn (190° for a simulated 180° turn; the second pass reads 178-179°,
-docs/validation §q).
+Thigh (same frame; ``R = Rz(heading)·Rx(abduction)·Ry(−flexion)``, the right thigh's abduction mirrored): 'up' in
+the thigh frame is ``(sin(flex)·cos(abd), sin(abd), cos(flex)·cos(abd))``, so the sagittal angle (flexion +) is
+``atan2(u_x, u_z)`` and the frontal angle (abduction +) ``asin(u_y)``, both relative to the posture that defined
+'up' (standing, or mean walking posture), ``u`` from :func:`track_up_strapdown`. The flexion rate is ``−ω_y``;
+the heading rate is that of the thigh's flexion axis (:func:`heading_rate_zxy`), not ``u·ω``.
 
 Walking heading (:func:`walking_heading`): turn detection needs the walker's rotation about the vertical. The pelvis
 gives it when worn; a session with thighs only takes the mean of the thighs' heading rates, each of which adds the
@@ -37,6 +42,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
 
 from pipeline import _signal as sig
 
@@ -49,7 +55,6 @@ class OrientationConfig:
 
     fusion_cutoff_hz: float = 0.05  # complementary-filter crossover (time constant ≈ 3 s)
     heading_highpass_hz: float = 0.25  # pelvic rotation keeps oscillations faster than this
-    thigh_up_iterations: int = 1  # track_up passes beyond the first for the thigh's heading rate (it swings ±25°)
 
 
 @dataclass(frozen=True)
@@ -94,28 +99,73 @@ class WalkingHeading:
     source: Literal["pelvis", "thighs", "left thigh", "right thigh"]
 
 
-def _fuse(gyro_angle: FloatArray, acc_angle: FloatArray, fs_hz: float, cutoff_hz: float) -> FloatArray:
-    return gyro_angle + sig.first_order_lowpass(acc_angle - gyro_angle, fs_hz, cutoff_hz)
+def strapdown(gyr_dps: FloatArray, fs_hz: float) -> Rotation:
+    """Orientation of the sensor at each sample relative to its first, from the gyro alone (body → first sample).
+
+    The product of the per-interval rotations ``exp(ω̄·Δt)``, ``ω̄`` the mean of the interval's two samples
+    (trapezoidal; body frame, applied on the right), formed as an inclusive prefix scan (Hillis & Steele 1986):
+    ⌈log₂ n⌉ vectorised passes, each composing every partial product with the one ``2^k`` samples earlier. Exact
+    for rotation of any size, unlike a small-angle integration.
+    """
+    w = np.deg2rad(np.asarray(gyr_dps, dtype=np.float64))
+    steps = np.concatenate([np.zeros((1, 3)), 0.5 * (w[1:] + w[:-1])]) / fs_hz
+    q = Rotation.from_rotvec(steps).as_quat()
+    shift = 1
+    while shift < q.shape[0]:  # log2(n) passes, not samples
+        later = Rotation.from_quat(q[:-shift]) * Rotation.from_quat(q[shift:])
+        q = np.concatenate([q[:shift], later.as_quat()])
+        shift *= 2
+    return Rotation.from_quat(q)
 
 
-def track_up(
-    acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: float, iterations: int = 0
-) -> FloatArray:
-    """Unit world-'up' vector per sample, in the frame of ``acc``/``gyr`` (any body frame; inputs gap-free).
+def track_up(acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: float) -> FloatArray:
+    """Unit world-'up' vector per sample, in the frame of ``acc``/``gyr`` (any body frame; inputs gap-free), for a
+    segment that stays within ~±15° of its mean attitude (the pelvis, the trunk).
 
     Complementary filter: the gyro part integrates ``du/dt = u × ω`` linearised about the low-passed accelerometer
-    direction (valid while the segment stays within ~±15° of its mean attitude), the accelerometer direction wins
-    below ``cutoff_hz``. Each of ``iterations`` further passes integrates ``u × ω`` about the previous pass's ``u``
-    (a fixed-point iteration, still vectorised), for segments that swing further, such as the thigh.
+    direction, the accelerometer direction wins below ``cutoff_hz``. A segment that swings further, or any segment
+    through a turn, is tracked exactly by :func:`track_up_strapdown`.
     """
     u_acc = acc / np.maximum(np.linalg.norm(acc, axis=1, keepdims=True), 1e-9)
     u = sig.first_order_lowpass(u_acc, fs_hz, cutoff_hz)
-    w = np.deg2rad(gyr_dps)
-    for _ in range(iterations + 1):  # passes, not samples
-        u_gyro = np.cumsum(np.cross(u, w), axis=0) / fs_hz
-        u = _fuse(u_gyro, u_acc, fs_hz, cutoff_hz)
-        u = u / np.linalg.norm(u, axis=1, keepdims=True)
-    return np.asarray(u)
+    u_gyro = np.cumsum(np.cross(u, np.deg2rad(gyr_dps)), axis=0) / fs_hz
+    u = u_gyro + sig.first_order_lowpass(u_acc - u_gyro, fs_hz, cutoff_hz)
+    return np.asarray(u / np.linalg.norm(u, axis=1, keepdims=True))
+
+
+def track_up_strapdown(acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: float) -> FloatArray:
+    """Unit world-'up' vector per sample, in the frame of ``acc``/``gyr`` (any body frame; inputs gap-free), however
+    far the segment swings or the walker turns.
+
+    Complementary filter on the rotation group: the accelerometer's direction is carried by the gyro's strapdown
+    orientation (:func:`strapdown`) into the frame of the first sample, where world 'up' stands still but for the
+    gyro's drift; low-passed there at ``cutoff_hz`` (zero phase, Gustafsson's edges), so that the walking
+    accelerations average out and the drift is followed, and carried back into each sample's frame. The gyro
+    supplies everything above the cutoff, exactly.
+    """
+    u_acc = acc / np.maximum(np.linalg.norm(acc, axis=1, keepdims=True), 1e-9)
+    if u_acc.shape[0] < 2:
+        return np.asarray(u_acc, dtype=np.float64)
+    body_to_first = strapdown(gyr_dps, fs_hz)
+    up_first = sig.first_order_lowpass(body_to_first.apply(u_acc), fs_hz, cutoff_hz, gust=True)
+    u = body_to_first.apply(up_first, inverse=True)
+    return np.asarray(u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-9), dtype=np.float64)
+
+
+def heading_rate_zxy(up: FloatArray, gyr: FloatArray) -> FloatArray:
+    """Rate of the first (vertical) angle of a ``Rz·Rx·Ry`` sequence, in the units of ``gyr``: the heading of the
+    segment's y axis (the pelvis's left-right axis, the thigh's flexion axis).
+
+    With ``R = Rz(ψ)·Rx(φ)·Ry(θ)`` the body rate is ``ω = ψ'·u + φ'·Ry(θ)ᵀe_x + θ'·e_y`` and ``u_y = sin φ``, so
+    ``u·ω = ψ' + θ'·sin φ`` and ``ω_y = ψ'·u_y + θ'``, which give ``ψ' = (u·ω − u_y·ω_y) / (1 − u_y²)``. The plain
+    ``u·ω`` (rotation about the vertical) carries ``θ'·sin φ``, which a thigh's flexion and abduction, out of phase,
+    rectify into a few deg/s that never average out (docs/validation §r); ``ψ`` is an angle, so it returns to its
+    value after every stride.
+    """
+    along_y = up[:, 1]
+    return np.asarray(
+        (np.einsum("ij,ij->i", up, gyr) - along_y * gyr[:, 1]) / np.maximum(1.0 - along_y**2, 1e-6), dtype=np.float64
+    )
 
 
 def obliquity_tilt_deg(up: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -157,16 +207,13 @@ def thigh_angles(
 ) -> ThighAngles:
     """Thigh sagittal (flexion +) and frontal (abduction +) angles from segment-frame acc and gyro."""
     acc, gyr = sig.fill_invalid(acc_seg, valid), sig.fill_invalid(gyr_seg, valid)
-    flexion_rate = -gyr[:, 1]
-    sag_acc = sagittal_deg(acc)
-    sagittal = _fuse(np.cumsum(flexion_rate) / fs_hz, sag_acc, fs_hz, config.fusion_cutoff_hz)
-    front_acc = np.rad2deg(np.arctan2(acc[:, 1], acc[:, 2]))
-    frontal = _fuse(np.cumsum(gyr[:, 0]) / fs_hz, front_acc, fs_hz, config.fusion_cutoff_hz)
-    up = track_up(acc, gyr, fs_hz, cutoff_hz=config.fusion_cutoff_hz, iterations=config.thigh_up_iterations)
-    heading_rate = np.einsum("ij,ij->i", up, gyr)
+    up = track_up_strapdown(acc, gyr, fs_hz, cutoff_hz=config.fusion_cutoff_hz)
+    sagittal = sagittal_deg(up)
+    frontal = np.rad2deg(np.arcsin(np.clip(up[:, 1], -1.0, 1.0)))
     if side == "right":
         frontal = -frontal
-    flexion_rate = flexion_rate.copy()
+    flexion_rate = -gyr[:, 1]
+    heading_rate = heading_rate_zxy(up, gyr)
     for arr in (sagittal, frontal, flexion_rate, heading_rate):
         arr[~valid] = np.nan
     return ThighAngles(sagittal, frontal, flexion_rate, valid.copy(), heading_rate)

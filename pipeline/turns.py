@@ -27,7 +27,8 @@ turning); its running integral is the walking heading. Definition, per turn:
 * kept when ``|angle| ≥ min_angle_deg`` (45°, the El-Gohary / Mobilise-D turn, mobgap ``TdElGohary``);
   smaller heading changes are veering: still excluded from symmetry statistics by the mask, not listed.
 
-Per turn: duration, mean turning rate (``|angle|`` / duration), the ICs (steps) inside [start, end], and
+Per turn: duration, mean turning rate (``|angle|`` / duration), the ICs (steps) inside [start, end] (with one
+thigh's ICs only, the other side's taken midway between them), and
 ``complete`` — False when a sensor gap longer than ``max_gap_s`` falls in the turn or its averaging windows, or
 it runs into the start or end of the recording, where its angle and duration are uncertain (shorter gaps, a few
 lost packets, are bridged as everywhere in the pipeline). Turns are listed, never interpolated over.
@@ -125,6 +126,17 @@ def _stride_samples(ic_t_s: FloatArray | None, ic_side: NDArray[np.str_] | None,
     return max(1, int(round(stride_s * fs_hz)))
 
 
+def _step_times(ic_t_s: FloatArray | None, ic_side: NDArray[np.str_] | None) -> FloatArray:
+    """Every IC, sorted; with one side's ICs only (a one-thigh session), the other side's contacts are taken midway
+    between consecutive ones a stride apart, so that a turn counts steps, not half of them."""
+    ic = np.sort(np.asarray(ic_t_s, dtype=np.float64)) if ic_t_s is not None else np.zeros(0)
+    if ic_side is None or ic.size < 2 or np.unique(np.asarray(ic_side)).size != 1:
+        return ic
+    interval = np.diff(ic)
+    stride = (interval > 0.4) & (interval < 3.0)
+    return np.sort(np.concatenate([ic, ic[:-1][stride] + interval[stride] / 2]))
+
+
 def _stride_average(x: FloatArray, width: int) -> FloatArray:
     """Centred moving average of ``x`` over ``width`` samples (the ends use what there is). Over exactly one stride
     it cancels the pelvis's stride-periodic rotation and all its harmonics."""
@@ -184,7 +196,7 @@ def detect_turns(
     long_gap = np.concatenate(([0], np.cumsum(long_invalid_runs(heading.valid, round(config.max_gap_s * fs_hz)))))
     a_w, b_w = np.maximum(start - w, 0), np.minimum(end + 1 + w, n)  # the turn and its averaging windows
     complete = (long_gap[b_w] - long_gap[a_w] == 0) & (lo > 0) & (hi < n)
-    ic = np.sort(np.asarray(ic_t_s, dtype=np.float64)) if ic_t_s is not None else np.zeros(0)
+    ic = _step_times(ic_t_s, ic_side)
     steps = np.searchsorted(ic, end_s, side="right") - np.searchsorted(ic, start_s, side="left")
     duration = end_s - start_s
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -228,8 +228,8 @@ if header.processed:
             st.dataframe(sc.turns_display(turns), hide_index=True, key="turns")
             st.caption(
                 "Heading changes of at least 45° from the pelvis sensor (in a session without one, the mean of the "
-                "thighs; from a single thigh the angle reads a few degrees off, the outer thigh turning further), "
-                "walking or standing. **Duration**: from 5 % "
+                "thighs, or the one thigh worn; with one thigh the other side's steps are counted midway between "
+                "its own), walking or standing. **Duration**: from 5 % "
                 "to 95 % of the heading change; **rate**: angle / duration. **Steps**: initial contacts inside the "
                 "turn; from the pelvis alone, short turning steps are often missed, so this can read low "
                 "(docs/validation/README.md §q). Strides in and next to turns are left out of every symmetry "
