@@ -159,7 +159,7 @@ def heading_rate_zxy(up: FloatArray, gyr: FloatArray) -> FloatArray:
     With ``R = Rz(ψ)·Rx(φ)·Ry(θ)`` the body rate is ``ω = ψ'·u + φ'·Ry(θ)ᵀe_x + θ'·e_y`` and ``u_y = sin φ``, so
     ``u·ω = ψ' + θ'·sin φ`` and ``ω_y = ψ'·u_y + θ'``, which give ``ψ' = (u·ω − u_y·ω_y) / (1 − u_y²)``. The plain
     ``u·ω`` (rotation about the vertical) carries ``θ'·sin φ``, which a thigh's flexion and abduction, out of phase,
-    rectify into a few deg/s that never average out (docs/validation §r); ``ψ`` is an angle, so it returns to its
+    rectify into a few deg/s that never average out (docs/validation §q); ``ψ`` is an angle, so it returns to its
     value after every stride.
     """
     along_y = up[:, 1]
