@@ -1,13 +1,15 @@
-"""Segment angles against the simulator's truth in walks with U-turns: the up-vector filter of pipeline 1.11 next to
-the one it replaced (docs/validation §r).
+"""Segment angles against the simulator's truth in walks with U-turns: the up-vector filter of pipeline 1.12 next to
+those it replaced (docs/validation §r, §s).
 
-Each walk is simulated (:class:`sensors.sim.gait_model.GaitModel`, 60 s, a 180° left turn every 12 s) and written
-as a session with the pelvis and both thighs. The pipeline aligns it (:func:`pipeline.run.load_aligned`) twice: with
-its own angle functions; with pipeline 1.10's thigh angles, re-stated below for the comparison only (the thigh's
-sagittal and frontal angles as one-axis complementary filters of ``−ω_y`` and ``ω_x``; its heading rate ``u·ω``
-with ``u`` integrated as ``du/dt = u × ω``, linearised, in two passes); and with the candidate for the pelvis, the
-strapdown up vector in place of the linearised one (not adopted: the real recordings decide, §r). Everything else
-(alignment, events) is the current pipeline's throughout.
+Each walk is simulated (:class:`sensors.sim.gait_model.GaitModel`, 60 s, a 180° left turn every 12 s; the
+simulated gyros have their constant biases of 0.1-0.35 °/s per axis) and written as a session with the pelvis and
+both thighs. The pipeline aligns it (:func:`pipeline.run.load_aligned`) with its own angle functions (1.12: the
+strapdown filter with the gyro bias removed and the accelerometer weighted down in turns, for the pelvic angles
+and the thighs), and with those of earlier versions, re-stated below for the comparison only: 1.11 (the pelvis's
+angles from the linearised up vector, ``orientation.track_up``; the thighs' strapdown filter without bias or
+turning weight) and 1.10 (1.11's pelvis; the thigh's sagittal and frontal angles as one-axis complementary filters
+of ``−ω_y`` and ``ω_x``, its heading rate ``u·ω`` with ``u`` integrated as ``du/dt = u × ω``, linearised, in two
+passes). Everything else (alignment, events) is the current pipeline's throughout.
 
 Errors are estimate − truth (``model.pelvis_angles_deg``, ``model.thigh_angles_deg``), less their median over
 straight walking (the angles are relative to the mean walking posture). *Straight*: from 5 s, away from every turn
@@ -66,16 +68,27 @@ def _up_1_10(acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, cutoff_hz: floa
     return np.asarray(u)
 
 
-def _pelvis_strapdown(
+def _pelvis_1_11(
     acc_seg: FloatArray, gyr_seg: FloatArray, valid: NDArray[np.bool_], fs_hz: float, *, config: Any
 ) -> orientation.PelvisAngles:
-    """The candidate: the pipeline's pelvic angles with the strapdown up vector instead of the linearised one."""
-    linearised = orientation.track_up
-    orientation.track_up = orientation.track_up_strapdown
-    try:
-        return _PELVIS_ANGLES(acc_seg, gyr_seg, valid, fs_hz, config=config)
-    finally:
-        orientation.track_up = linearised
+    """Pipeline 1.11's pelvic angles: every angle from the linearised up vector (``orientation.track_up``)."""
+    acc, gyr = sig.fill_invalid(acc_seg, valid), sig.fill_invalid(gyr_seg, valid)
+    u = orientation.track_up(acc, gyr, fs_hz, cutoff_hz=config.fusion_cutoff_hz)
+    obliquity, tilt = orientation.obliquity_tilt_deg(u)
+    heading_rate = np.einsum("ij,ij->i", u, gyr)
+    rotation = sig.butter(np.cumsum(heading_rate) / fs_hz, fs_hz, config.heading_highpass_hz, "highpass")
+    vertical = np.einsum("ij,ij->i", u, acc) - np.linalg.norm(acc, axis=1).mean()
+    for arr in (rotation, obliquity, tilt, heading_rate, vertical):
+        arr[~valid] = np.nan
+    return orientation.PelvisAngles(rotation, obliquity, tilt, heading_rate, vertical, valid.copy())
+
+
+def _strapdown_1_11(
+    acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: float, config: Any = None
+) -> FloatArray:
+    """Pipeline 1.11's strapdown filter: no gyro bias, no turning weight (``config`` ignored)."""
+    del config
+    return _TRACK_UP_STRAPDOWN(acc, gyr_dps, fs_hz, cutoff_hz=cutoff_hz)
 
 
 def _thigh_1_10(
@@ -100,23 +113,24 @@ def _thigh_1_10(
     return orientation.ThighAngles(sagittal, frontal, flexion_rate, valid.copy(), heading_rate)
 
 
-_PELVIS_ANGLES = orientation.pelvis_angles
-VERSIONS = ("1.10", "1.11", "1.11 + strapdown pelvis")
+_TRACK_UP_STRAPDOWN = orientation.track_up_strapdown
+VERSIONS = ("1.10", "1.11", "1.12")
 
 
 @contextmanager
 def angle_functions(version: str) -> Iterator[None]:
-    """For the duration of the block: the pipeline's angle functions ("1.11"), pipeline 1.10's thigh angles, or
-    the pipeline's with the pelvis candidate ("1.11 + strapdown pelvis")."""
-    saved = orientation.pelvis_angles, orientation.thigh_angles
+    """For the duration of the block: the pipeline's angle functions ("1.12"), or those of pipeline 1.11 (pelvis
+    linearised, thighs strapdown without bias or turning weight) or 1.10 (1.11's pelvis, 1.10's thighs)."""
+    saved = orientation.pelvis_angles, orientation.thigh_angles, orientation.track_up_strapdown
+    if version in ("1.10", "1.11"):
+        orientation.pelvis_angles = _pelvis_1_11  # type: ignore[assignment]
+        orientation.track_up_strapdown = _strapdown_1_11  # type: ignore[assignment]
     if version == "1.10":
         orientation.thigh_angles = _thigh_1_10  # type: ignore[assignment]
-    elif version != "1.11":
-        orientation.pelvis_angles = _pelvis_strapdown  # type: ignore[assignment]
     try:
         yield
     finally:
-        orientation.pelvis_angles, orientation.thigh_angles = saved
+        orientation.pelvis_angles, orientation.thigh_angles, orientation.track_up_strapdown = saved
 
 
 # --- the walks ---------------------------------------------------------------------------------------------------
@@ -184,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 angle_table.add_row(name, version, f"{rms:.2f}", f"{np.nanmean(after):+.2f}", f"{worst:+.1f}")
             angle_table.add_section()
         for sites in (("left_thigh", "right_thigh"), ("left_thigh",), ("right_thigh",)):
-            for version in ("1.10", "1.11"):
+            for version in VERSIONS:
                 angles = np.concatenate([_turn_angles(version, p, s, sites, workdir) for p in PROFILES for s in SEEDS])
                 label = " + ".join(site.removesuffix("_thigh") for site in sites) + " thigh" + "s" * (len(sites) > 1)
                 turn_table.add_row(

@@ -6,20 +6,23 @@ It tracks the world 'up' direction ``u`` in the segment's frame, in one of two f
 without a loop over samples:
 
 * :func:`track_up` integrates ``du/dt = u × ω`` linearised about the low-passed accelerometer direction: accurate
-  while the segment stays within ~±15° of its mean attitude (the pelvis, the trunk; error ≲ 0.3° in straight
-  walking). Through a turn its linearisation mixes some of the turn into the tilt.
+  while the segment stays within ~±15° of its mean attitude (error ≲ 0.3° in straight walking). Through a turn its
+  linearisation mixes some of the turn into the tilt. The pelvic contacts' vertical acceleration, the alignment
+  and the trunk's levelled accelerations use it (validated on real recordings with it).
 * :func:`track_up_strapdown` carries each accelerometer direction by the gyro's exact strapdown orientation
   (:func:`strapdown`) into the frame of the first sample, where 'up' stands still but for the gyro's drift,
-  low-passes it there and carries it back: it holds however far the segment swings or the walker turns. The
-  thighs (±25° swing) use it since pipeline 1.11; before, a turn's rotation read as 8-10° of abduction for seconds
-  after every simulated U-turn (docs/validation §r, ``bench/sim_orientation.py``). The pelvis keeps the linearised
-  filter until the strapdown one is re-validated on the real recordings (§r gives the simulator's figures for both).
+  low-passes it there and carries it back: it holds however far the segment swings or the walker turns. With the
+  pipeline's configuration it first removes the gyro's bias (:func:`gyro_bias_dps`, fitted so that gravity stands
+  still in that frame) and weighs the accelerometer down while the walker turns (:func:`turning_weight`: a turn's
+  centripetal acceleration otherwise leans 'up' toward the new walking direction for seconds). The thighs use it
+  since pipeline 1.11 (before, a turn read as 8-10° of abduction for seconds after every simulated U-turn), the
+  pelvic angles since 1.12 (docs/validation §r, §s; ``bench/sim_orientation.py``).
 
 Pelvis (segment frame x anterior, y left, z up; Baker 2001 sequence rotation → obliquity → tilt, i.e.
 ``R = Rz(rotation)·Rx(obliquity)·Ry(tilt)``). The world 'up' seen from the pelvis is then
 ``u = (−cos(obl)·sin(tilt), sin(obl), cos(obl)·cos(tilt))``, which gives obliquity and tilt exactly, independent of
-rotation (``u`` from :func:`track_up`). Rotation is the integrated heading rate ``u·ω`` (rotation about the world
-vertical), high-passed at ``heading_highpass_hz`` to remove heading changes and drift (no magnetometer).
+rotation (``u`` from :func:`track_up_strapdown`). Rotation is the integrated heading rate ``u·ω`` (rotation about
+the world vertical), high-passed at ``heading_highpass_hz`` to remove heading changes and drift (no magnetometer).
 Signs: obliquity + = left hip higher; tilt + = anterior; rotation + = turned left (counter-clockwise from above).
 
 Thigh (same frame; ``R = Rz(heading)·Rx(abduction)·Ry(−flexion)``, the right thigh's abduction mirrored): 'up' in
@@ -55,6 +58,12 @@ class OrientationConfig:
 
     fusion_cutoff_hz: float = 0.05  # complementary-filter crossover (time constant ≈ 3 s)
     heading_highpass_hz: float = 0.25  # pelvic rotation keeps oscillations faster than this
+    # Strapdown filter (thighs, pelvic angles): while the walker turns the accelerometer weighs
+    # 1 / (1 + (heading rate / turn_rate_dps)²), the heading rate low-passed at turn_lowpass_hz (the turning mask's
+    # threshold and low-pass, metrics.MetricsConfig); the gyro bias is fitted over windows of bias_window_s.
+    turn_rate_dps: float = 20.0
+    turn_lowpass_hz: float = 0.3
+    bias_window_s: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -99,21 +108,36 @@ class WalkingHeading:
     source: Literal["pelvis", "thighs", "left thigh", "right thigh"]
 
 
+def _quat_multiply(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Hamilton products ``a·b`` of scalar-last quaternions (scipy's order), row by row."""
+    ax, ay, az, aw = a.T
+    bx, by, bz, bw = b.T
+    return np.stack(
+        (
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+            aw * bw - ax * bx - ay * by - az * bz,
+        ),
+        axis=1,
+    )
+
+
 def strapdown(gyr_dps: FloatArray, fs_hz: float) -> Rotation:
     """Orientation of the sensor at each sample relative to its first, from the gyro alone (body → first sample).
 
     The product of the per-interval rotations ``exp(ω̄·Δt)``, ``ω̄`` the mean of the interval's two samples
     (trapezoidal; body frame, applied on the right), formed as an inclusive prefix scan (Hillis & Steele 1986):
-    ⌈log₂ n⌉ vectorised passes, each composing every partial product with the one ``2^k`` samples earlier. Exact
-    for rotation of any size, unlike a small-angle integration.
+    ⌈log₂ n⌉ vectorised passes of quaternion products, each composing every partial product with the one ``2^k``
+    samples earlier. Exact for rotation of any size, unlike a small-angle integration.
     """
     w = np.deg2rad(np.asarray(gyr_dps, dtype=np.float64))
     steps = np.concatenate([np.zeros((1, 3)), 0.5 * (w[1:] + w[:-1])]) / fs_hz
-    q = Rotation.from_rotvec(steps).as_quat()
+    half = 0.5 * np.linalg.norm(steps, axis=1, keepdims=True)
+    q = np.concatenate([steps * 0.5 * np.sinc(half / np.pi), np.cos(half)], axis=1)  # v·sin(θ/2)/θ, cos(θ/2)
     shift = 1
     while shift < q.shape[0]:  # log2(n) passes, not samples
-        later = Rotation.from_quat(q[:-shift]) * Rotation.from_quat(q[shift:])
-        q = np.concatenate([q[:shift], later.as_quat()])
+        q = np.concatenate([q[:shift], _quat_multiply(q[:-shift], q[shift:])])
         shift *= 2
     return Rotation.from_quat(q)
 
@@ -133,7 +157,91 @@ def track_up(acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: f
     return np.asarray(u / np.linalg.norm(u, axis=1, keepdims=True))
 
 
-def track_up_strapdown(acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: float) -> FloatArray:
+def _carried(acc: FloatArray, gyr_dps: FloatArray, fs_hz: float) -> tuple[Rotation, FloatArray]:
+    """The strapdown orientation and the accelerometer's direction carried by it into the first sample's frame."""
+    u_acc = acc / np.maximum(np.linalg.norm(acc, axis=1, keepdims=True), 1e-9)
+    body_to_first = strapdown(gyr_dps, fs_hz)
+    return body_to_first, body_to_first.apply(u_acc)
+
+
+def turning_weight(
+    body_to_first: Rotation, gyr_dps: FloatArray, up_first: FloatArray, fs_hz: float, *, config: OrientationConfig
+) -> FloatArray:
+    """Weight of each sample's accelerometer direction in the up-vector filter: ``1 / (1 + (ψ'/ψ'₀)²)``, ψ' the
+    heading rate low-passed at ``turn_lowpass_hz``, ψ'₀ = ``turn_rate_dps``.
+
+    Through a turn the accelerometer reads the centripetal acceleration (v·ψ', 1.5 m/s² in a 2 s U-turn at 1 m/s):
+    summed over the turn it is the change of velocity, 2 m/s for a U-turn, which a filter with a 3 s time constant
+    reads as a lean of a few degrees toward the new walking direction for seconds after the turn
+    (docs/validation §s). Straight walking keeps weight ≈ 1; walking in a circle weighs every sample alike.
+    """
+    rate = np.einsum("ij,ij->i", body_to_first.apply(gyr_dps), up_first)
+    rate = sig.butter(rate, fs_hz, config.turn_lowpass_hz, "lowpass")
+    return np.asarray(1.0 / (1.0 + (rate / config.turn_rate_dps) ** 2), dtype=np.float64)
+
+
+def _skew(v: FloatArray) -> FloatArray:
+    """``[v]×`` for each row: ``_skew(v) @ x == cross(v, x)``."""
+    zero = np.zeros(v.shape[0])
+    rows = ((zero, -v[:, 2], v[:, 1]), (v[:, 2], zero, -v[:, 0]), (-v[:, 1], v[:, 0], zero))
+    return np.stack([np.stack(row, axis=-1) for row in rows], axis=1)
+
+
+def _bias_step(acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, config: OrientationConfig) -> FloatArray:
+    """One Gauss-Newton step of :func:`gyro_bias_dps` (deg/s)."""
+    n = acc.shape[0]
+    body_to_first, carried = _carried(acc, gyr_dps, fs_hz)
+    up = sig.first_order_lowpass(carried, fs_hz, config.fusion_cutoff_hz, gust=True)
+    up /= np.maximum(np.linalg.norm(up, axis=1, keepdims=True), 1e-9)
+    weight = turning_weight(body_to_first, gyr_dps, up, fs_hz, config=config)
+    swept = np.cumsum(body_to_first.as_matrix(), axis=0) / fs_hz  # C(t) = ∫ R dt, (n, 3, 3)
+    length = max(int(config.bias_window_s * fs_hz), 2)
+    window = np.minimum(np.arange(n) // length, max(n // length - 1, 0))  # a short remainder joins the last window
+    count = int(window[-1]) + 1
+    total = np.bincount(window, weight, count)
+
+    def window_mean(x: FloatArray) -> FloatArray:
+        flat = x.reshape(n, -1)
+        sums = np.stack([np.bincount(window, weight * col, count) for col in flat.T], axis=-1)
+        return np.asarray((sums / total[:, None])[window].reshape(x.shape), dtype=np.float64)
+
+    mean_up = window_mean(carried)
+    gravity = mean_up / np.maximum(np.linalg.norm(mean_up, axis=1, keepdims=True), 1e-9)
+    design = -np.einsum("nij,njk->nik", _skew(gravity), swept - window_mean(swept)) * np.sqrt(weight)[:, None, None]
+    observed = ((carried - mean_up) * np.sqrt(weight)[:, None]).reshape(-1)
+    rows = design.reshape(-1, 3)
+    eigenvalues, vectors = np.linalg.eigh(rows.T @ rows)
+    seen = eigenvalues > 0.05 * max(float(eigenvalues[-1]), 1e-300)
+    projected = vectors[:, seen].T @ (rows.T @ observed)
+    return np.asarray(np.rad2deg(vectors[:, seen] @ (projected / eigenvalues[seen])), dtype=np.float64)
+
+
+def gyro_bias_dps(
+    acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, config: OrientationConfig, iterations: int = 3
+) -> FloatArray:
+    """The gyro's constant bias (deg/s, in the frame of ``acc``/``gyr``; inputs gap-free) as far as gravity sees it.
+
+    A bias ``b`` turns the strapdown frame away from the world by ``θ(t) = C(t)·b``, ``C(t) = ∫ R dt`` (R: body to
+    first sample), so the accelerometer's carried direction reads ``a(t) ≈ g − g × (C(t)·b)`` instead of standing
+    still. Within each window of ``bias_window_s`` (its own ``g``, the drift before it absorbed) that is linear in
+    ``b``: ``a − ā = −[ĝ]×(C − C̄)·b``, solved by weighted least squares over all windows, each sample weighted by
+    :func:`turning_weight` (a turn's centripetal acceleration would read as drift). Only the directions the
+    normal matrix sees above 5 % of its largest eigenvalue are estimated: a rotation about gravity does not move
+    'up', so the bias along it is not observed (and does not matter here). ``iterations`` Gauss-Newton steps, each
+    re-running the strapdown without the bias found so far. The same bias an attitude filter's integral term
+    tracks online (Mahony, Hamel & Pflimlin 2008, IEEE Trans. Autom. Control 53(5):1203-1218), fitted offline.
+    """
+    bias = np.zeros(3)
+    if acc.shape[0] < 3:
+        return bias
+    for _ in range(iterations):
+        bias = bias + _bias_step(acc, gyr_dps - bias, fs_hz, config)
+    return bias
+
+
+def track_up_strapdown(
+    acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: float, config: OrientationConfig | None = None
+) -> FloatArray:
     """Unit world-'up' vector per sample, in the frame of ``acc``/``gyr`` (any body frame; inputs gap-free), however
     far the segment swings or the walker turns.
 
@@ -141,13 +249,22 @@ def track_up_strapdown(acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cu
     orientation (:func:`strapdown`) into the frame of the first sample, where world 'up' stands still but for the
     gyro's drift; low-passed there at ``cutoff_hz`` (zero phase, Gustafsson's edges), so that the walking
     accelerations average out and the drift is followed, and carried back into each sample's frame. The gyro
-    supplies everything above the cutoff, exactly.
+    supplies everything above the cutoff, exactly. With ``config`` (the pipeline's), the gyro's bias is removed
+    first (:func:`gyro_bias_dps`) and the low-pass is a normalised convolution ``LP(w·a) / LP(w)`` with the
+    :func:`turning_weight` ``w``: without either, a U-turn leaves 'up' leaning a degree or more for seconds after
+    (docs/validation §s).
     """
-    u_acc = acc / np.maximum(np.linalg.norm(acc, axis=1, keepdims=True), 1e-9)
-    if u_acc.shape[0] < 2:
-        return np.asarray(u_acc, dtype=np.float64)
-    body_to_first = strapdown(gyr_dps, fs_hz)
-    up_first = sig.first_order_lowpass(body_to_first.apply(u_acc), fs_hz, cutoff_hz, gust=True)
+    if acc.shape[0] < 2:
+        return np.asarray(acc / np.maximum(np.linalg.norm(acc, axis=1, keepdims=True), 1e-9), dtype=np.float64)
+    if config is not None:
+        gyr_dps = gyr_dps - gyro_bias_dps(acc, gyr_dps, fs_hz, config=config)
+    body_to_first, carried = _carried(acc, gyr_dps, fs_hz)
+    up_first = sig.first_order_lowpass(carried, fs_hz, cutoff_hz, gust=True)
+    if config is not None:
+        up = up_first / np.maximum(np.linalg.norm(up_first, axis=1, keepdims=True), 1e-9)
+        weight = turning_weight(body_to_first, gyr_dps, up, fs_hz, config=config)
+        weighted = sig.first_order_lowpass(weight[:, None] * carried, fs_hz, cutoff_hz, gust=True)
+        up_first = weighted / sig.first_order_lowpass(weight, fs_hz, cutoff_hz, gust=True)[:, None]
     u = body_to_first.apply(up_first, inverse=True)
     return np.asarray(u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-9), dtype=np.float64)
 
@@ -184,13 +301,15 @@ def pelvis_angles(
     acc_seg: FloatArray, gyr_seg: FloatArray, valid: NDArray[np.bool_], fs_hz: float, *, config: OrientationConfig
 ) -> PelvisAngles:
     """Pelvic rotation, obliquity and tilt (Baker 2001) from segment-frame acc (m/s²) and gyro (deg/s)."""
-    acc, gyr = sig.fill_invalid(acc_seg, valid), np.deg2rad(sig.fill_invalid(gyr_seg, valid))
-    u = track_up(acc, np.rad2deg(gyr), fs_hz, cutoff_hz=config.fusion_cutoff_hz)
+    acc, gyr_dps = sig.fill_invalid(acc_seg, valid), sig.fill_invalid(gyr_seg, valid)
+    u = track_up_strapdown(acc, gyr_dps, fs_hz, cutoff_hz=config.fusion_cutoff_hz, config=config)
     obliquity, tilt = obliquity_tilt_deg(u)
-    heading_rate = np.rad2deg(np.einsum("ij,ij->i", u, gyr))
+    heading_rate = np.einsum("ij,ij->i", u, gyr_dps)
     heading = np.cumsum(heading_rate) / fs_hz
     rotation = sig.butter(heading, fs_hz, config.heading_highpass_hz, "highpass")
-    vertical = np.einsum("ij,ij->i", u, acc) - np.linalg.norm(acc, axis=1).mean()
+    # The pelvic contacts (pipeline._pelvis_events) were tuned and validated on the linearised filter's vertical.
+    u_events = track_up(acc, gyr_dps, fs_hz, cutoff_hz=config.fusion_cutoff_hz)
+    vertical = np.einsum("ij,ij->i", u_events, acc) - np.linalg.norm(acc, axis=1).mean()
     for arr in (rotation, obliquity, tilt, heading_rate, vertical):
         arr[~valid] = np.nan
     return PelvisAngles(rotation, obliquity, tilt, heading_rate, vertical, valid.copy())
@@ -207,7 +326,7 @@ def thigh_angles(
 ) -> ThighAngles:
     """Thigh sagittal (flexion +) and frontal (abduction +) angles from segment-frame acc and gyro."""
     acc, gyr = sig.fill_invalid(acc_seg, valid), sig.fill_invalid(gyr_seg, valid)
-    up = track_up_strapdown(acc, gyr, fs_hz, cutoff_hz=config.fusion_cutoff_hz)
+    up = track_up_strapdown(acc, gyr, fs_hz, cutoff_hz=config.fusion_cutoff_hz, config=config)
     sagittal = sagittal_deg(up)
     frontal = np.rad2deg(np.arcsin(np.clip(up[:, 1], -1.0, 1.0)))
     if side == "right":

@@ -44,6 +44,8 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TURNS
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.12: the pelvis's obliquity, tilt and rotation from the strapdown filter too; that filter removes the gyro's
+#       bias and weighs the accelerometer down in turns: angles no longer lean for seconds after a U-turn
 # 1.11: the thighs' world 'up' from an exact strapdown orientation (was linearised about the mean attitude): their
 #       frontal angles hold through turns; their heading is that of the flexion axis (a thigh's flexion and
 #       abduction no longer rectify into a one-thigh turn); a one-thigh turn counts both sides' steps
@@ -60,7 +62,7 @@ from pipeline.store import Session, app_version, read_raw, write_table
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.11"
+PIPELINE_VERSION = "1.12"
 log = logging.getLogger(__name__)
 
 
