@@ -129,3 +129,11 @@ def test_up_holds_after_u_turns_with_a_biased_gyro() -> None:
     after = np.any([(t > end + 0.5) & (t < end + 2.7) for end in np.arange(12.0, 60.0, 12.0)], axis=0)
     tilt_error = np.rad2deg(np.arctan2(-up[:, 0], up[:, 2]) - np.arctan2(-truth[:, 0], truth[:, 2]))
     assert abs(float(tilt_error[after].mean())) < 0.3
+
+
+def test_a_sensor_without_data_has_no_bias_and_no_nan() -> None:
+    """An all-invalid stream reaches the filter gap-filled with zeros (``_signal.fill_invalid``): no direction is
+    observed, so no bias is fitted, and nothing turns into NaN."""
+    zeros = np.zeros((500, 3))
+    assert not gyro_bias_dps(zeros, zeros, FS, config=OrientationConfig()).any()
+    assert np.isfinite(track_up_strapdown(zeros, zeros, FS, cutoff_hz=0.05, config=OrientationConfig())).all()
