@@ -94,7 +94,8 @@ from validate_real import print_rows
 from pipeline.errors import ImuGaitError
 from pipeline.evaluation import EventScores, match_events, pool, score_events
 from pipeline.importer import TableImportSpec, import_tables
-from pipeline.run import process_session
+from pipeline.run import PipelineConfig, process_session
+from pipeline.subjects import SubjectProfile, save_profile
 
 DATA_ENV = "MARPINO_DATA_DIR"
 COHORTS = ("Young", "Elderly")
@@ -371,6 +372,7 @@ class Detection:
     source: NDArray[np.str_]
     quality: dict[str, Any]
     error: str = ""
+    strides: pa.Table | None = None  # the session's stride table (``derived/strides.arrow``)
 
     def times(self, kind: str, side: str | None = None) -> FloatArray:
         sel = self.kind == kind
@@ -379,11 +381,19 @@ class Detection:
         return np.asarray(self.t_s[sel], dtype=np.float64)
 
 
-def run_ours(trial: MarpinoTrial, workdir: Path, keep_s: tuple[float, float] | None = None) -> Detection:
+def run_ours(
+    trial: MarpinoTrial,
+    workdir: Path,
+    keep_s: tuple[float, float] | None = None,
+    *,
+    height_m: float | None = None,
+    config: PipelineConfig | None = None,
+) -> Detection:
     """Import both thighs (g, deg/s, time in s) as a thigh-only session and process it with the public pipeline.
 
     ``keep_s``: import only the samples in this interval (``--trim-s``); the session origin is then its first
-    sample, and the event times are moved back to the trial's time.
+    sample, and the event times are moved back to the trial's time. ``height_m``: the walker's stature, kept in
+    the subject profile before processing (the strides then carry step lengths).
     """
     cols = ("t_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
     files = {}
@@ -399,9 +409,12 @@ def run_ours(trial: MarpinoTrial, workdir: Path, keep_s: tuple[float, float] | N
         files[f"{side}_thigh"] = csv
     spec = TableImportSpec(FS_HZ, cols[1:4], cols[4:7], "g", "deg/s", time_col="t_s")
     empty = np.zeros(0)
+    subject = f"marpino-{trial.cohort}-{trial.name}"
+    if height_m is not None:
+        save_profile(workdir / "sessions", SubjectProfile(subject, height_m=height_m))
     try:
-        session = import_tables(files, spec, workdir / "sessions", f"marpino-{trial.cohort}-{trial.name}")
-        result = process_session(session)
+        session = import_tables(files, spec, workdir / "sessions", subject)
+        result = process_session(session, config=config or PipelineConfig())
     except ImuGaitError as exc:
         s = empty.astype(str)
         return Detection(empty, s, s, s, {}, error=str(exc))
@@ -412,6 +425,7 @@ def run_ours(trial: MarpinoTrial, workdir: Path, keep_s: tuple[float, float] | N
         np.asarray(ev["event"].to_pylist()).astype(str),
         np.asarray(ev["source"].to_pylist()).astype(str),
         dict(result.quality),
+        strides=result.strides,
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from pipeline import calibration, quality
 from pipeline.errors import DataContractError, ImportFormatError
 from pipeline.importer import TableImportSpec, import_tables
-from pipeline.run import PIPELINE_VERSION, process_session, spatial_result
+from pipeline.run import PIPELINE_VERSION, PipelineConfig, process_session, spatial_result
 from pipeline.schemas import SITES
 from pipeline.store import Session, atomic_write_text, iter_sessions, load_session
 from pipeline.subjects import SUBJECT_FILE, SubjectProfile, parse_side, read_profile, update_profile
@@ -358,7 +358,8 @@ def calibrate_subject(
             path=path,
         )
     raw = replace(profile, step_length_calibration=())
-    strides, result = spatial_result(session, raw)
+    config = PipelineConfig()
+    strides, result = spatial_result(session, raw, config=config)
     estimates = calibration.walk_estimates(result, strides, start_s=start_s, end_s=end_s)
     reference: calibration.Reference = "distance" if distance_m is not None else "speed"
     value = distance_m if distance_m is not None else speed_m_s
@@ -371,6 +372,7 @@ def calibrate_subject(
         leg_length_m=profile.leg_length.value_m,
         pendulum_length_m=profile.pendulum_length_m,
         pipeline_version=PIPELINE_VERSION,
+        config=config.spatial,
     )
     updated = profile.with_calibrations(cals)
     atomic_write_text(path, updated.to_json())

@@ -14,7 +14,10 @@ short by construction (it ignores the feet and the knees). A clinician already w
 
 and every later step length of that method is multiplied by it. The factor is kept in the subject profile with its
 provenance (:class:`StepLengthCalibration`); it is tied to the body lengths in force when it was measured and is
-not applied once they change (:func:`is_current`).
+not applied once they change (:func:`is_current`). It scales the model *with* the population factor the model had
+then (``model_factor``: mobgap's K for the pendulum, ``SpatialConfig.compass_k`` for the thighs), so when a later
+imugait or a re-processing configuration changes that factor the walker's factor is rescaled to keep their
+calibrated scale (:meth:`StepLengthCalibration.factor_for`): a calibration measures the walker, not the version.
 
 Estimate over a walk (:func:`walk_estimates`). The walk is the session's walking bouts (runs of strides,
 :func:`pipeline.spatial.bouts`), optionally clipped to ``[start_s, end_s]``. In a bout of n steps with mean step
@@ -43,7 +46,7 @@ import numpy as np
 from pipeline.bouts import merge_intervals
 from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.metrics import StrideTable
-from pipeline.spatial import FloatArray, SpatialResult
+from pipeline.spatial import ZIJLSTRA_K_MS_MS, FloatArray, SpatialConfig, SpatialResult
 
 Method = Literal["pelvis", "thigh"]
 Reference = Literal["distance", "speed"]
@@ -52,6 +55,13 @@ MAX_BREAK_S = 3.0  # Mobilise-D: a break of 3 s or more ends a walking bout; sho
 MIN_STEPS = 12  # ≈ 8 m of walking; with ±1 step the distance is then known to ≈ 8 %
 FACTOR_RANGE = (0.5, 2.0)  # outside: a wrong distance, the wrong walk, or a sensor problem — never a real walker
 _UNITS = {"distance": "m", "speed": "m/s"}
+# The population factor each model had before records stored it (subject format < 3, pipeline < 1.13).
+LEGACY_MODEL_FACTOR: dict[str, float] = {"pelvis": ZIJLSTRA_K_MS_MS, "thigh": 1.0}
+
+
+def model_factor(method: Method, config: SpatialConfig) -> float:
+    """The population factor ``config`` gives ``method``'s model (pendulum: ``zijlstra_k``; thigh: ``compass_k``)."""
+    return config.zijlstra_k if method == "pelvis" else config.compass_k
 
 
 @dataclass(frozen=True)
@@ -87,13 +97,15 @@ class StepLengthCalibration:
     model_length_m: float  # the length the model used (pendulum for pelvis, leg for thigh): the factor holds with it
     pipeline_version: str
     created: str  # ISO 8601, UTC
+    model_factor: float  # the model's population factor when this walk was measured (:func:`model_factor`)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise DataContractError(f"calibration method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if self.reference not in _UNITS:
             raise DataContractError(f"calibration reference must be distance or speed, got {self.reference!r}")
-        for name in ("factor", "reference_value", "estimate_value", "uncertainty_pct", "model_length_m"):
+        numbers = ("factor", "reference_value", "estimate_value", "uncertainty_pct", "model_length_m", "model_factor")
+        for name in numbers:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise DataContractError(f"calibration {name} must be a finite number, got {value!r}")
@@ -103,6 +115,13 @@ class StepLengthCalibration:
             raise DataContractError(f"calibration factor {self.factor:.3f} is outside {lo:g}–{hi:g}")
         if isinstance(self.n_steps, bool) or not isinstance(self.n_steps, int) or self.n_steps < 1:
             raise DataContractError(f"calibration n_steps must be a positive integer, got {self.n_steps!r}")
+        if self.model_factor <= 0.0:
+            raise DataContractError(f"calibration model_factor must be positive, got {self.model_factor!r}")
+
+    def factor_for(self, config: SpatialConfig) -> float:
+        """The walker's factor for the model as ``config`` sets it: ``factor × model_factor / model_factor(config)``,
+        so that factor × population factor, the scale the calibration walk measured, is kept."""
+        return self.factor * self.model_factor / model_factor(self.method, config)
 
     def describe(self) -> str:
         """One line for people: "pelvis ×1.190 from session s1 (20.0 m walk, 31 steps, ±3 %, 2026-11-21)"."""
@@ -122,6 +141,8 @@ class StepLengthCalibration:
         """Parse one stored record; raise :class:`DataContractError` naming what is wrong."""
         if not isinstance(data, dict):
             raise DataContractError("step_length_calibration entries must be JSON objects")
+        if "model_factor" not in data and data.get("method") in LEGACY_MODEL_FACTOR:  # written before format 3
+            data = {**data, "model_factor": LEGACY_MODEL_FACTOR[data["method"]]}
         unknown = sorted(set(data) - set(cls.__dataclass_fields__))
         missing = sorted(set(cls.__dataclass_fields__) - set(data))
         if unknown or missing:
@@ -232,8 +253,11 @@ def fit(
     pendulum_length_m: float | None,
     pipeline_version: str,
     now: datetime | None = None,
+    config: SpatialConfig | None = None,
 ) -> tuple[StepLengthCalibration, ...]:
-    """One calibration per method of ``estimates`` against the reference walk (module docstring).
+    """One calibration per method of ``estimates`` against the reference walk (module docstring); ``config`` is
+    the spatial configuration the estimates were computed with (default: the default one); its population factors
+    are recorded.
 
     Raises :class:`DataContractError` for a reference outside plausible walking (distance 2–2000 m, speed
     0.1–3 m/s), a walk shorter than :data:`MIN_STEPS`, or a factor outside :data:`FACTOR_RANGE`, each saying what
@@ -284,6 +308,7 @@ def fit(
                 model_length_m=model_length(method, leg_length_m, pendulum_length_m),
                 pipeline_version=pipeline_version,
                 created=created,
+                model_factor=model_factor(method, config or SpatialConfig()),
             )
         )
     return tuple(out)

@@ -44,6 +44,8 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TURNS
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.13: thigh compass step lengths × 1.15, a population factor fitted against 25 real walkers' feet (they read
+#       11 % short); a walker's thigh calibration keeps its scale (subject format 3 records the model's factor)
 # 1.12: the pelvis's obliquity, tilt and rotation from the strapdown filter too; that filter removes the gyro's
 #       bias and weighs the accelerometer down in turns: angles no longer lean for seconds after a U-turn
 # 1.11: the thighs' world 'up' from an exact strapdown orientation (was linearised about the mean attitude): their
@@ -62,7 +64,7 @@ from pipeline.store import Session, app_version, read_raw, write_table
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.12"
+PIPELINE_VERSION = "1.13"
 log = logging.getLogger(__name__)
 
 
@@ -280,7 +282,7 @@ def spatial_result(
     aligned = load_aligned(session, config=config, progress=progress)
     strides = _strides(session, aligned, config)
     factors: dict[str, float] = {
-        m: c.factor for m in calibration.METHODS if (c := profile.calibration_for(m)) is not None
+        m: c.factor_for(config.spatial) for m in calibration.METHODS if (c := profile.calibration_for(m)) is not None
     }
     return strides, spatial.spatial_metrics(
         strides,

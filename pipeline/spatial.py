@@ -18,22 +18,31 @@ is why K > 1 and why the model under-reads when the walker's vertical excursion 
 straight segment of length L from the hip joint, hip, leading foot and trailing foot form an isosceles triangle
 with apex angle Δθ, the angle between the legs, so the distance between the feet is
 
-    SL = 2 · L · sin(Δθ / 2),   Δθ = θ_lead(IC) − θ_trail(IC),
+    SL = K_c · 2 · L · sin(Δθ / 2),   Δθ = θ_lead(IC) − θ_trail(IC),
 
 with θ the sagittal thigh angle (flexion +) of each side sampled at the IC. Because only the difference of the two
 thigh angles enters, the unknown standing offset of each thigh angle cancels (both are zeroed at the same upright
-posture), and the isosceles shape holds whatever the pelvis height. The model ignores the knees and the feet, so it
+posture), and the isosceles shape holds whatever the pelvis height. The chord ignores the knees and the feet, so it
 reads short of the heel-to-heel step. On motion-capture markers (``bench/validate_neura.py``, one trial) the chord
 with exact thigh angles is 9 % short; the trailing knee is almost straight at the other foot's contact (6°), and
 most of the missing length is the trailing foot, its heel lifted behind the ankle (the ankle centres are 13 % closer
-than the heels). Shank sensors would be needed for more (cf. the shank + thigh double pendulum of Aminian et al.
-2002, J Biomech 35:689). Needs both thighs.
+than the heels). The thigh sensors add to it: they turn less than the hip–knee axis (soft tissue), and the pelvis's
+own rotation, which carries the hips forward and back, is not in the thigh angles at all. K_c
+(:data:`COMPASS_K`, ``SpatialConfig.compass_k``) is the population factor for all of it, as mobgap's K is for the
+pendulum: 1.15, the median over 25 walks of young and elderly people of each walk's reference / chord stride
+length, the reference being the feet's own inertial navigation (``bench/validate_thigh_length.py``, Marpino walking
+dataset, pipeline 1.13). It was fitted there only; on the walks it was not fitted on (leave one walk out) the walks read
++1.5 ± 12.3 %, and from one cohort to the other −5 % (young with the elderly's factor) and +7 % (the reverse). It
+is a population mean: one walker's thigh step lengths can be ±10–15 % off, which a calibration walk removes
+(:mod:`pipeline.calibration`). Shank sensors would be needed for more (cf. the shank + thigh double pendulum of
+Aminian et al. 2002, J Biomech 35:689). Needs both thighs.
 
 (c) Combined: the pelvis pendulum whenever it gives a length for any step of the session, the thigh compass model
 only when it gives none (no pelvis sensor, no usable pelvis signal). The pendulum is the one validated against a
-reference on real people (Zijlstra & Hof 2003; mobgap's K; our own check against INDIP in
-``docs/validation/README.md``); the compass model has no real-data validation here and reads short by construction
-(above), so averaging the two would pull a validated estimate toward a biased one. Nor are they mixed step by step:
+reference on real people (Zijlstra & Hof 2003; mobgap's K; our own checks against INDIP, the feet of the IPOL walks
+and a treadmill in ``docs/validation/README.md``); the compass model's population factor rests on one dataset of
+short walks and leaves a wider spread from walk to walk (above), so averaging the two would pull the better
+estimate toward the worse one. Nor are they mixed step by step:
 a pelvis step lost to a gap stays without a length instead of taking the thigh value, otherwise the share of
 compass steps, and with it the session's bias, would grow with packet loss (on the simulator with 10 % loss, the
 per-step fallback read −7.5 % against −2.0 % without it).
@@ -90,6 +99,9 @@ from pipeline.symmetry import symmetry_index
 
 FloatArray = NDArray[np.float64]
 ZIJLSTRA_K_MS_MS = 4.587 / 4  # mobgap SlZijlstra.PredefinedParameters.step_length_scaling_factor_ms_ms
+# The thigh compass model's population factor: median reference / chord stride length over 25 real walks (module
+# docstring (b); bench/validate_thigh_length.py).
+COMPASS_K = 1.15
 # A bout whose strides with a length cover less of its time than this has its lengths and speeds flagged
 # (:func:`measured_share`): fixed at half the bout before looking at any data, not tuned.
 MIN_MEASURED_SHARE = 0.5
@@ -103,6 +115,7 @@ class SpatialConfig:
     velocity_highpass_hz: float = 1.0
     filter_order: int = 4
     zijlstra_k: float = ZIJLSTRA_K_MS_MS
+    compass_k: float = COMPASS_K
     min_step_s: float = 0.25  # shorter or longer "steps" (missed or doubled ICs) get no length
     max_step_s: float = 1.5
     bout_gap_s: float = 0.5  # a pause longer than this between strides starts a new bout
@@ -194,7 +207,8 @@ def pendulum_step_length(excursion_m: FloatArray, pendulum_length_m: float, k: f
 
 
 def compass_step_length(thigh_angle_deg: FloatArray, leg_length_m: float) -> FloatArray:
-    """Compass-gait step length 2·L·sin(Δθ/2) from the angle between the thighs at IC; NaN for Δθ ≤ 0."""
+    """The compass-gait chord 2·L·sin(Δθ/2) from the angle between the thighs at IC (without the population factor
+    :data:`COMPASS_K`); NaN for Δθ ≤ 0."""
     d = np.asarray(thigh_angle_deg, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         return np.where(d > 0.0, 2.0 * leg_length_m * np.sin(np.deg2rad(d) / 2.0), np.nan)
@@ -252,7 +266,7 @@ def step_table(
         lr = thighs["left"].sagittal_deg[i] - thighs["right"].sagittal_deg[i]
         angle = np.where(side == "left", lr, -lr)
         angle = np.where(np.isfinite(duration), angle, np.nan)
-    length_thigh = compass_step_length(angle, leg_length_m) * factors.get("thigh", 1.0)
+    length_thigh = compass_step_length(angle, leg_length_m) * config.compass_k * factors.get("thigh", 1.0)
     combined = length_pelvis if np.isfinite(length_pelvis).any() else length_thigh
     return Steps(
         t,

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from pipeline import spatial
-from pipeline.calibration import METHODS, Method, StepLengthCalibration, is_current
+from pipeline.calibration import METHODS, Method, StepLengthCalibration, is_current, model_factor
 from pipeline.catalog import METRICS
 from pipeline.errors import DataContractError
 from pipeline.events import GaitEvents
@@ -54,7 +54,7 @@ from pipeline.orientation import PelvisAngles, ThighAngles
 from pipeline.store import atomic_write_text, check_identifier, read_json_object
 from pipeline.symmetry import symmetry_index
 
-SUBJECT_FORMAT = 2  # 2: step_length_calibration
+SUBJECT_FORMAT = 3  # 2: step_length_calibration; 3: their model_factor
 ESTIMATED_PENDULUM_SINCE = "1.2"  # pipeline version that estimates the pendulum from stature (module docstring)
 SUBJECT_FILE = "subject.json"
 WINTER_LEG_LENGTH_RATIO = 0.530  # greater trochanter height / stature (Winter 2009, Fig. 4.1)
@@ -341,17 +341,28 @@ def merge_rows(rows: Sequence[SummaryRow], updates: Sequence[SummaryRow]) -> tup
 
 
 def calibration_quality(
-    profile: SubjectProfile, methods: str, cals: Mapping[Method, StepLengthCalibration]
+    profile: SubjectProfile,
+    methods: str,
+    cals: Mapping[Method, StepLengthCalibration],
+    config: spatial.SpatialConfig | None = None,
 ) -> dict[str, Any]:
     """Quality entries saying whether the session's combined step length is calibrated, and how.
 
     The combined length is the pelvis model's when the session has one, else the thighs' (:mod:`pipeline.spatial`),
-    so the session counts as calibrated when that model has a current calibration.
+    so the session counts as calibrated when that model has a current calibration. The factors are the ones
+    applied with ``config``'s population factors (:meth:`StepLengthCalibration.factor_for`).
     """
+    config = config or spatial.SpatialConfig()
+    applied = {m: round(c.factor_for(config), 4) for m, c in cals.items()}
     used = methods.split("+", maxsplit=1)[0] if methods else ""
     cal = next((c for m, c in cals.items() if m == used), None)
     if cal is not None:
         text = cal.describe()
+        if not math.isclose(applied[cal.method], cal.factor, rel_tol=1e-4):
+            text += (
+                f"; applied as ×{applied[cal.method]:.3f} because the model's population factor is now "
+                f"{model_factor(cal.method, config):.3f} (was {cal.model_factor:.3f})"
+            )
     elif profile.stale_calibrations:
         why = "; ".join(profile.why_stale(c) for c in profile.stale_calibrations)
         text = f"none: the calibration no longer matches the body lengths ({why}); re-run imugait subject calibrate"
@@ -362,7 +373,7 @@ def calibration_quality(
     return {
         "spatial.calibrated": cal is not None,
         "spatial.calibration": text,
-        "spatial.calibration_factors": {m: c.factor for m, c in cals.items()},
+        "spatial.calibration_factors": applied,
     }
 
 
@@ -398,7 +409,7 @@ def extend_summary(
             pendulum_length_m=profile.pendulum_length_m,
             pelvis=pelvis,
             thighs=thighs,
-            factors={m: c.factor for m, c in cals.items()},
+            factors={m: c.factor_for(config or spatial.SpatialConfig()) for m, c in cals.items()},
             config=config or spatial.SpatialConfig(),
         )
         rows = merge_rows(rows, spatial.summary_rows(result, strides))
@@ -413,7 +424,7 @@ def extend_summary(
         )
         quality.update(spatial.measured_quality(result.bouts))
         quality.update(spatial.gap_quality(result.steps))
-        quality.update(calibration_quality(profile, result.method, cals))
+        quality.update(calibration_quality(profile, result.method, cals, config))
     if profile is not None and profile.affected_side is not None:
         rows = merge_rows(rows, involved_rows(rows, profile.affected_side))
         quality["subject.affected_side"] = profile.affected_side

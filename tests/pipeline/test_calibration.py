@@ -25,12 +25,19 @@ from pipeline.calibration import (
 from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.events import make_events
 from pipeline.run import process_session, spatial_result
-from pipeline.spatial import spatial_metrics
-from pipeline.subjects import SubjectProfile, read_profile, save_profile, subject_path, update_profile
+from pipeline.spatial import COMPASS_K, SpatialConfig, spatial_metrics
+from pipeline.subjects import (
+    SubjectProfile,
+    calibration_quality,
+    read_profile,
+    save_profile,
+    subject_path,
+    update_profile,
+)
 from sensors.sim.offline import standing_sensor_height_m
 from tests.pipeline.test_spatial import FS, _synthetic
 
-STEP = 2 * 0.9 * np.sin(np.deg2rad(17.5))  # the synthetic walk's compass step length (test_spatial)
+STEP = COMPASS_K * 2 * 0.9 * np.sin(np.deg2rad(17.5))  # the synthetic walk's compass step length (test_spatial)
 
 
 def _thigh_result(n_steps: int = 30, gap_after: float | None = None) -> Any:
@@ -158,7 +165,7 @@ def test_profile_keeps_calibrations_by_method_and_drops_stale_ones(tmp_path: Pat
     profile = SubjectProfile("p01", leg_length_m=0.9, pelvis_sensor_height_m=0.95).with_calibrations([cal])
     save_profile(tmp_path, profile)
     stored = json.loads(subject_path(tmp_path, "p01").read_text())
-    assert stored["format"] == 2
+    assert stored["format"] == 3
     assert stored["step_length_calibration"][0]["factor"] == cal.factor
     back = read_profile(subject_path(tmp_path, "p01"))
     assert back == profile
@@ -329,3 +336,82 @@ def test_distance_calibration_on_one_walk_gives_the_speed_of_another(
     df = process_session(other.session).summary.to_pandas()
     speed = float(df[df.metric == "walking_speed_m_s"].value.iloc[0])
     assert speed == pytest.approx(truth.speed_m_s, rel=0.02)
+
+
+def test_a_format_2_record_reads_with_the_population_factor_its_model_had(tmp_path: Path) -> None:
+    """Records written before subject format 3 carry no model_factor: they were fitted with mobgap's K (pelvis)
+    and the bare compass chord (thigh), and read so."""
+    (pelvis,) = _fit(_estimate())
+    thigh = replace(pelvis, method="thigh", model_length_m=0.9, model_factor=COMPASS_K)
+    records = [{k: v for k, v in c.to_dict().items() if k != "model_factor"} for c in (pelvis, thigh)]
+    path = subject_path(tmp_path, "p01")
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        json.dumps(
+            {
+                "subject": "p01",
+                "format": 2,
+                "leg_length_m": 0.9,
+                "pelvis_sensor_height_m": 0.95,
+                "step_length_calibration": records,
+            }
+        )
+    )
+    old = read_profile(path)
+    assert old is not None
+    factors = {c.method: c.model_factor for c in old.step_length_calibration}
+    assert factors == {"pelvis": pytest.approx(4.587 / 4), "thigh": 1.0}
+    assert old.calibration_for("thigh") is not None  # still current: same leg length
+    stored = old.calibration_for("thigh")
+    assert stored is not None
+    assert stored.factor_for(SpatialConfig()) == pytest.approx(stored.factor / COMPASS_K)
+    quality = calibration_quality(old, "thigh", {"thigh": stored})
+    assert quality["spatial.calibration_factors"]["thigh"] == pytest.approx(stored.factor / COMPASS_K, abs=1e-4)
+    assert "population factor is now 1.150 (was 1.000)" in quality["spatial.calibration"]
+
+
+def test_a_new_population_factor_keeps_the_calibrated_scale() -> None:
+    """Calibrated with one compass factor, the walker's step lengths are the same under another: the record is
+    rescaled (factor × model_factor / the new one), not applied on top of the new population factor."""
+    s = _synthetic(n_steps=30)
+    strides = metrics.stride_table(s["events"], FS, s["n"])
+    lengths = {}
+    for k in (1.0, 1.3):
+        config = SpatialConfig(compass_k=k)
+        raw = spatial_metrics(strides, s["events"], FS, s["n"], leg_length_m=0.9, thighs=s["thighs"], config=config)
+        lengths[k] = raw.steps.length_thigh_m
+    assert np.nanmean(lengths[1.3]) == pytest.approx(1.3 * np.nanmean(lengths[1.0]))
+    estimates = walk_estimates(
+        spatial_metrics(
+            strides, s["events"], FS, s["n"], leg_length_m=0.9, thighs=s["thighs"], config=SpatialConfig(compass_k=1.0)
+        ),
+        strides,
+    )
+    (cal,) = fit(
+        estimates,
+        "distance",
+        20.0,
+        session="s1",
+        leg_length_m=0.9,
+        pendulum_length_m=None,
+        pipeline_version="test",
+        config=SpatialConfig(compass_k=1.0),
+    )
+    assert cal.model_factor == 1.0
+    calibrated = {
+        k: spatial_metrics(
+            strides,
+            s["events"],
+            FS,
+            s["n"],
+            leg_length_m=0.9,
+            thighs=s["thighs"],
+            factors={"thigh": cal.factor_for(SpatialConfig(compass_k=k))},
+            config=SpatialConfig(compass_k=k),
+        ).steps.length_thigh_m
+        for k in (1.0, 1.3)
+    }
+    assert np.allclose(calibrated[1.3], calibrated[1.0], equal_nan=True)
+    assert np.nanmean(calibrated[1.0]) == pytest.approx(cal.factor * np.nanmean(lengths[1.0]))
+    with pytest.raises(DataContractError, match="model_factor must be positive"):
+        replace(cal, model_factor=0.0)
