@@ -18,7 +18,9 @@ Columns (errors are pipeline − truth):
       truth lies inside the session's within-session interval (``pipeline.uncertainty``), 0 when not (aggregate:
       the share of cells).
   obliq err (deg): pelvic obliquity range minus truth; drop err L / R (deg): contralateral pelvic drop per side.
-  cadence err (steps/min); speed err (%) when the pipeline reports a walking speed, else "n/a".
+  cadence err (steps/min); speed err (%) when the pipeline reports a walking speed, else "n/a"; thigh speed err
+      (%): the same session's walking speed from the thighs' compass model alone (``walking_speed_thigh_m_s``, what
+      a session without a pelvis sensor reports).
   pelvis-only: IC F1 (±0.3 s, both sides pooled, side ignored), IC bias ± SD (ms), laterality accuracy of the
       paired ICs.
 
@@ -198,6 +200,8 @@ def run_cell(cell: Cell) -> dict[str, Any]:
             )
             speed = next((v for m in SPEED_METRICS if math.isfinite(v := _summary_value(s, m))), math.nan)
             row["speed_err_pct"] = (speed - truth["speed_m_s"]) / truth["speed_m_s"] * 100.0
+            thigh_speed = _summary_value(s, "walking_speed_thigh_m_s")
+            row["thigh_speed_err_pct"] = (thigh_speed - truth["speed_m_s"]) / truth["speed_m_s"] * 100.0
         try:
             pelvis = process_session(build_session(Path(tmp) / "pelvis", model, cell, ("pelvis",)))
         except ImuGaitError as exc:
@@ -309,6 +313,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("drop err L/R °", "drop", ""),
     ("cad err spm", "cadence_err", "{:+.2f}"),
     ("speed err %", "speed_err_pct", "{:+.1f}"),
+    ("thigh speed err %", "thigh_speed_err_pct", "{:+.1f}"),
     ("pelvis IC F1", "p_ic_f1", "{:.3f}"),
     ("pelvis IC bias±SD ms", "p_ic", ""),
     ("pelvis lat acc", "p_lat_acc", "{:.3f}"),
@@ -341,7 +346,7 @@ def _aggregate(rows: list[dict[str, Any]], label: str = "all cells: mean abs err
         out[key] = float(np.nanmin(v)) if np.isfinite(v).any() else math.nan
     for key in (
         "ic_bias_ms", "fc_bias_ms", "p_ic_bias_ms", "stance_si_err", "step_si_err", "obliq_err", "drop_err_l",
-        "drop_err_r", "cadence_err", "speed_err_pct",
+        "drop_err_r", "cadence_err", "speed_err_pct", "thigh_speed_err_pct",
     ):  # fmt: skip
         v = np.abs(np.array([r.get(key, math.nan) for r in rows], dtype=float))
         out[key] = float(np.nanmean(v)) if np.isfinite(v).any() else math.nan
