@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -412,9 +413,17 @@ def describe_subject(profile: SubjectProfile) -> list[str]:
         return f"{value:g} m" if value is not None else "not set"
 
     def stale_note(cal: calibration.StepLengthCalibration) -> str:
-        if cal not in profile.stale_calibrations:
+        if cal in profile.stale_calibrations:
+            return f" -- not applied: {profile.why_stale(cal)}; re-run imugait subject calibrate"
+        config = PipelineConfig().spatial
+        applied = cal.factor_for(config)
+        if math.isclose(applied, cal.factor, rel_tol=1e-4):
             return ""
-        return f" -- not applied: {profile.why_stale(cal)}; re-run imugait subject calibrate"
+        return (
+            f" -- applied as x{applied:.3f}: the model's population factor is now "
+            f"{calibration.model_factor(cal.method, config):.3f} (was {cal.model_factor:.3f}); the walker's scale "
+            "is kept"
+        )
 
     return [
         f"subject\t{profile.subject}",

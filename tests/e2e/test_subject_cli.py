@@ -97,3 +97,12 @@ def test_calibrate_on_a_walk_then_every_session_is_reanalysed(tmp_path: Path) ->
     assert "dropped the pelvis step-length calibration" in _flat(moved.stderr)
     stored = json.loads((tmp_path / subject / "subject.json").read_text())
     assert [c["method"] for c in stored["step_length_calibration"]] == ["thigh"]
+    # the same thigh record as imugait < 1.13 wrote it (subject format 2, the bare compass chord): still applied,
+    # rescaled to the new population factor, and `subject show` says so
+    (thigh,) = stored["step_length_calibration"]
+    del thigh["model_factor"]
+    (tmp_path / subject / "subject.json").write_text(json.dumps({**stored, "format": 2}))
+    old = imugait("subject", "show", subject, "--data", str(tmp_path))
+    assert old.returncode == 0, old.stderr
+    assert "population factor is now 1.150 (was 1.000)" in _flat(old.stdout)
+    assert "not applied" not in old.stdout
