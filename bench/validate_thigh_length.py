@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 from rich.console import Console
 from validate_real import print_rows
-from validate_stride_length import footstep_displacements
+from validate_stride_length import _stillest, footstep_displacements
 from validate_thighs import (
     ACC_G_PER_COUNT,
     COHORTS,
@@ -135,15 +135,6 @@ def feet_on_rows(path: Path, row_t_s: FloatArray, origin_ms: float) -> dict[str,
     return out
 
 
-def _stillest(norm: FloatArray, lo: NDArray[np.int64], hi: NDArray[np.int64]) -> NDArray[np.int64]:
-    out = np.full(lo.size, -1, dtype=np.int64)
-    for k, (a, b) in enumerate(zip(np.clip(lo, 0, norm.size), np.clip(hi, 0, norm.size), strict=True)):
-        seg = norm[a:b]
-        if seg.size and np.isfinite(seg).any():
-            out[k] = a + int(np.nanargmin(seg))
-    return out
-
-
 def reference_strides(
     ic_s: FloatArray, fc_s: FloatArray, acc: FloatArray, gyr: FloatArray, row_t0_s: float
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -173,23 +164,17 @@ def reference_strides(
     return ic_s[:-1], np.diff(ic_s), length, closure
 
 
+def left_out(cohort: str, name: str, problem: str) -> TrialStrides:
+    """A trial with no strides scored, and why."""
+    empty = np.zeros(0)
+    return TrialStrides(cohort, name, empty.astype(str), *([empty] * 5), np.zeros(0, dtype=np.bool_), problem=problem)
+
+
 def run_trial(path: Path) -> TrialStrides:
     trial = load_trial(path)
     ref = reference_events(trial)
-    empty, none = np.zeros(0), np.zeros(0, dtype=np.bool_)
     if ref.problems:
-        return TrialStrides(
-            trial.cohort,
-            trial.name,
-            empty.astype(str),
-            empty,
-            empty,
-            empty,
-            empty,
-            empty,
-            none,
-            problem="; ".join(ref.problems),
-        )
+        return left_out(trial.cohort, trial.name, "; ".join(ref.problems))
     origin_ms = min(float(np.nanmin(c)) for c in read_sheet(path, ["Time_3", "Time_4"]).values())
     row_t = trial.row_t0_s + np.arange(trial.thigh_t_s["right"].size) / FS_HZ
     feet = feet_on_rows(path, row_t, origin_ms)
@@ -197,18 +182,7 @@ def run_trial(path: Path) -> TrialStrides:
     with tempfile.TemporaryDirectory(prefix="imugait-marpino-") as tmp:
         det = run_ours(trial, Path(tmp), height_m=COHORT_HEIGHT_M[trial.cohort], config=config)
     if det.error or det.strides is None:
-        return TrialStrides(
-            trial.cohort,
-            trial.name,
-            empty.astype(str),
-            empty,
-            empty,
-            empty,
-            empty,
-            empty,
-            none,
-            problem=f"pipeline failed: {det.error}",
-        )
+        return left_out(trial.cohort, trial.name, f"pipeline failed: {det.error}")
     ours = det.strides.to_pydict()
     o_side, o_start = np.asarray(ours["side"]).astype(str), np.asarray(ours["start_s"], dtype=np.float64)
     o_end, o_len = np.asarray(ours["end_s"], dtype=np.float64), np.asarray(ours["stride_length_m"], dtype=float)
