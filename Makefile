@@ -68,7 +68,7 @@ validate-real: check-mobgap-data $(VENV)/.installed $(BENCH_VENV)/.installed
 validate-ipol: $(VENV)/.installed $(BENCH_VENV)/.installed
 	@test -d "$(IPOL)/GaitData" || { echo "validate-ipol: pass IPOL=<ipol_dataset_1 folder> (no $(IPOL)/GaitData)"; exit 2; }
 	$(BENCH_VENV)/bin/python bench/validate_ipol.py --data "$(IPOL)" --mobgap
-	$(BIN)/python bench/validate_stride_length.py --data "$(IPOL)"
+	$(BENCH_VENV)/bin/python bench/validate_stride_length.py --data "$(IPOL)" --mobgap
 
 # validate-turns: the U-turn of every IPOL walk (and, with SEMIOGRAM=…, of the semiogram patients) found by
 # pipeline.turns and by mobgap's TdElGohary against the datasets' U-turn boundaries; strides left out as turning.

@@ -34,10 +34,16 @@ length; no sensor height was measured):
    uses; strides over a stop left out, :func:`pipeline.spatial.walking_strides`) against the mean of the reference
    stride speeds inside the same boundaries; and the same over the straight parts only (strides overlapping the
    U-turn left out on both sides).
+4. **Side by side with mobgap** (``--mobgap``, run with ``.venv-bench``): mobgap 1.2.0's whole Mobilise-D pipeline
+   (``MobilisedPipelineHealthy``: its gait sequences, ICs, cadence, stride length and speed) on each walk, with the
+   same stature and pendulum length (as its ``sensor_height_m``) and the body frame of our pelvis alignment; its
+   strides are paired and its walk speeds computed by the same code as ours (tables 1 and 3), over the walks both
+   gave a speed for, with the number of participants for whom each pipeline has the lower mean error.
 
 Usage::
 
     .venv/bin/python bench/validate_stride_length.py --data /tmp/datasets/voisard_ipol_dataset_1   (~15 s)
+    .venv-bench/bin/python bench/validate_stride_length.py --data /tmp/datasets/voisard_ipol_dataset_1 --mobgap
 """
 
 from __future__ import annotations
@@ -57,7 +63,16 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from validate_ipol import FS_HZ, IpolTrial, find_data_dir, import_session, load_trial, packet_time_s
+from validate_ipol import (
+    FS_HZ,
+    IpolTrial,
+    _body_frame,
+    find_data_dir,
+    import_session,
+    known_axes,
+    load_trial,
+    packet_time_s,
+)
 from validate_real import EDGE_MARGIN_SAMPLES, _f, markdown, print_rows
 from validate_speed import STRIDE_HEADER as SPEED_STRIDE_HEADER
 from validate_speed import RefStrides, model_at_contacts, pair_strides, paired_stride_rows
@@ -72,6 +87,7 @@ from pipeline.subjects import SUBJECT_FILE, read_profile
 FOOT_FILE = {"left": "lf", "right": "rf"}
 STILL_SEARCH_S = 0.4  # before the first toe-off and after the last heel strike, where to look for a still foot
 NOMINAL_M = 20.0
+MOBGAP_BODY = ("is", "ml", "pa")  # mobgap's body axes, in the order of its sensor frame's x, y, z
 HEADING_BINS_DEG = (0.0, 10.0, 30.0, 60.0, 90.0, 120.0, math.inf)
 
 
@@ -203,6 +219,16 @@ def reference_strides(data_dir: Path, stem: str, meta: dict[str, Any]) -> tuple[
 
 
 @dataclass(frozen=True)
+class PeerResult:
+    """Another pipeline's strides in one walk, scored as ours are."""
+
+    length_m: np.ndarray  # per reference stride; NaN where unpaired
+    speed_m_s: np.ndarray
+    walk_speed_err_m_s: float  # mean of its stride speeds − mean of the reference's, whole walk
+    straight_speed_err_m_s: float  # the same over the straight parts
+
+
+@dataclass(frozen=True)
 class WalkResult:
     participant: str
     ref: RefStrides
@@ -216,6 +242,7 @@ class WalkResult:
     walk_speed_err_m_s: float  # mean of our stride speeds − mean of the reference's, whole walk
     straight_speed_err_m_s: float  # the same over the straight parts
     error: str = ""
+    mobgap: PeerResult | None = None  # with --mobgap
 
 
 def heading_deg(pelvis: PelvisAngles, fs_hz: float) -> np.ndarray:
@@ -238,7 +265,58 @@ def walk_mean(
     return float(values[inside].mean()) if inside.any() else math.nan
 
 
-def run_walk(data_dir: Path, json_path: Path) -> WalkResult:
+def mobgap_walk(
+    trial: IpolTrial,
+    ref: RefStrides,
+    sensor_height_m: float,
+    bounds: tuple[float, float],
+    turn: tuple[float, float],
+) -> PeerResult:
+    """mobgap 1.2.0's ``MobilisedPipelineHealthy`` on the whole walk (its own gait sequences, ICs, laterality,
+    cadence, Zijlstra stride length and walking speed), given the same stature and pendulum length as ours and the
+    body frame of ``validate_ipol.known_axes`` (our pelvis alignment, as ``validate_ipol.py --mobgap`` gives its IC
+    detectors); its strides (``per_stride_parameters_``) scored by the same pairing and walk means as ours."""
+    import warnings
+
+    from mobgap.data import GaitDatasetFromData
+    from mobgap.pipeline import MobilisedPipelineHealthy
+
+    forward, up = known_axes(trial)
+    body = _body_frame(trial, forward, up)  # acc_is, acc_ml, acc_pa, gyr_* (m/s², deg/s)
+    # mobgap's sensor frame is its body frame's axes under other names (mobgap.utils.conversions.to_body_frame)
+    sensor = body.rename(
+        columns={f"{s}_{b}": f"{s}_{x}" for s in ("acc", "gyr") for b, x in zip(MOBGAP_BODY, "xyz", strict=True)}
+    )
+    key = (trial.participant, trial.reference.trial)
+    dataset = GaitDatasetFromData(
+        {key: {"LowerBack": sensor}},
+        FS_HZ,
+        {key: {"height_m": trial.height_m, "sensor_height_m": sensor_height_m, "cohort": "HA"}},
+        {key: {"measurement_condition": "laboratory"}},
+        single_sensor_name="LowerBack",
+        index_cols=["participant", "trial"],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        strides = MobilisedPipelineHealthy().safe_run(dataset[0]).per_stride_parameters_
+    start, end = (np.asarray(strides[c], dtype=np.float64) / FS_HZ for c in ("start", "end"))
+    length = np.asarray(strides["stride_length_m"], dtype=np.float64)
+    speed = np.asarray(strides["walking_speed_mps"], dtype=np.float64)
+    j = pair_strides(ref.start_s, ref.end_s, start, end)
+    jj, paired = np.maximum(j, 0), j >= 0
+    errors = [
+        walk_mean(start, end, speed, bounds, t) - walk_mean(ref.start_s, ref.end_s, ref.speed_m_s, bounds, t)
+        for t in (None, turn)
+    ]
+    return PeerResult(
+        np.where(paired, length[jj], np.nan) if start.size else np.full(ref.start_s.size, np.nan),
+        np.where(paired, speed[jj], np.nan) if start.size else np.full(ref.start_s.size, np.nan),
+        errors[0],
+        errors[1],
+    )
+
+
+def run_walk(data_dir: Path, json_path: Path, with_mobgap: bool = False) -> WalkResult:
     meta = json.loads(json_path.read_text(encoding="utf-8"))
     trial: IpolTrial = load_trial(json_path)
     ref, totals = reference_strides(data_dir, json_path.stem, meta)
@@ -285,6 +363,7 @@ def run_walk(data_dir: Path, json_path: Path) -> WalkResult:
         - walk_mean(ref.start_s, ref.end_s, ref.speed_m_s, bounds, turn)
         for turn in (None, (t0, t1))
     ]
+    peer = mobgap_walk(trial, ref, profile.pendulum_length_m, bounds, (t0, t1)) if with_mobgap else None
     return WalkResult(
         trial.participant,
         ref,
@@ -297,6 +376,7 @@ def run_walk(data_dir: Path, json_path: Path) -> WalkResult:
         np.abs(heading[i1] - heading[i0]),
         errors[0],
         errors[1],
+        mobgap=peer,
     )
 
 
@@ -308,12 +388,12 @@ def stride_sums(inside: np.ndarray, step_length: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(total), total, np.nan)
 
 
-def run_all(data_dir: Path, jobs: int) -> list[WalkResult]:
+def run_all(data_dir: Path, jobs: int, with_mobgap: bool = False) -> list[WalkResult]:
     paths = sorted(data_dir.glob("*-*.json"), key=lambda p: tuple(int(x) for x in p.stem.split("-")))
     if jobs <= 1:
-        return [run_walk(data_dir, p) for p in paths]
+        return [run_walk(data_dir, p, with_mobgap) for p in paths]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(run_walk, [data_dir] * len(paths), paths, chunksize=4))
+        return list(pool.map(run_walk, [data_dir] * len(paths), paths, [with_mobgap] * len(paths), chunksize=4))
 
 
 def _mean(x: np.ndarray) -> float:
@@ -354,6 +434,9 @@ STRIDE_HEADER = ("reference strides", *SPEED_STRIDE_HEADER[1:])
 
 
 def stride_rows(results: Sequence[WalkResult]) -> list[list[str]]:
+    """The stride table over the walks we could measure (a walk without a stature has no step lengths: its
+    reference strides are not counted as missed)."""
+    results = [r for r in results if not r.error]
     return paired_stride_rows(
         _cat(results, "length_m"),
         _cat(results, "speed_m_s"),
@@ -422,25 +505,90 @@ def speed_rows(results: Sequence[WalkResult]) -> list[list[str]]:
     return rows
 
 
+def mobgap_stride_rows(results: Sequence[WalkResult]) -> list[list[str]]:
+    """The stride table for mobgap's strides (its steady-stride row does not apply)."""
+    with_peer = [r for r in results if r.mobgap is not None and not r.error]
+    peer = [r.mobgap for r in with_peer if r.mobgap is not None]
+    return paired_stride_rows(
+        _cat(with_peer, "length_m"),
+        _cat(with_peer, "speed_m_s"),
+        _cat(with_peer, "turning"),
+        np.concatenate([p.length_m for p in peer]),
+        np.concatenate([p.speed_m_s for p in peer]),
+        np.zeros(sum(p.length_m.size for p in peer), dtype=bool),
+        ("straight", "U-turn"),
+    )[:3]
+
+
+SIDE_HEADER = (
+    "walking speed per walk (mean of stride speeds)",
+    "system",
+    "walks",
+    "MAE m/s",
+    "bias m/s",
+    "within 0.10 m/s",
+    "participants where its MAE is the lower",
+)
+
+
+def side_by_side_rows(results: Sequence[WalkResult]) -> list[list[str]]:
+    """Ours and mobgap's walk speed errors over the walks both gave a speed for, and per participant (the mean of
+    |error| over that participant's common walks) which of the two is closer."""
+    rows = []
+    for label, name in (
+        ("whole walk (U-turn included)", "walk_speed_err_m_s"),
+        ("straight parts only", "straight_speed_err_m_s"),
+    ):
+        ours = np.array([getattr(r, name) for r in results])
+        theirs = np.array([getattr(r.mobgap, name) if r.mobgap is not None else math.nan for r in results])
+        common = np.isfinite(ours) & np.isfinite(theirs)
+        who = np.array([r.participant for r in results])[common]
+        e = {"imugait": ours[common], "mobgap pipeline": theirs[common]}
+        mae = {k: {p: float(np.abs(v[who == p]).mean()) for p in np.unique(who)} for k, v in e.items()}
+        for system, err in e.items():
+            other = "mobgap pipeline" if system == "imugait" else "imugait"
+            lower = sum(mae[system][p] < mae[other][p] for p in mae[system])
+            rows.append(
+                [
+                    label,
+                    system,
+                    str(err.size),
+                    _f(_mean(np.abs(err)), "{:.3f}"),
+                    _f(_mean(err), "{:+.3f}"),
+                    _f(100 * float(np.mean(np.abs(err) <= 0.10)) if err.size else math.nan, "{:.0f} %"),
+                    f"{lower} of {len(mae[system])}",
+                ]
+            )
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, help="the ipol_dataset_1 checkout (or its GaitData folder)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--markdown", type=Path, help="also write the tables as markdown to this file")
+    parser.add_argument(
+        "--mobgap", action="store_true", help="also run mobgap's whole pipeline on each walk (needs .venv-bench)"
+    )
     args = parser.parse_args(argv)
     console = Console(width=160)
     data_dir = find_data_dir(args.data)
     if data_dir is None:
         console.print(f"SKIPPED: no IPOL GaitData found (--data {args.data}); see validate_ipol.py")
         return 0
-    results = run_all(data_dir, args.jobs)
+    results = run_all(data_dir, args.jobs, args.mobgap)
     failed = [r for r in results if r.error]
-    tables = (
+    tables = [
         ("The reference: each foot's summed stride lengths over a walk", REFERENCE_HEADER, reference_rows(results)),
         ("Our strides paired with the reference's (both ICs within ±0.25 s)", STRIDE_HEADER, stride_rows(results)),
         ("Zijlstra at the reference ICs, by pelvis heading change", HEADING_HEADER, heading_rows(results)),
         ("Walking speed per walk", SPEED_HEADER, speed_rows(results)),
-    )
+    ]
+    if args.mobgap:
+        tables += [
+            ("mobgap's strides paired with the reference's", STRIDE_HEADER, mobgap_stride_rows(results)),
+            ("Walking speed per walk, side by side with mobgap", SIDE_HEADER, side_by_side_rows(results)),
+        ]
     for title, header, rows in tables:
         print_rows(console, title, header, rows)
     reasons = Counter(r.error for r in failed)

@@ -165,6 +165,50 @@ def test_tables_from_known_strides() -> None:
     assert vsl.reference_rows([walk])[0][1:] == ["1", "20.5", "20.5–20.5", "100 %"]
 
 
+def test_a_walk_without_a_result_does_not_count_its_strides_as_missed() -> None:
+    measured = _walk([1.3, 1.3], [1.2, 1.4], [1.2, 1.2], [1.0, 1.0], [False, False])
+    refused = vsl.WalkResult(
+        **{
+            **_walk([1.3, 1.3], [np.nan] * 2, [np.nan] * 2, [1.0] * 2, [False] * 2).__dict__,
+            "ours_steady": np.ones(2, dtype=bool),
+            "error": "no stature",
+        }
+    )
+    rows = {r[0]: r for r in vsl.stride_rows([measured, refused])}
+    assert rows["all"][1:3] == ["2", "100"]
+    assert rows["paired with our steady strides"][1] == "2"
+
+
+def _with_mobgap(walk: vsl.WalkResult, participant: str, ours: float, theirs: float) -> vsl.WalkResult:
+    peer = vsl.PeerResult(walk.ours_length_m + 0.1, walk.ours_speed_m_s + 0.1, theirs, 2 * theirs)
+    return vsl.WalkResult(
+        **{**walk.__dict__, "participant": participant, "walk_speed_err_m_s": ours, "straight_speed_err_m_s": ours}
+        | {"mobgap": peer}
+    )
+
+
+def test_side_by_side_with_mobgap_from_known_errors() -> None:
+    base = _walk([1.3, 1.3, 0.6], [1.2, np.nan, 0.8], [1.2] * 3, [1.0] * 3, [False, False, True])
+    walks = [
+        _with_mobgap(base, "01", 0.05, -0.12),
+        _with_mobgap(base, "01", -0.03, 0.02),  # participant 01: ours 0.04, mobgap 0.07
+        _with_mobgap(base, "02", 0.20, 0.05),  # participant 02: mobgap closer
+        _with_mobgap(base, "03", np.nan, 0.05),  # not common: left out
+        vsl.WalkResult(**{**base.__dict__, "participant": "04"}),  # mobgap not run: left out
+    ]
+    rows = vsl.side_by_side_rows(walks)
+    whole = {r[1]: r for r in rows if r[0].startswith("whole")}
+    assert whole["imugait"][2:] == ["3", "0.093", "+0.073", "67 %", "1 of 2"]
+    assert whole["mobgap pipeline"][2:] == ["3", "0.063", "-0.017", "67 %", "1 of 2"]
+    straight = {r[1]: r for r in rows if r[0].startswith("straight")}
+    assert straight["mobgap pipeline"][3:5] == ["0.127", "-0.033"]
+    strides = {r[0]: r for r in vsl.mobgap_stride_rows(walks)}
+    assert list(strides) == ["all", "straight", "U-turn"]
+    assert strides["all"][1:3] == ["12", "67"]
+    assert strides["straight"][5] == "+0.000"  # 1.2 + 0.1 against 1.3
+    assert strides["U-turn"][5] == "+0.300"
+
+
 def test_walk_mean_keeps_strides_inside_and_away_from_the_turn() -> None:
     start, end = np.array([0.0, 1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     values = np.array([1.0, 2.0, 3.0, np.nan, 5.0])
