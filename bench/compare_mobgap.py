@@ -38,12 +38,14 @@ from numpy.typing import NDArray
 from rich.console import Console
 from validate_real import (
     BOUT_HEADER,
+    COMBINED_HEADER,
     DATA_ENV,
     MATCHED_HEADER,
     Detection,
     Trial,
     TrialScores,
     bout_rows,
+    combined_rows,
     data_dir_argument,
     edge_margin_argument,
     evaluate,
@@ -259,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     detectors: dict[str, list[TrialScores]] = {"imugait": run_all_ours(trials, args.edge_margin_samples)}
     lrc_ref: dict[str, list[float]] = {"LrcMcCamley": [], "LrcMansour": [], "LrcUllrich": []}
     mobgap_own_f1, mobgap_own_mae = [], []
-    mobgap_own_wb: list[tuple[int, float]] = []  # mobgap's own pipeline scorer: matched bouts, their speed MAE
+    mobgap_own_wb: list[tuple[int, float, float]] = []  # mobgap's own scorer: matched bouts, matched, combined MAE
     with console.status("running mobgap") as status:
         for trial in trials:
             status.update(f"running mobgap on {trial.label}")
@@ -278,7 +280,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             mobgap_own_mae.append(float(own["tp_absolute_timing_error_s"]) * 1e3)
             wb_own = pipeline_per_datapoint_score(MobilisedPipelineUniversal(), dp)
             mobgap_own_wb.append(
-                (int(wb_own["matched__n_matched_wbs"]), float(wb_own["matched__walking_speed_mps__abs_error"]))
+                (
+                    int(wb_own["matched__n_matched_wbs"]),
+                    float(wb_own["matched__walking_speed_mps__abs_error"]),
+                    float(wb_own["combined__walking_speed_mps__abs_error"]),
+                )
             )
 
     # Per trial: F1 at ±0.5 s, MAE and laterality per detector.
@@ -306,6 +312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     matched_rows = matched_bout_rows(trials, {n: detectors[n] for n in speed_names})
     matched_title = "Walking speed on matched bouts (mobgap's 'matched' protocol: ≥ 80 % overlap both ways)"
     print_rows(console, matched_title, MATCHED_HEADER, matched_rows)
+    combined = combined_rows(trials, {n: detectors[n] for n in speed_names})
+    combined_title = "Walking speed per trial, mobgap's 'combined' protocol: median of own bouts vs median of INDIP's"
+    print_rows(console, combined_title, COMBINED_HEADER, combined)
     common_header, common_rows = common_bout_rows(trials, {n: detectors[n] for n in speed_names})
     print_rows(console, "Walking speed over the INDIP bouts every system measured", common_header, common_rows)
     for t, k, errors in missing_bouts(trials, {n: detectors[n] for n in speed_names}):
@@ -377,12 +386,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"F1 {figures['IcdIonescu+Ullrich']['f1_5']:.3f}, MAE {figures['IcdIonescu+Ullrich']['mae']:.0f} ms; "
         f"mobgap icd_per_datapoint_score F1 {np.nanmean(mobgap_own_f1):.3f}, MAE {np.nanmean(mobgap_own_mae):.0f} ms"
     )
-    own_maes = [mae for n, mae in mobgap_own_wb if n and math.isfinite(mae)]
+    own_maes = [mae for n, mae, _ in mobgap_own_wb if n and math.isfinite(mae)]
+    own_combined = [c for _, _, c in mobgap_own_wb if math.isfinite(c)]
+    missing = ["mobgap pipeline", "", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"]
+    matched_mobgap = next((r for r in matched_rows if r[0] == "mobgap pipeline"), missing)
+    combined_mobgap = next((r for r in combined if r[0] == "mobgap pipeline"), missing)
     console.print(
-        "Scoring check, mobgap pipeline on matched bouts: matched_bout_rows "
-        f"{matched_rows[-1][3] if matched_rows else 'n/a'} matched, mean of trials "
-        f"{matched_rows[-1][7] if matched_rows else 'n/a'}; mobgap pipeline_per_datapoint_score "
-        f"{sum(n for n, _ in mobgap_own_wb)} matched, mean of trials {_nanmean(own_maes):.3f} ({len(own_maes)} trials)"
+        f"Scoring check, mobgap pipeline on matched bouts: matched_bout_rows {matched_mobgap[3]} matched, "
+        f"mean of trials {matched_mobgap[7]}; mobgap pipeline_per_datapoint_score "
+        f"{sum(n for n, _, _ in mobgap_own_wb)} matched, "
+        f"mean of trials {_nanmean(own_maes):.3f} ({len(own_maes)} trials)"
+    )
+    console.print(
+        f"Scoring check, mobgap pipeline 'combined': combined_rows {combined_mobgap[2]} ({combined_mobgap[1]} "
+        f"trials); mobgap pipeline_per_datapoint_score {_nanmean(own_combined):.3f} ({len(own_combined)} trials)"
     )
     if args.markdown:
         args.markdown.write_text(
@@ -393,6 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     (speed_header, speed_rows),
                     (BOUT_HEADER, bout_table),
                     (MATCHED_HEADER, matched_rows),
+                    (COMBINED_HEADER, combined),
                     (common_header, common_rows),
                     (sum_header, sum_rows),
                     (lrc_header, lrc_rows),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import validate_real as vr  # noqa: E402
@@ -165,3 +167,22 @@ def test_matched_bout_rows_leave_out_a_system_without_bouts() -> None:
     trial = _bouts_trial([0], [10], [1.0])
     scores = [vr.evaluate(trial, _own_bouts([], [], []), with_fc=False)]
     assert vr.matched_bout_rows([trial], {"no bouts": scores}) == []
+
+
+def test_combined_rows_compare_medians_of_all_bouts_per_trial() -> None:
+    one = _bouts_trial([0, 20, 40, 80], [10, 30, 50, 90], [1.0, 0.5, 0.8, 1.0])  # median 0.9
+    two = _bouts_trial([0], [10], [1.0])
+    # every own bout counts, paired or not, and a bout without a speed is left out of the median
+    a = [
+        vr.evaluate(one, _own_bouts([100, 200, 300], [110, 210, 310], [0.6, 0.7, np.nan]), with_fc=False),  # 0.65
+        vr.evaluate(two, _own_bouts([0], [10], [1.3]), with_fc=False),
+    ]
+    b = [
+        vr.evaluate(one, _own_bouts([0], [10], [1.0]), with_fc=False),
+        vr.evaluate(two, _own_bouts([], [], []), with_fc=False),  # no bouts: no combined figure
+    ]
+    assert a[0].combined_speed_err_m_s == pytest.approx(-0.25)
+    assert math.isnan(b[1].combined_speed_err_m_s)
+    rows = vr.combined_rows([one, two], {"a": a, "b": b})
+    assert rows[0] == ["a", "2 of 2", "0.275", "+0.025"]
+    assert rows[1] == ["b", "1 of 2", "0.100", "+0.100"]
