@@ -40,7 +40,7 @@ stride frequency).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import numpy as np
@@ -76,6 +76,7 @@ class PelvisAngles:
     heading_rate_dps: FloatArray  # rotation rate about the world vertical (turn detection)
     vertical_acc_ms2: FloatArray  # acceleration along the world vertical, gravity removed
     valid: NDArray[np.bool_]
+    gyro_bias_dps: FloatArray = field(default_factory=lambda: np.zeros(3))  # removed before fusion (segment frame)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class ThighAngles:
     flexion_rate_dps: FloatArray
     valid: NDArray[np.bool_]
     heading_rate_dps: FloatArray  # rotation rate about the world vertical (turn detection without a pelvis)
+    gyro_bias_dps: FloatArray = field(default_factory=lambda: np.zeros(3))  # removed before fusion (segment frame)
 
 
 class HeadingRate(Protocol):
@@ -254,10 +256,20 @@ def track_up_strapdown(
     :func:`turning_weight` ``w``: without either, a U-turn leaves 'up' leaning a degree or more for seconds after
     (docs/validation §s).
     """
+    return _up_and_bias(acc, gyr_dps, fs_hz, cutoff_hz=cutoff_hz, config=config)[0]
+
+
+def _up_and_bias(
+    acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: float, config: OrientationConfig | None
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`track_up_strapdown`'s 'up' and the gyro bias it removed (deg/s; zero without ``config``)."""
+    bias = np.zeros(3)
     if acc.shape[0] < 2:
-        return np.asarray(acc / np.maximum(np.linalg.norm(acc, axis=1, keepdims=True), 1e-9), dtype=np.float64)
+        up = acc / np.maximum(np.linalg.norm(acc, axis=1, keepdims=True), 1e-9)
+        return np.asarray(up, dtype=np.float64), bias
     if config is not None:
-        gyr_dps = gyr_dps - gyro_bias_dps(acc, gyr_dps, fs_hz, config=config)
+        bias = gyro_bias_dps(acc, gyr_dps, fs_hz, config=config)
+        gyr_dps = gyr_dps - bias
     body_to_first, carried = _carried(acc, gyr_dps, fs_hz)
     up_first = sig.first_order_lowpass(carried, fs_hz, cutoff_hz, gust=True)
     if config is not None:
@@ -266,7 +278,7 @@ def track_up_strapdown(
         weighted = sig.first_order_lowpass(weight[:, None] * carried, fs_hz, cutoff_hz, gust=True)
         up_first = weighted / sig.first_order_lowpass(weight, fs_hz, cutoff_hz, gust=True)[:, None]
     u = body_to_first.apply(up_first, inverse=True)
-    return np.asarray(u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-9), dtype=np.float64)
+    return np.asarray(u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-9), dtype=np.float64), bias
 
 
 def heading_rate_zxy(up: FloatArray, gyr: FloatArray) -> FloatArray:
@@ -302,7 +314,7 @@ def pelvis_angles(
 ) -> PelvisAngles:
     """Pelvic rotation, obliquity and tilt (Baker 2001) from segment-frame acc (m/s²) and gyro (deg/s)."""
     acc, gyr_dps = sig.fill_invalid(acc_seg, valid), sig.fill_invalid(gyr_seg, valid)
-    u = track_up_strapdown(acc, gyr_dps, fs_hz, cutoff_hz=config.fusion_cutoff_hz, config=config)
+    u, bias = _up_and_bias(acc, gyr_dps, fs_hz, cutoff_hz=config.fusion_cutoff_hz, config=config)
     obliquity, tilt = obliquity_tilt_deg(u)
     heading_rate = np.einsum("ij,ij->i", u, gyr_dps)
     heading = np.cumsum(heading_rate) / fs_hz
@@ -312,7 +324,7 @@ def pelvis_angles(
     vertical = np.einsum("ij,ij->i", u_events, acc) - np.linalg.norm(acc, axis=1).mean()
     for arr in (rotation, obliquity, tilt, heading_rate, vertical):
         arr[~valid] = np.nan
-    return PelvisAngles(rotation, obliquity, tilt, heading_rate, vertical, valid.copy())
+    return PelvisAngles(rotation, obliquity, tilt, heading_rate, vertical, valid.copy(), bias)
 
 
 def thigh_angles(
@@ -326,7 +338,7 @@ def thigh_angles(
 ) -> ThighAngles:
     """Thigh sagittal (flexion +) and frontal (abduction +) angles from segment-frame acc and gyro."""
     acc, gyr = sig.fill_invalid(acc_seg, valid), sig.fill_invalid(gyr_seg, valid)
-    up = track_up_strapdown(acc, gyr, fs_hz, cutoff_hz=config.fusion_cutoff_hz, config=config)
+    up, bias = _up_and_bias(acc, gyr, fs_hz, cutoff_hz=config.fusion_cutoff_hz, config=config)
     sagittal = sagittal_deg(up)
     frontal = np.rad2deg(np.arcsin(np.clip(up[:, 1], -1.0, 1.0)))
     if side == "right":
@@ -335,7 +347,7 @@ def thigh_angles(
     heading_rate = heading_rate_zxy(up, gyr)
     for arr in (sagittal, frontal, flexion_rate, heading_rate):
         arr[~valid] = np.nan
-    return ThighAngles(sagittal, frontal, flexion_rate, valid.copy(), heading_rate)
+    return ThighAngles(sagittal, frontal, flexion_rate, valid.copy(), heading_rate, bias)
 
 
 def walking_heading(pelvis: PelvisAngles | None, thighs: Mapping[str, ThighAngles]) -> WalkingHeading | None:

@@ -26,13 +26,17 @@ Thresholds, and where they come from:
   +0.14 m/s (``bench/validate_speed.py``, ``docs/validation/README.md`` §e);
 * bridged steps: a note when a tenth or more of the pelvis step lengths span a short sensor gap
   (``pipeline.spatial``, "Gaps"): about 2 % notification loss, the simulator's norm, bridges 8 % of the steps,
-  10 % loss 40 % (``bench/sim_gaps.py``); such steps read about 1 % short there.
+  10 % loss 40 % (``bench/sim_gaps.py``); such steps read about 1 % short there;
+* gyro offset: a note when the offset the orientation fusion fitted and removed (``pipeline.orientation.
+  gyro_bias_dps``; the record's ``<site>.gyro_bias_dps``, segment axes) exceeds 5 deg/s. Not from data: a few deg/s
+  is what MEMS gyros are sold with and is removed either way; the fit cannot see the part about the vertical.
 
 A record is read as it was stored: keys a session lacks (older pipelines wrote fewer) give no finding.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -52,6 +56,10 @@ MIN_LATERALITY_AGREEMENT = 0.8
 # bench/validate_semiogram.py; docs/validation/README.md §p).
 MISSED_SIDE_AGREEMENT = 0.5
 MIN_VALID_STRIDES = 10
+# A gyro offset the fusion fitted and removed (deg/s, the part gravity sees). A few deg/s is ordinary for a MEMS gyro
+# and is removed either way; this much suggests the sensor's own zero-rate calibration is off, and the part about
+# the vertical, which the fit cannot see, then also tilts the heading rate the turn detection reads.
+GYRO_BIAS_NOTE_DPS = 5.0
 BRIDGED_NOTE_FRACTION = 0.1  # a note when this share of the pelvis step lengths spans a bridged sensor gap
 SITES = ("pelvis", "left_thigh", "right_thigh")
 
@@ -171,6 +179,22 @@ def _sensors(q: Mapping[str, Any]) -> list[Finding]:
             )
         if mounting.get("upside_down"):
             out.append(Finding("note", "sensors", f"The {_site(site)} was worn upside down; its axes were corrected."))
+    for site in SITES:
+        bias = q.get(f"{site}.gyro_bias_dps")
+        if not (isinstance(bias, list | tuple) and len(bias) == 3 and all(isinstance(b, int | float) for b in bias)):
+            continue
+        size = math.hypot(*bias)
+        if size > GYRO_BIAS_NOTE_DPS:
+            out.append(
+                Finding(
+                    "note",
+                    "sensors",
+                    f"The {_site(site)}'s gyroscope read {size:.1f} deg/s when it was not turning (a constant offset; "
+                    "it was fitted and removed before the angles were computed). Offsets of a few deg/s are "
+                    "ordinary; this one suggests re-running the sensor's own gyro calibration at rest, because the "
+                    "part about the vertical cannot be fitted and it shifts the turn detection.",
+                )
+            )
     if q.get("thighs_swapped") is True:
         out.append(
             Finding(

@@ -194,11 +194,14 @@ def load_aligned(
         acc_seg, gyr_seg = al.apply(gs.acc), al.apply(gs.gyr)
         if site == "pelvis":
             pelvis = orientation.pelvis_angles(acc_seg, gyr_seg, gs.valid, fs, config=config.orientation)
+            bias = pelvis.gyro_bias_dps
         else:
             side: Literal["left", "right"] = "left" if site == "left_thigh" else "right"
             thighs[side] = orientation.thigh_angles(
                 acc_seg, gyr_seg, gs.valid, fs, side=side, config=config.orientation
             )
+            bias = thighs[side].gyro_bias_dps
+        quality[f"{site}.gyro_bias_dps"] = [round(float(b), 2) for b in bias]
     say("detecting gait events")
     for thigh_side, th in thighs.items():
         part = events.thigh_events(

@@ -37,20 +37,26 @@ def build_sim_session(
     mountings: dict[str, np.ndarray] | None = None,
     with_device_clock: bool = True,
     nan_at: tuple[float, float] | None = None,
+    gyr_biases: dict[str, tuple[float, float, float]] | None = None,
     **overrides: Any,
 ) -> SimSession:
     """Simulate ``profile`` and write a session folder with raw streams for ``sites``.
 
-    ``mountings`` replaces sensor mountings; ``nan_at`` = (start, end) model seconds of NaN accelerometer values.
+    ``mountings`` replaces sensor mountings, ``gyr_biases`` their gyro biases (deg/s, sensor axes); ``nan_at`` =
+    (start, end) model seconds of NaN accelerometer values.
     """
     gait_model = pytest.importorskip("sensors.sim.gait_model")
     prof = gait_model.get_profile(profile, **overrides)
-    if mountings:
+    if mountings or gyr_biases:
         sensors = dict(prof.sensors)
-        for site, m in mountings.items():
+        for site in set(mountings or {}) | set(gyr_biases or {}):
             old = sensors[site]
             sensors[site] = gait_model.SensorSpec(
-                m, old.acc_noise_m_s2, old.gyr_noise_dps, old.acc_bias_m_s2, old.gyr_bias_dps
+                (mountings or {}).get(site, old.mounting),
+                old.acc_noise_m_s2,
+                old.gyr_noise_dps,
+                old.acc_bias_m_s2,
+                (gyr_biases or {}).get(site, old.gyr_bias_dps),
             )
         prof = gait_model.get_profile(profile, sensors=sensors, **overrides)
     model = gait_model.GaitModel(prof, duration_s, seed=seed)

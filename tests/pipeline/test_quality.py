@@ -56,6 +56,7 @@ def test_a_clean_record_says_nothing_and_an_empty_one_too() -> None:
         ({"pelvis.nonfinite_samples": 3}, "note", "3 non-numeric samples"),
         ({"left_thigh.truncated_file": True}, "warning", "ends part-way through a record"),
         ({"pelvis.clock": "host"}, "note", "timed by their arrival"),
+        ({"left_thigh.gyro_bias_dps": [4.0, -3.5, 0.0]}, "note", "gyroscope read 5.3 deg/s"),
         ({"right_thigh.mounting": {"low_confidence": True, "text": "right_thigh: sensor ..."}}, "warning", "could not"),
         ({"right_thigh.mounting": {"upside_down": True, "low_confidence": False}}, "note", "worn upside down"),
         ({"thighs_swapped": True, "thigh_swap_check": "swapped"}, "warning", "were swapped"),
@@ -106,6 +107,8 @@ def test_thresholds_sit_where_documented() -> None:
     assert "half the true values" in one_side[0]
     few = {"spatial.pelvis_steps_across_gaps": 7, "spatial.pelvis_steps_with_length": 80}  # 9 %: the 2 % loss norm
     assert not findings({**CLEAN, **few})
+    assert not findings({**CLEAN, "pelvis.gyro_bias_dps": [3.0, -2.0, 0.0]})  # 3.6 deg/s: ordinary
+    assert not findings({**CLEAN, "pelvis.gyro_bias_dps": "garbled"})  # a record a user edited: no crash
 
 
 def test_warnings_come_first() -> None:

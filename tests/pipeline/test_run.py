@@ -165,3 +165,23 @@ def test_angles_need_no_strides_but_segmentation_does(tmp_path: Path) -> None:
     assert set(aligned.thighs) == {"left", "right"}
     with pytest.raises(InsufficientDataError, match="initial contacts found; record a longer walk"):
         process_session(sim.session, config=strict)
+
+
+def test_the_gyro_bias_removed_before_fusion_is_in_the_quality_record(
+    sim_builder: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A sensor's constant gyro offset is fitted and removed before its angles are computed; the session's quality
+    keeps what was removed, in the segment's axes, where gravity observes it (not about the vertical)."""
+    biases = {"pelvis": (2.0, -1.5, 1.0), "left_thigh": (-1.0, 2.5, 0.5)}
+    sim = sim_builder(tmp_path, "healthy", duration_s=40.0, sites=("pelvis", "left_thigh"), gyr_biases=biases)
+    quality = process_session(sim.session).quality
+    aligned = load_aligned(sim.session)
+    for site, bias in biases.items():
+        stream = aligned.timeline.streams[site]
+        up = aligned.alignments[site].apply(stream.acc)[stream.valid].mean(axis=0)
+        up /= np.linalg.norm(up)  # the mean vertical in segment axes: a bias about it does not move 'up'
+        truth = aligned.alignments[site].apply(np.asarray([bias], dtype=float))[0]  # in the pipeline's segment axes
+        found = np.asarray(quality[f"{site}.gyro_bias_dps"])
+        assert found.shape == (3,)
+        error = found - truth
+        assert np.linalg.norm(error - (error @ up) * up) < 0.2, (site, found, truth)
