@@ -83,14 +83,6 @@ def _pelvis_1_11(
     return orientation.PelvisAngles(rotation, obliquity, tilt, heading_rate, vertical, valid.copy())
 
 
-def _strapdown_1_11(
-    acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: float, config: Any = None
-) -> FloatArray:
-    """Pipeline 1.11's strapdown filter: no gyro bias, no turning weight (``config`` ignored)."""
-    del config
-    return _TRACK_UP_STRAPDOWN(acc, gyr_dps, fs_hz, cutoff_hz=cutoff_hz)
-
-
 def _thigh_1_10(
     acc_seg: FloatArray,
     gyr_seg: FloatArray,
@@ -113,7 +105,18 @@ def _thigh_1_10(
     return orientation.ThighAngles(sagittal, frontal, flexion_rate, valid.copy(), heading_rate)
 
 
-_TRACK_UP_STRAPDOWN = orientation.track_up_strapdown
+_TRACK_UP_AND_BIAS = orientation.track_up_and_bias
+
+
+def _up_and_bias_1_11(
+    acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: float, config: Any = None
+) -> tuple[FloatArray, FloatArray]:
+    """Pipeline 1.11's strapdown filter where the angle functions fuse: no gyro bias removed, no turning weight
+    (``config`` ignored)."""
+    del config
+    return _TRACK_UP_AND_BIAS(acc, gyr_dps, fs_hz, cutoff_hz=cutoff_hz, config=None)
+
+
 VERSIONS = ("1.10", "1.11", "1.12")
 
 
@@ -121,16 +124,16 @@ VERSIONS = ("1.10", "1.11", "1.12")
 def angle_functions(version: str) -> Iterator[None]:
     """For the duration of the block: the pipeline's angle functions ("1.12"), or those of pipeline 1.11 (pelvis
     linearised, thighs strapdown without bias or turning weight) or 1.10 (1.11's pelvis, 1.10's thighs)."""
-    saved = orientation.pelvis_angles, orientation.thigh_angles, orientation.track_up_strapdown
+    saved = orientation.pelvis_angles, orientation.thigh_angles, orientation.track_up_and_bias
     if version in ("1.10", "1.11"):
         orientation.pelvis_angles = _pelvis_1_11  # type: ignore[assignment]
-        orientation.track_up_strapdown = _strapdown_1_11  # type: ignore[assignment]
+        orientation.track_up_and_bias = _up_and_bias_1_11  # type: ignore[assignment]
     if version == "1.10":
         orientation.thigh_angles = _thigh_1_10  # type: ignore[assignment]
     try:
         yield
     finally:
-        orientation.pelvis_angles, orientation.thigh_angles, orientation.track_up_strapdown = saved
+        orientation.pelvis_angles, orientation.thigh_angles, orientation.track_up_and_bias = saved
 
 
 # --- the walks ---------------------------------------------------------------------------------------------------

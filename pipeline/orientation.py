@@ -256,13 +256,14 @@ def track_up_strapdown(
     :func:`turning_weight` ``w``: without either, a U-turn leaves 'up' leaning a degree or more for seconds after
     (docs/validation §s).
     """
-    return _up_and_bias(acc, gyr_dps, fs_hz, cutoff_hz=cutoff_hz, config=config)[0]
+    return track_up_and_bias(acc, gyr_dps, fs_hz, cutoff_hz=cutoff_hz, config=config)[0]
 
 
-def _up_and_bias(
+def track_up_and_bias(
     acc: FloatArray, gyr_dps: FloatArray, fs_hz: float, *, cutoff_hz: float, config: OrientationConfig | None
 ) -> tuple[FloatArray, FloatArray]:
-    """:func:`track_up_strapdown`'s 'up' and the gyro bias it removed (deg/s; zero without ``config``)."""
+    """:func:`track_up_strapdown`'s 'up' and the gyro bias it removed (deg/s; zero without ``config``): what
+    :func:`pelvis_angles` and :func:`thigh_angles` fuse with."""
     bias = np.zeros(3)
     if acc.shape[0] < 2:
         up = acc / np.maximum(np.linalg.norm(acc, axis=1, keepdims=True), 1e-9)
@@ -314,7 +315,7 @@ def pelvis_angles(
 ) -> PelvisAngles:
     """Pelvic rotation, obliquity and tilt (Baker 2001) from segment-frame acc (m/s²) and gyro (deg/s)."""
     acc, gyr_dps = sig.fill_invalid(acc_seg, valid), sig.fill_invalid(gyr_seg, valid)
-    u, bias = _up_and_bias(acc, gyr_dps, fs_hz, cutoff_hz=config.fusion_cutoff_hz, config=config)
+    u, bias = track_up_and_bias(acc, gyr_dps, fs_hz, cutoff_hz=config.fusion_cutoff_hz, config=config)
     obliquity, tilt = obliquity_tilt_deg(u)
     heading_rate = np.einsum("ij,ij->i", u, gyr_dps)
     heading = np.cumsum(heading_rate) / fs_hz
@@ -338,7 +339,7 @@ def thigh_angles(
 ) -> ThighAngles:
     """Thigh sagittal (flexion +) and frontal (abduction +) angles from segment-frame acc and gyro."""
     acc, gyr = sig.fill_invalid(acc_seg, valid), sig.fill_invalid(gyr_seg, valid)
-    up, bias = _up_and_bias(acc, gyr, fs_hz, cutoff_hz=config.fusion_cutoff_hz, config=config)
+    up, bias = track_up_and_bias(acc, gyr, fs_hz, cutoff_hz=config.fusion_cutoff_hz, config=config)
     sagittal = sagittal_deg(up)
     frontal = np.rad2deg(np.arcsin(np.clip(up[:, 1], -1.0, 1.0)))
     if side == "right":
