@@ -22,6 +22,7 @@ class ThighEventConfig:
     swing_peak_fraction: float = 0.4  # of the 95th percentile of the flexion rate
     min_stride_fraction: float = 0.6  # peaks closer than this fraction of the stride period are merged
     terminal_swing_frac: float = 0.2  # search span (stride fraction) after maximal flexion for IC (impact, dip, arrest)
+    impact_search_frac: float = 0.3  # impact search span after maximal flexion where terminal swing has no transient
     ic_after_max_flexion_frac: float = 0.13  # last-resort IC delay after maximal flexion (stride fraction)
     impact_snr: float = 6.0  # heel-strike transient: |Δ²‖a‖| above this many robust SDs of its level while walking
     impact_quiet_samples: int = 2  # valid, sub-threshold Δ²‖a‖ samples required just before an impact onset

@@ -84,7 +84,14 @@ def thigh_events(
     :mod:`pipeline._thigh_impact`. This is physically what IC is: the foot hits the ground. It assumes that
     contact makes a transient (hard or ordinary heels; Light et al. 1980 halved it with resilient heels) that
     reaches the thigh well above the sensor noise, and that the first activity leading up to the stride's largest
-    transient is the contact.
+    transient is the contact. Where terminal swing holds no transient, the search runs on to ``impact_search_frac``
+    of a stride after maximal flexion: at a walk's first and last steps the thigh reaches maximal flexion earlier
+    before contact (on the Marpino recordings, ``bench/validate_thighs.py``, contacts came 0.05-0.20 of a stride
+    after it in steady walking but up to 0.3-0.4 at the walk's ends, where the gyroscope fallback then read them
+    100-200 ms early). 0.3 is the end of terminal swing counted from the start of mid-swing (Perry & Burnfield:
+    mid-swing 73-87 %, terminal swing 87-100 % of the cycle). The longer window is consulted only where the
+    shorter one found nothing, so a stride with a transient in terminal swing keeps it even when a larger one
+    follows in early stance (the NeuRA thighs' largest transient comes with loading, +170 ms after contact).
 
     IC, gyroscope rule (no accelerometer, or no transient in the window: soft shoes, a lost packet): after maximal
     flexion the rate dips (terminal-swing retraction of the thigh) and the retraction is arrested at foot contact:
@@ -149,15 +156,24 @@ def thigh_events(
     impact = np.full(peaks.size, np.nan)
     if acc_ms2 is not None:
         window = np.where(has_mf, max_flex, np.nan)
-        impact = impact_onsets(
-            acc_ms2,
-            valid,
-            window,
-            window + cfg.terminal_swing_frac * T,
-            snr=cfg.impact_snr,
-            quiet_samples=cfg.impact_quiet_samples,
-            walking=_around(peaks, 0.5 * T, rate.shape[0]),
-        )
+        walking = _around(peaks, 0.5 * T, rate.shape[0])
+
+        def onsets(span: float, where: NDArray[np.bool_]) -> FloatArray:
+            start = np.where(where, window, np.nan)
+            return impact_onsets(
+                acc_ms2,
+                valid,
+                start,
+                start + span * T,
+                snr=cfg.impact_snr,
+                quiet_samples=cfg.impact_quiet_samples,
+                walking=walking,
+            )
+
+        impact = onsets(cfg.terminal_swing_frac, has_mf)
+        late = has_mf & np.isnan(impact)
+        if cfg.impact_search_frac > cfg.terminal_swing_frac and late.any():
+            impact = np.where(late, onsets(cfg.impact_search_frac, late), impact)
     has_impact = np.isfinite(impact)
     max_bad = int(cfg.max_gap_s * fs_hz)
     # A gyroscope landmark comes from the gap-filled rate: its tolerance of lost samples counts them over its whole

@@ -44,6 +44,8 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TURNS
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.14: a thigh IC without a transient in terminal swing is searched for up to 0.3 of a stride after maximal
+#       flexion before the gyroscope fallback (a walk's first and last contacts; real walks: IC MAE 41 → 37 ms)
 # 1.13: thigh compass step lengths × 1.15, a population factor fitted against 25 real walkers' feet (they read
 #       11 % short); a walker's thigh calibration keeps its scale (subject format 3 records the model's factor)
 # 1.12: the pelvis's obliquity, tilt and rotation from the strapdown filter too; that filter removes the gyro's
@@ -64,7 +66,7 @@ from pipeline.store import Session, app_version, read_raw, write_table
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.13"
+PIPELINE_VERSION = "1.14"
 log = logging.getLogger(__name__)
 
 

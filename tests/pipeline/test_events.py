@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline._thigh_impact import impact_onsets
-from pipeline.events import make_events, merge, pelvis_events, thigh_events
+from pipeline.events import EventConfig, ThighEventConfig, make_events, merge, pelvis_events, thigh_events
 from pipeline.run import load_aligned, process_session
 
 SimSession = Any
@@ -215,6 +215,55 @@ def test_impact_onset_known_answer() -> None:
     gyro_only = thigh_events(rate, valid, fs, side="left", source="left_thigh")
     assert gyro_only.rule_counts["IC impact"] == 0
     assert gyro_only.rule_counts["IC gyro arrest"] > 20
+
+
+def _retraction_walk(contact_phases: tuple[float, ...], amplitudes: tuple[float, ...]) -> tuple[Any, ...]:
+    """The synthetic thigh of :func:`test_impact_onset_known_answer` (maximal flexion at 0.81 of each 1.1 s
+    stride), with a damped heel-strike transient of each amplitude (m/s²) at each stride phase."""
+    fs = 100.0
+    t = np.arange(0, 30, 1 / fs)
+    phase = t / 1.1
+    rate = -60 + 250 * np.exp(-(((phase % 1) - 0.72) ** 2) / 0.006) - 40 * np.exp(-(((phase % 1) - 0.94) ** 2) / 0.0008)
+    acc = np.zeros((t.size, 3))
+    acc[:, 2] = 9.81 + 3.0 * np.sin(2 * np.pi * t / 1.1)
+    acc += np.random.default_rng(3).normal(0.0, 0.05, acc.shape)
+    contacts = []
+    for p, amp in zip(contact_phases, amplitudes, strict=True):
+        c = (np.arange(27) + p) * 1.1 + 0.0043
+        contacts.append(c)
+        for ci in c:
+            tau = t - ci
+            on = tau >= 0
+            acc[on, 2] += amp * np.exp(-tau[on] / 0.025) * np.sin(2 * np.pi * 16.0 * tau[on])
+    return rate, acc, np.ones(t.size, dtype=bool), fs, contacts
+
+
+def _nearest_error(ic: Any, contacts: Any) -> Any:
+    inner = contacts[(contacts > 2) & (contacts < 28)]
+    return ic[np.abs(ic[:, None] - inner[None, :]).argmin(axis=0)] - inner
+
+
+def test_a_contact_late_after_maximal_flexion_still_gives_an_impact_ic() -> None:
+    """At a walk's first and last steps the thigh reaches maximal flexion earlier before contact (Marpino
+    recordings: up to 0.3–0.4 of a stride, against 0.05–0.20 in steady walking). A transient 0.25 of a stride after
+    maximal flexion, past the terminal-swing window, is found by the extended search instead of falling back to the
+    gyroscope landmark (which read those contacts 100–200 ms early)."""
+    rate, acc, valid, fs, (contacts,) = _retraction_walk((1.06,), (8.0,))
+    ev = thigh_events(rate, valid, fs, side="left", source="left_thigh", acc_ms2=acc)
+    err = _nearest_error(ev.select("left", "IC"), contacts)
+    assert np.all(np.abs(err) <= 1.0 / fs)
+    assert ev.rule_counts["IC impact"] >= err.size
+    narrow = EventConfig(thigh=ThighEventConfig(impact_search_frac=0.2))
+    old = thigh_events(rate, valid, fs, side="left", source="left_thigh", acc_ms2=acc, config=narrow)
+    assert old.rule_counts["IC impact"] == 0  # what the terminal-swing window alone gives
+
+
+def test_the_extended_search_is_consulted_only_where_terminal_swing_has_no_transient() -> None:
+    """A stride with a transient in terminal swing keeps it, even when a larger one follows in early stance (on
+    the NeuRA trial's band-limited thighs the largest transient comes +170 ms after contact, with loading)."""
+    rate, acc, valid, fs, (contacts, later) = _retraction_walk((0.97, 1.06), (4.0, 12.0))
+    ev = thigh_events(rate, valid, fs, side="left", source="left_thigh", acc_ms2=acc)
+    assert np.all(np.abs(_nearest_error(ev.select("left", "IC"), contacts)) <= 1.0 / fs)
 
 
 def test_impact_level_is_measured_while_walking_not_standing() -> None:
