@@ -244,10 +244,9 @@ def _nearest_error(ic: Any, contacts: Any) -> Any:
 
 
 def test_a_contact_late_after_maximal_flexion_still_gives_an_impact_ic() -> None:
-    """At a walk's first and last steps the thigh reaches maximal flexion earlier before contact (Marpino
-    recordings: up to 0.3–0.4 of a stride, against 0.05–0.20 in steady walking). A transient 0.25 of a stride after
-    maximal flexion, past the terminal-swing window, is found by the extended search instead of falling back to the
-    gyroscope landmark (which read those contacts 100–200 ms early)."""
+    """At a walk's first and last steps the thigh can reach maximal flexion earlier before contact. A transient
+    0.25 of a stride after maximal flexion, past the terminal-swing window, is found by the extended search instead
+    of falling back to the gyroscope landmark."""
     rate, acc, valid, fs, (contacts,) = _retraction_walk((1.06,), (8.0,))
     ev = thigh_events(rate, valid, fs, side="left", source="left_thigh", acc_ms2=acc)
     err = _nearest_error(ev.select("left", "IC"), contacts)
