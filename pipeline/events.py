@@ -101,7 +101,11 @@ def thigh_events(
     Biomech Eng 146:044502: HS −41 ± 20 ms from a thigh IMU and joint angles). When the same recording has at least
     ``min_calibration_strides`` strides with both an impact and a gyroscope landmark, the landmark is shifted by
     their median lag, so a stride without a transient keeps the impact rule's timing; the rule name then says
-    "impact-calibrated".
+    "impact-calibrated". Three such strides suffice: the median of three ignores one outlying stride, and a short
+    clinic walk (3-6 strides per leg) seldom has five. With five required, the Marpino walks
+    (``bench/validate_thighs.py``) kept 17 of their 25 gyroscope ICs uncalibrated, and those read the walk's last
+    contacts early; with three, all 25 are calibrated and the per-walk right − left offset of steady contacts
+    went from −8 ± 44 to −4 ± 36 ms (pipeline 1.14 → 1.15).
 
     Gaps (lost samples). An impact onset stands on its own evidence, the quiet samples before it and the transient
     up to its peak, which :mod:`pipeline._thigh_impact` requires to be observed; samples lost before them (around

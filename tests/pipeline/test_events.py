@@ -217,9 +217,12 @@ def test_impact_onset_known_answer() -> None:
     assert gyro_only.rule_counts["IC gyro arrest"] > 20
 
 
-def _retraction_walk(contact_phases: tuple[float, ...], amplitudes: tuple[float, ...]) -> tuple[Any, ...]:
+def _retraction_walk(
+    contact_phases: tuple[float, ...], amplitudes: tuple[float, ...], struck: Any = None
+) -> tuple[Any, ...]:
     """The synthetic thigh of :func:`test_impact_onset_known_answer` (maximal flexion at 0.81 of each 1.1 s
-    stride), with a damped heel-strike transient of each amplitude (m/s²) at each stride phase."""
+    stride), with a damped heel-strike transient of each amplitude (m/s²) at each stride phase; only in the strides
+    ``struck`` (indices) when given, the others set down without one."""
     fs = 100.0
     t = np.arange(0, 30, 1 / fs)
     phase = t / 1.1
@@ -231,7 +234,7 @@ def _retraction_walk(contact_phases: tuple[float, ...], amplitudes: tuple[float,
     for p, amp in zip(contact_phases, amplitudes, strict=True):
         c = (np.arange(27) + p) * 1.1 + 0.0043
         contacts.append(c)
-        for ci in c:
+        for ci in c if struck is None else c[struck]:
             tau = t - ci
             on = tau >= 0
             acc[on, 2] += amp * np.exp(-tau[on] / 0.025) * np.sin(2 * np.pi * 16.0 * tau[on])
@@ -263,6 +266,22 @@ def test_the_extended_search_is_consulted_only_where_terminal_swing_has_no_trans
     rate, acc, valid, fs, (contacts, later) = _retraction_walk((0.97, 1.06), (4.0, 12.0))
     ev = thigh_events(rate, valid, fs, side="left", source="left_thigh", acc_ms2=acc)
     assert np.all(np.abs(_nearest_error(ev.select("left", "IC"), contacts)) <= 1.0 / fs)
+
+
+def test_three_strides_with_both_landmarks_calibrate_the_gyroscope_in_a_short_walk() -> None:
+    """Strides without a transient take the gyroscope landmark shifted by its median lag behind the impact onsets
+    of the strides that have both; three such strides suffice (their median ignores one outlying stride). Short
+    clinic walks rarely have five per leg: with five required, the landmark stayed uncalibrated there."""
+    rate, acc, valid, fs, (contacts,) = _retraction_walk((1.0,), (8.0,), struck=[6, 12, 18])
+    ev = thigh_events(rate, valid, fs, side="left", source="left_thigh", acc_ms2=acc)
+    assert ev.rule_counts["IC impact"] == 3
+    assert ev.rule_counts["IC gyro (impact-calibrated) arrest"] >= 20
+    err = _nearest_error(ev.select("left", "IC"), contacts)
+    assert np.all(np.abs(err) <= 2.0 / fs)
+    five = EventConfig(thigh=ThighEventConfig(min_calibration_strides=5))
+    raw = thigh_events(rate, valid, fs, side="left", source="left_thigh", acc_ms2=acc, config=five)
+    assert raw.rule_counts["IC gyro arrest"] >= 20
+    assert np.median(_nearest_error(raw.select("left", "IC"), contacts)) < -0.02  # the landmark precedes contact
 
 
 def test_impact_level_is_measured_while_walking_not_standing() -> None:
