@@ -32,7 +32,7 @@ own rotation, which carries the hips forward and back, is not in the thigh angle
 pendulum: 1.15, the median over 25 walks of young and elderly people of each walk's reference / chord stride
 length, the reference being the feet's own inertial navigation (``bench/validate_thigh_length.py``, Marpino walking
 dataset, pipeline 1.13). It was fitted there only; on the walks it was not fitted on (leave one walk out) the walks read
-+1.3 ± 12.5 %, and from one cohort to the other −6 % (young with the elderly's factor) and +7 % (the reverse). It
++2.2 ± 10.7 %, and from one cohort to the other −4 % (young with the elderly's factor) and +7 % (the reverse). It
 is a population mean: one walker's thigh step lengths can be ±10–15 % off, which a calibration walk removes
 (:mod:`pipeline.calibration`). Shank sensors would be needed for more (cf. the shank + thigh double pendulum of
 Aminian et al. 2002, J Biomech 35:689). Needs both thighs.
