@@ -607,6 +607,27 @@ SERIES_HEADER = (
 class AngleComparison:
     strides: list[list[str]]
     series: list[list[str]]
+    toe_off: list[list[str]] = field(default_factory=list)
+
+
+def toe_off_fractions(angle_deg: FloatArray, fs_hz: float, t_s: FloatArray, span_s: float = 0.6) -> FloatArray:
+    """At each time ``t_s``: the share of the thigh's peak-extension → peak-flexion excursion already flexed, the
+    quantity the pipeline's FC rule sets (``ThighEventConfig.fc_flexion_fraction``). Peak extension is the angle's
+    minimum within ``span_s`` before the time, peak flexion its maximum within ``span_s`` after; NaN where either
+    window leaves the data or holds a NaN."""
+    out = np.full(t_s.size, np.nan)
+    span = int(round(span_s * fs_hz))
+    for k, t in enumerate(t_s):
+        i = int(round(t * fs_hz))
+        if i - span < 0 or i + span >= angle_deg.size:
+            continue
+        before, after = angle_deg[i - span : i + 1], angle_deg[i : i + span + 1]
+        if not (np.isfinite(before).all() and np.isfinite(after).all()):
+            continue
+        low, high = before.min(), after.max()
+        if high > low:
+            out[k] = (angle_deg[i] - low) / (high - low)
+    return out
 
 
 def compare_angles(trial: Trial, ref: Reference, workdir: Path) -> AngleComparison:
@@ -650,7 +671,14 @@ def compare_angles(trial: Trial, ref: Reference, workdir: Path) -> AngleComparis
         ok = np.isfinite(ours) & np.isfinite(markers)
         series.append([label, str(int(ok.sum())), *_agreement(ours, markers), *_agreement(device, markers)[::2],
                        *_agreement(ours, device)[:2]])  # fmt: skip
-    return AngleComparison(strides, series)
+    toe_off = []
+    for name, (_, thighs) in sets.items():
+        fractions = [toe_off_fractions(thighs[side].sagittal_deg, fs, ref.times("FC", side)) for side in SIDES]
+        f = np.concatenate(fractions)
+        f = f[np.isfinite(f)]
+        spread = f"{f.mean():.2f} ± {np.std(f, ddof=1):.2f}" if f.size > 1 else "n/a"
+        toe_off.append([name, str(f.size), f"{np.median(f):.2f}" if f.size else "n/a", spread])
+    return AngleComparison(strides, series, toe_off)
 
 
 def _agreement(a: FloatArray, b: FloatArray) -> tuple[str, str, str]:
@@ -960,6 +988,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "angle series within the walking passes, each pass's mean removed",
         SERIES_HEADER,
         angles.series,
+    )
+    print_rows(
+        console,
+        "thigh flexion made at the reference FC, share of peak extension → peak flexion (the FC rule's quantity)",
+        ("thigh angles", "FCs", "median", "mean ± SD"),
+        angles.toe_off,
     )
     with tempfile.TemporaryDirectory(prefix="imugait-neura-turns-") as tmp:
         turns = turn_rows(trial, ref, Path(tmp))

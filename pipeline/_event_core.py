@@ -27,7 +27,7 @@ class ThighEventConfig:
     impact_snr: float = 6.0  # heel-strike transient: |Δ²‖a‖| above this many robust SDs of its level while walking
     impact_quiet_samples: int = 2  # valid, sub-threshold Δ²‖a‖ samples required just before an impact onset
     min_calibration_strides: int = 3  # strides with both an impact and a gyro landmark to calibrate the latter
-    fc_flexion_fraction: float = 0.11  # FC: share of the peak-extension → peak-flexion excursion already flexed
+    fc_flexion_fraction: float = 0.2  # FC: share of the peak-extension → peak-flexion excursion flexed (real thighs)
     max_gap_s: float = 0.1  # masked samples tolerated in a gyroscope IC's window (swing peak to search end), an FC's
 
 

@@ -121,13 +121,20 @@ def thigh_events(
     FC: between peak extension (the last upward zero crossing of the rate before the swing peak) and peak flexion
     (the next downward crossing) the thigh flexes monotonically, so its angle is a phase variable of the swing
     (thigh phase portrait, Holgate et al. 2009; Villarreal & Gregg 2016). FC is where the integrated rate (the
-    flexion gained since peak extension) reaches ``fc_flexion_fraction`` of the whole excursion. The fraction is
-    normative, not fitted: Perry & Burnfield (peak extension ≈ −10° at ≈ 52 % of the cycle, toe-off ≈ 60 % with the
-    thigh at ≈ −6°, peak flexion ≈ +27° at ≈ 87 %) give 4/37 ≈ 0.11; Winter's thigh angles (−17° at 52 %, +29° at
-    87 %, ≈ −11.6° at 60 %) give ≈ 0.12. Defined in angle rather than time it does not move when stance or swing is
-    shortened (an antalgic stance), and the relative form cancels a reduced range of motion. It assumes the thigh
-    kinematics of toe-off are near-normative; a published thigh-IMU toe-off rule that needs no knee angle was not
-    found (Strick 2024, TO −1.4 ± 21 ms, uses the knee angle and per-subject thresholds).
+    flexion gained since peak extension) reaches ``fc_flexion_fraction`` of the whole excursion. Normative curves
+    put toe-off early in that excursion: Perry & Burnfield (peak extension ≈ −10° at ≈ 52 % of the cycle, toe-off
+    ≈ 60 % with the thigh at ≈ −6°, peak flexion ≈ +27° at ≈ 87 %) give 4/37 ≈ 0.11; Winter's thigh angles (−17° at
+    52 %, +29° at 87 %, ≈ −11.6° at 60 %) give ≈ 0.12, and the simulator's thigh follows Winter. Real walkers do not:
+    at the toe-off of NeuRA's Vicon reference the markers' own thigh (hip to knee centre) had made 0.19 of it and the
+    thigh sensors 0.23, and at 0.11 the rule was early against two references in two labs (Marpino foot switches
+    −29 ± 48 ms, NeuRA markers −37 ± 13 ms; ``bench/validate_thighs.py``, ``bench/validate_neura.py``). The
+    fraction is therefore 0.2 (pipeline 1.16): chosen on the Marpino walks, where it gives −0 ± 50 ms (young +4,
+    elderly −5 ms), and held out on NeuRA's trial, −6 ± 10 ms. On the simulator the rule now reads FC ≈ 40 ms late
+    (its Winter curve), which shortens a simulated |stance SI| by ≈ 6 % of itself (≤ 0.8 pp in the grid); the
+    simulator tests the rule at its own 0.11. Defined in angle rather than time it does not move when stance or swing
+    is shortened (an antalgic stance), and the relative form cancels a reduced range of motion. A published thigh-IMU
+    toe-off rule that needs no knee angle was not found (Strick 2024, TO −1.4 ± 21 ms, uses the knee angle and
+    per-subject thresholds).
 
     Every thigh rule here, the impact onset and the FC fraction in particular, needs validation on real recordings
     with reference events (force plates or instrumented walkways); none with thigh sensors is available to us. The

@@ -44,6 +44,8 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TURNS
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.16: thigh FC where the thigh has made 0.2 of its extension → flexion excursion (was 0.11, normative curves):
+#       real thighs were 30-37 ms early in two labs; stance, swing and support times move by as much
 # 1.15: a thigh's gyroscope IC is calibrated against the impact onsets from 3 strides with both (was 5): short walks
 # 1.14: a thigh IC without a transient in terminal swing is searched for up to 0.3 of a stride after maximal
 #       flexion before the gyroscope fallback (a walk's first and last contacts; real walks: IC MAE 41 → 37 ms)
@@ -67,7 +69,7 @@ from pipeline.store import Session, app_version, read_raw, write_table
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.15"
+PIPELINE_VERSION = "1.16"
 log = logging.getLogger(__name__)
 
 

@@ -224,3 +224,23 @@ def test_step_geometry_from_markers_of_a_known_pose() -> None:
     assert float(row[3]) == pytest.approx(100 * (chord / 0.70 - 1), abs=0.05)
     assert float(row[4]) == pytest.approx(ankles, abs=0.001)
     assert row[6:] == ["5.0 ± 0.0", "10.0 ± 0.0"]
+
+
+def test_toe_off_fraction_of_a_known_thigh_swing() -> None:
+    """A thigh angle swinging from −10° to +30° and back once a second (a cosine): 0.15 s after the minimum it has
+    made (1 − cos 54°)/2 ≈ 0.206 of the excursion, 0.25 s after it 0.5, at the extremes 0 and 1; near the data's
+    ends or over a NaN, NaN."""
+    fs = 100.0
+    t = np.arange(0, 6, 1 / fs)
+    angle = 10 - 20 * np.cos(2 * np.pi * t)  # minimum at whole seconds, maximum half a second later
+    start = 2.0
+    got = vn.toe_off_fractions(angle, fs, np.array([start + 0.15, start + 0.25, start, start + 0.5, 0.1, 5.9]))
+    assert got[0] == pytest.approx((1 - np.cos(0.3 * np.pi)) / 2, abs=1e-6)
+    assert got[1] == pytest.approx(0.5, abs=1e-6)
+    assert got[2] == pytest.approx(0.0, abs=1e-9)
+    assert got[3] == pytest.approx(1.0, abs=1e-9)
+    assert np.isnan(got[4])
+    assert np.isnan(got[5])
+    holed = angle.copy()
+    holed[int(round((start + 0.4) * fs))] = np.nan
+    assert np.isnan(vn.toe_off_fractions(holed, fs, np.array([start + 0.15]))[0])
