@@ -28,7 +28,9 @@ class ThighEventConfig:
     impact_quiet_samples: int = 2  # valid, sub-threshold Δ²‖a‖ samples required just before an impact onset
     min_calibration_strides: int = 3  # strides with both an impact and a gyro landmark to calibrate the latter
     fc_flexion_fraction: float = 0.2  # FC: share of the peak-extension → peak-flexion excursion flexed (real thighs)
-    max_gap_s: float = 0.1  # masked samples tolerated in a gyroscope IC's window (swing peak to search end), an FC's
+    max_gap_s: float = 0.1  # masked samples tolerated in a gyroscope IC's window (swing peak to search end); the
+    # longest single gap tolerated in an FC's window (peak extension to peak flexion)
+    fc_max_lost_s: float = 0.3  # masked samples tolerated in all in an FC's window, in gaps of ≤ max_gap_s each
 
 
 @dataclass(frozen=True)

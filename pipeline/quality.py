@@ -11,7 +11,8 @@ Thresholds, and where they come from:
 
 * lost samples: a note from 1 % of a sensor's recording, a warning beyond 10 %: on the simulator every symmetry
   index stays within 1 percentage point of the truth up to 10 % packet loss and not beyond
-  (``docs/validation/sim_grid.md``, ``make bench-sim``);
+  (``docs/validation/sim_grid.md``, ``make bench-sim``); on real thighs with notifications dropped, one IC in eight
+  moves by more than 20 ms at 10 % loss, one in five at 20 % (``bench/thigh_packet_loss.py``);
 * thigh–pelvis contact timing: a warning when the median offset exceeds 100 ms, a sixth of a typical step and
   about twice the mean timing error of either method on real recordings (≤ 60 ms, ``docs/validation/README.md``
   §b, §h, §i), or when under 80 % of the thigh contacts have a pelvis contact within 0.25 s;
@@ -118,8 +119,9 @@ def _recording(q: Mapping[str, Any]) -> list[Finding]:
                         "warning",
                         "recording",
                         f"The {name} lost {lost:.0%} of its samples (packet loss or a dropped link). Events and "
-                        "angles are not computed across the gaps; beyond 10 % loss the symmetry indices lose "
-                        "accuracy (tested on the simulator). Check the sensor's battery, distance and line of sight.",
+                        "angles are bridged across short gaps only and left out where a gap hides them; beyond 10 % "
+                        "loss contact times scatter more and the symmetry indices lose accuracy. Check the sensor's "
+                        "battery, distance and line of sight.",
                     )
                 )
             elif lost >= LOST_NOTE_FRACTION:

@@ -44,6 +44,8 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TURNS
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.17: a thigh FC's window (peak extension to peak flexion) may hold several lost notifications, each within
+#       max_gap_s and 0.3 s in all (was 0.1 s in all): more FCs, and stance times, kept under packet loss
 # 1.16: thigh FC where the thigh has made 0.2 of its extension → flexion excursion (was 0.11, normative curves):
 #       real thighs were 30-37 ms early in two labs; stance, swing and support times move by as much
 # 1.15: a thigh's gyroscope IC is calibrated against the impact onsets from 3 strides with both (was 5): short walks
@@ -69,7 +71,7 @@ from pipeline.store import Session, app_version, read_raw, write_table
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.16"
+PIPELINE_VERSION = "1.17"
 log = logging.getLogger(__name__)
 
 

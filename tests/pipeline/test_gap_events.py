@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.events import GaitEvents, make_events, thigh_events
+from pipeline.events import EventConfig, GaitEvents, ThighEventConfig, make_events, thigh_events
 from pipeline.metrics import session_summary, stride_table
 
 FS = 100.0
@@ -76,6 +76,36 @@ def test_packets_lost_before_the_transient_do_not_cost_its_ic() -> None:
     _lose(valid, peak + 0.12, peak + 0.20)
     ic = _events(rate, acc, valid).select("left", "IC")
     assert _nearest_error(ic, hit) <= 1.0 / FS
+
+
+def test_short_gaps_in_the_swing_opening_keep_the_fc() -> None:
+    """FC is where the flexion integrated from peak extension reaches its share of the excursion to peak flexion,
+    over the gap-filled rate. Three lost notifications there (7 samples each, 0.21 s in all) cost it < 3 ms, so the
+    FC is kept; when one lost notification was the limit, it was refused. A gap longer than ``max_gap_s`` still
+    refuses it, as does more than ``fc_max_lost_s`` lost in all."""
+    t = np.arange(0, 30, 1 / FS)
+    phase = t / STRIDE_S
+    rate = -60 + 250 * np.exp(-(((phase % 1) - 0.72) ** 2) / 0.02) - 40 * np.exp(-(((phase % 1) - 0.94) ** 2) / 0.0008)
+    full = np.ones(t.size, dtype=bool)
+    fc = thigh_events(rate, full, FS, side="left", source="left_thigh").select("left", "FC")
+    extension = np.flatnonzero((rate[:-1] < 0) & (rate[1:] >= 0))[12]  # peak extension of stride 12
+    flexion = np.flatnonzero((rate[:-1] > 0) & (rate[1:] <= 0))
+    assert flexion[flexion > extension][0] - extension == 37  # the FC window: 0.37 s
+    target = fc[np.argmin(np.abs(fc - extension / FS))]
+
+    def fc_near_target(lost: list[tuple[int, int]], fc_max_lost_s: float = 0.3) -> float:
+        valid = full.copy()
+        for start, n in lost:
+            valid[extension + start : extension + start + n] = False
+        config = EventConfig(thigh=ThighEventConfig(fc_max_lost_s=fc_max_lost_s))
+        ev = thigh_events(np.where(valid, rate, np.nan), valid, FS, side="left", source="left_thigh", config=config)
+        return float(np.min(np.abs(ev.select("left", "FC") - target)))
+
+    three = [(3, 7), (15, 7), (27, 7)]
+    assert fc_near_target(three) <= 0.003
+    assert fc_near_target(three, fc_max_lost_s=0.1) > 0.5  # one notification's worth in all: refused
+    assert fc_near_target(three, fc_max_lost_s=0.2) > 0.5
+    assert fc_near_target([(3, 12)]) > 0.5  # one gap of 0.12 s > max_gap_s
 
 
 def _gait(
