@@ -3,7 +3,8 @@
 Data: the Marpino walking dataset, read and scored as in ``bench/validate_thighs.py`` (25 walks with a usable
 foot-switch reference; see there). Loss: each thigh's samples are cut into notifications of
 :data:`sensors.devices.movesense.SAMPLES_PER_MESSAGE` (8) consecutive samples and each notification is dropped
-independently with probability ``loss`` (a different draw per side and per seed), as the simulator's link does; the
+independently with probability ``loss`` (a different draw per side and per seed; the first one kept, so the session
+keeps its time origin), as the simulator's link does; the
 remaining rows keep their time stamps, so the import sees the gaps as a real recording would. Every walk is
 processed once without loss and then under each loss level and seed, with each setting of
 ``ThighEventConfig.fc_max_lost_s`` (the masked samples an FC's window may hold in all).
@@ -57,8 +58,13 @@ FloatArray = NDArray[np.float64]
 
 
 def drop_packets(n: int, loss: float, rng: np.random.Generator, packet: int = SAMPLES_PER_MESSAGE) -> NDArray[np.bool_]:
-    """Rows kept when each run of ``packet`` consecutive rows (a notification) is lost with probability ``loss``."""
+    """Rows kept when each run of ``packet`` consecutive rows (a notification) is lost with probability ``loss``.
+
+    The first notification is always kept: the session's time origin is its first sample, and a lossy run must
+    share it with the loss-free run it is compared with (otherwise every event of the walk moves by whole
+    notifications, an artefact of the comparison, not of the detector)."""
     kept = rng.random(-(-n // packet)) >= loss
+    kept[:1] = True
     return np.repeat(kept, packet)[:n]
 
 
