@@ -137,7 +137,7 @@ def thigh_events(
     per-subject thresholds). Lost samples: the excursion is integrated over the gap-filled rate, which short gaps
     change little, so an FC's window may hold several gaps, none longer than ``max_gap_s`` and ``fc_max_lost_s``
     in all (pipeline 1.17; was ``max_gap_s`` in all). On real walks with 20 % of 8-sample notifications dropped this
-    keeps 73 % of the loss-free FCs instead of 56 %, moved −0.9 ± 11.9 ms from them (``bench/thigh_packet_loss.py``).
+    keeps 73 % of the loss-free FCs instead of 56 %, moved +0.6 ± 4.8 ms from them (``bench/thigh_packet_loss.py``).
 
     Every thigh rule here, the impact onset and the FC fraction in particular, needs validation on real recordings
     with reference events (force plates or instrumented walkways); none with thigh sensors is available to us. The

@@ -11,7 +11,7 @@ Thresholds, and where they come from:
 
 * lost samples: a note from 1 % of a sensor's recording, a warning beyond 10 %: on the simulator every symmetry
   index stays within 1 percentage point of the truth up to 10 % packet loss and not beyond
-  (``docs/validation/sim_grid.md``, ``make bench-sim``); on real thighs with notifications dropped, one IC in eight
+  (``docs/validation/sim_grid.md``, ``make bench-sim``); on real thighs with notifications dropped, one IC in nine
   moves by more than 20 ms at 10 % loss, one in five at 20 % (``bench/thigh_packet_loss.py``);
 * thigh–pelvis contact timing: a warning when the median offset exceeds 100 ms, a sixth of a typical step and
   about twice the mean timing error of either method on real recordings (≤ 60 ms, ``docs/validation/README.md``
