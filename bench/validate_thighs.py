@@ -99,6 +99,13 @@ from pipeline.subjects import SubjectProfile, save_profile
 
 DATA_ENV = "MARPINO_DATA_DIR"
 COHORTS = ("Young", "Elderly")
+#: ``Dataset/Additional/<folder>``: the dataset author's own walks (5 m straight, a 5 × 3 m rectangle and a 3.6 m
+#: circle; a corridor) and a walker with leg muscular atrophy on sticks and leg braces. Never used to choose anything
+#: in the pipeline; scored with ``--held-out``.
+ADDITIONAL = ("Marzia", "LongDistance", "Disability")
+#: Held-out walks are grouped by the heading change over the reference walking segment: at or above this, "with turns".
+TURNING_DEG = 45.0
+STANDING_GAP_S = 1.0  # the thighs' gyroscope bias and vertical are taken up to this long before the walk starts
 FS_HZ = 100.0
 ACC_G_PER_COUNT = 1e-4
 GYR_DPS_PER_COUNT = 1e-2
@@ -166,6 +173,13 @@ def find_data_dir(data: Path | None) -> Path | None:
         if any(any((candidate / c).glob("*.xlsx")) for c in COHORTS if (candidate / c).is_dir()):
             return candidate
     return None
+
+
+def trial_paths(data_dir: Path, held_out: bool = False) -> list[Path]:
+    """The Young and Elderly workbooks, or with ``held_out`` those of ``Additional/``'s folders."""
+    if held_out:
+        return [p for c in ADDITIONAL for p in sorted((data_dir / "Additional" / c).glob("*.xlsx"))]
+    return [p for c in COHORTS for p in sorted((data_dir / c).glob("*.xlsx"))]
 
 
 def _float(value: Any) -> float:
@@ -460,10 +474,39 @@ class Outcome:
     scores: dict[tuple[str, str, float], EventScores] = field(default_factory=dict)  # (kind, side, tol)
     laterality: EventScores | None = None
     clock: dict[str, FloatArray] = field(default_factory=dict)
+    heading_deg: float = math.nan  # heading change over the walking segment (:func:`heading_change_deg`)
 
     @property
     def ok(self) -> bool:
         return self.detection is not None and not self.detection.error
+
+    @property
+    def group(self) -> str:
+        """The cohort of a Young/Elderly trial; a held-out walk's course: straight, or with turns."""
+        if self.trial.cohort in COHORTS:
+            return self.trial.cohort
+        return "with turns" if abs(self.heading_deg) >= TURNING_DEG else "straight"
+
+
+def heading_change_deg(trial: MarpinoTrial, ref: Reference) -> float:
+    """How far the walker turned over the walking segment, deg (+ = to the left), from the thighs alone.
+
+    Each thigh's angular rate, less its mean while standing before the walk (gyroscope bias), is projected on that
+    standing vertical and integrated over the segment; the two thighs are averaged. The thighs tilt ±20-30° in the
+    sagittal plane while walking, so this under-reads a lap, unevenly between the legs; it is meant only to tell a
+    straight walk (|Δ| < 30° here) from a lap of a rectangle or circle (150-340°). NaN without 0.5 s of standing.
+    """
+    turned = []
+    for side in SIDES:
+        t, acc, gyr = trial.thigh_t_s[side], trial.acc_g[side], trial.gyr_dps[side]
+        still = t < ref.start_s - STANDING_GAP_S
+        if still.sum() < FS_HZ / 2:
+            return math.nan
+        up = np.nanmean(acc[still], axis=0)
+        rate = (gyr - np.nanmean(gyr[still], axis=0)) @ (up / np.linalg.norm(up))
+        inside = (t >= ref.start_s) & (t <= ref.end_s)
+        turned.append(float(np.nansum(rate[inside])) / FS_HZ)
+    return float(np.mean(turned))
 
 
 def evaluate(trial: MarpinoTrial, ref: Reference, det: Detection) -> Outcome:
@@ -483,7 +526,7 @@ def evaluate(trial: MarpinoTrial, ref: Reference, det: Detection) -> Outcome:
         detected_side=det.side[inside],
         reference_side=ref.ic_side,
     )
-    return Outcome(trial, ref, det, scores, laterality, clock_lags(trial, ref))
+    return Outcome(trial, ref, det, scores, laterality, clock_lags(trial, ref), heading_change_deg(trial, ref))
 
 
 def process_one(path: Path, trim_s: float | None = None) -> Outcome:
@@ -526,6 +569,7 @@ TRIAL_HEADER = (
     "FC MAE ms",
     "side acc",
     "IC rules L | R",
+    "heading change °",
 )
 
 
@@ -558,6 +602,7 @@ def trial_rows(outcomes: Sequence[Outcome]) -> list[list[str]]:
         cells.append(_f(o.laterality.laterality_accuracy, "{:.2f}"))
         q = o.detection.quality
         cells.append(f"{_rules(q, 'left')} | {_rules(q, 'right')}")
+        cells.append(_f(o.heading_deg, "{:+.0f}"))
         rows.append(cells)
     return rows
 
@@ -580,8 +625,8 @@ POOLED_HEADER = (
 
 def pooled_rows(outcomes: Sequence[Outcome]) -> list[list[str]]:
     rows = []
-    for group in (*COHORTS, "all"):
-        mine = [o for o in outcomes if o.ok and group in ("all", o.trial.cohort)]
+    for group in (*dict.fromkeys(o.group for o in outcomes if o.ok), "all"):
+        mine = [o for o in outcomes if o.ok and group in ("all", o.group)]
         if not mine:
             continue
         for kind in KINDS:
@@ -794,10 +839,10 @@ def reference_summary(console: Console, outcomes: Sequence[Outcome]) -> None:
     n_fc = sum(o.reference.fc_t_s.size for o in passed)
     steps = np.concatenate([o.reference.step_s for o in passed] + [np.full(1, np.nan)])
     stance = np.concatenate([o.reference.stance for o in passed] + [np.full(1, np.nan)])
-    young = sum(o.trial.cohort == "Young" for o in passed)
+    folders = Counter(o.trial.cohort for o in passed)
     console.print(
-        f"reference: {len(passed)} of {len(outcomes)} trials pass the sanity checks ({young} young, "
-        f"{len(passed) - young} elderly): {n_ic} ICs, {n_fc} FCs; step time median "
+        f"reference: {len(passed)} of {len(outcomes)} trials pass the sanity checks "
+        f"({', '.join(f'{c} {n}' for c, n in folders.items())}): {n_ic} ICs, {n_fc} FCs; step time median "
         f"{_f(float(np.nanmedian(steps)), '{:.2f}')} s ({_f(float(np.nanmin(steps)), '{:.2f}')}-"
         f"{_f(float(np.nanmax(steps)), '{:.2f}')}), stance median {_f(100 * float(np.nanmedian(stance)), '{:.0f}')} % "
         "of the stride"
@@ -832,6 +877,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path(env) if env else None, help=f"default: ${DATA_ENV}")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
+        "--held-out",
+        action="store_true",
+        help="score the walks of Dataset/Additional instead (laps of a rectangle and a circle, a corridor, a walker "
+        "on sticks), grouped into straight walks and walks with turns; nothing in the pipeline was chosen on them",
+    )
+    parser.add_argument(
         "--trim-s",
         type=float,
         help="diagnostic: import only the reference walking segment ± this many seconds (the recordings hold "
@@ -852,8 +903,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:
         console.print("SKIPPED: reading the .xlsx workbooks needs openpyxl (.venv/bin/pip install openpyxl)")
         return 0
-    paths = [p for c in COHORTS for p in sorted((data_dir / c).glob("*.xlsx"))]
+    paths = trial_paths(data_dir, args.held_out)
+    if not paths:
+        console.print(f"SKIPPED: no workbooks under {data_dir / 'Additional'} ({', '.join(ADDITIONAL)})")
+        return 0
     outcomes = run_all(paths, args.jobs, args.trim_s)
+    if args.held_out:
+        console.print(
+            f"[bold]held-out walks (Dataset/Additional): grouped by the thighs' heading change over the walk, "
+            f"'with turns' at |Δ| ≥ {TURNING_DEG:g}°[/bold]"
+        )
     if args.trim_s is not None:
         console.print(
             f"[bold]--trim-s {args.trim_s:g}: thighs imported over the reference segment "
