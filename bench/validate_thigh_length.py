@@ -38,6 +38,11 @@ reverse). The score is the trial's mean stride length error in per cent, the qua
 Usage::
 
     .venv/bin/python bench/validate_thigh_length.py --data /tmp/datasets/marpino_walking_dataset   (~1 min)
+    .venv/bin/python bench/validate_thigh_length.py --data /tmp/datasets/marpino_walking_dataset --held-out
+
+``--held-out``: the shipped factor on ``Dataset/Additional``'s walks (``validate_thighs.ADDITIONAL``: one walker,
+straight and in laps; no stature in the dataset, so :func:`height_m` gives the young cohort's), grouped straight /
+with turns; no factor is fitted on them.
 
 Needs ``openpyxl`` (``.venv/bin/pip install openpyxl``), as ``validate_thighs.py``.
 """
@@ -66,11 +71,14 @@ from validate_thighs import (
     FS_HZ,
     GYR_DPS_PER_COUNT,
     SIDES,
+    TURNING_DEG,
     find_data_dir,
+    heading_change_deg,
     load_trial,
     read_sheet,
     reference_events,
     run_ours,
+    trial_paths,
 )
 
 from pipeline.run import PipelineConfig
@@ -99,10 +107,18 @@ class TrialStrides:
     model_m: FloatArray  # compass_k = 1
     steady: NDArray[np.bool_]
     problem: str = ""
+    heading_deg: float = float("nan")  # validate_thighs.heading_change_deg over the reference walking segment
 
     @property
     def label(self) -> str:
         return f"{self.cohort}/{self.name}"
+
+    @property
+    def group(self) -> str:
+        """The cohort of a Young/Elderly trial; a held-out walk's course (as ``validate_thighs.Outcome.group``)."""
+        if self.cohort in COHORTS:
+            return self.cohort
+        return "with turns" if abs(self.heading_deg) >= TURNING_DEG else "straight"
 
     @property
     def paired(self) -> NDArray[np.bool_]:
@@ -164,6 +180,12 @@ def reference_strides(
     return ic_s[:-1], np.diff(ic_s), length, closure
 
 
+def height_m(cohort: str) -> float:
+    """The stature given to a walker: the cohort mean; the held-out walks' author (a young adult, whose stature the
+    dataset does not give) gets the young cohort's."""
+    return COHORT_HEIGHT_M.get(cohort, COHORT_HEIGHT_M["Young"])
+
+
 def left_out(cohort: str, name: str, problem: str) -> TrialStrides:
     """A trial with no strides scored, and why."""
     empty = np.zeros(0)
@@ -180,7 +202,7 @@ def run_trial(path: Path) -> TrialStrides:
     feet = feet_on_rows(path, row_t, origin_ms)
     config = PipelineConfig(spatial=SpatialConfig(compass_k=1.0))
     with tempfile.TemporaryDirectory(prefix="imugait-marpino-") as tmp:
-        det = run_ours(trial, Path(tmp), height_m=COHORT_HEIGHT_M[trial.cohort], config=config)
+        det = run_ours(trial, Path(tmp), height_m=height_m(trial.cohort), config=config)
     if det.error or det.strides is None:
         return left_out(trial.cohort, trial.name, f"pipeline failed: {det.error}")
     ours = det.strides.to_pydict()
@@ -216,6 +238,7 @@ def run_trial(path: Path) -> TrialStrides:
         cat["clo"].astype(np.float64),
         cat["mod"].astype(np.float64),
         cat["ok"].astype(np.bool_),
+        heading_deg=heading_change_deg(trial, ref),
     )
 
 
@@ -264,7 +287,8 @@ def _cat(trials: Sequence[TrialStrides], name: str) -> FloatArray:
 
 
 def _groups(trials: Sequence[TrialStrides]) -> list[tuple[str, list[TrialStrides]]]:
-    return [(c.lower(), [t for t in trials if t.cohort == c]) for c in COHORTS] + [("all", list(trials))]
+    names = dict.fromkeys(t.group for t in trials)
+    return [(g.lower(), [t for t in trials if t.group == g]) for g in names] + [("all", list(trials))]
 
 
 REFERENCE_HEADER = (
@@ -339,7 +363,7 @@ def model_rows(trials: Sequence[TrialStrides], shipped_k: float) -> list[list[st
     return rows
 
 
-TRIAL_HEADER = ("trial", "steady pairs", "ref mean stride m", "compass (k = 1) m", "ref / compass")
+TRIAL_HEADER = ("trial", "steady pairs", "ref mean stride m", "compass (k = 1) m", "ref / compass", "heading change °")
 
 
 def trial_rows(trials: Sequence[TrialStrides]) -> list[list[str]]:
@@ -347,7 +371,7 @@ def trial_rows(trials: Sequence[TrialStrides]) -> list[list[str]]:
     for t in trials:
         sel = t.paired & t.steady
         if not sel.any():
-            rows.append([t.label, "0", "n/a", "n/a", "n/a"])
+            rows.append([t.label, "0", "n/a", "n/a", "n/a", f"{t.heading_deg:+.0f}"])
             continue
         rows.append(
             [
@@ -356,6 +380,7 @@ def trial_rows(trials: Sequence[TrialStrides]) -> list[list[str]]:
                 f"{t.reference_m[sel].mean():.3f}",
                 f"{t.model_m[sel].mean():.3f}",
                 f"{trial_factor(t):.3f}",
+                f"{t.heading_deg:+.0f}",
             ]
         )
     return rows
@@ -428,6 +453,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path(env) if env else None, help=f"default: ${DATA_ENV}")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--per-trial", action="store_true", help="also print one row per trial")
+    parser.add_argument(
+        "--held-out",
+        action="store_true",
+        help="score the shipped factor on the walks of Dataset/Additional (one walker: straight, and laps of a "
+        "rectangle and a circle), grouped straight / with turns; no factor is fitted on them",
+    )
     args = parser.parse_args(argv)
     console = Console(width=220)
     data_dir = find_data_dir(args.data)
@@ -441,7 +472,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError:
         console.print("SKIPPED: reading the .xlsx workbooks needs openpyxl (.venv/bin/pip install openpyxl)")
         return 0
-    paths = [p for c in COHORTS for p in sorted((data_dir / c).glob("*.xlsx"))]
+    paths = trial_paths(data_dir, args.held_out)
+    if not paths:
+        console.print(f"SKIPPED: no workbooks under {data_dir / 'Additional'}")
+        return 0
     results = run_all(paths, args.jobs)
     for t in results:
         if t.problem:
@@ -460,8 +494,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         MODEL_HEADER,
         model_rows(trials, shipped_k),
     )
-    if args.per_trial:
+    if args.per_trial or args.held_out:
         print_rows(console, "per trial (steady paired strides)", TRIAL_HEADER, trial_rows(trials))
+    if args.held_out:
+        return 0
     print_rows(
         console,
         "a population factor for the compass model, scored per trial (mean steady stride length)",

@@ -57,12 +57,18 @@ median near zero there says the pressure and IMU stamps agree. ``--trim-s X`` (d
 reference walking segment ± X s: the recordings hold 5-30 s of quiet standing around a 5-7 s walk, and this shows
 how much that matters to the detector (the segment comes from the reference, so it is not a user's setting).
 
+``--held-out`` scores ``Dataset/Additional/{Marzia,LongDistance,Disability}/*.xlsx`` instead (:data:`ADDITIONAL`:
+the dataset author's own walks, straight and in laps of a rectangle and a circle, a corridor walk, and a walker on
+sticks), with the same reference rule, grouped by the heading change over the walk (:func:`heading_change_deg`).
+Nothing in the pipeline was chosen on these walks.
+
 Needs ``openpyxl`` to read the workbooks (not a project dependency: ``.venv/bin/pip install openpyxl``).
 
 Usage::
 
     .venv/bin/python bench/validate_thighs.py --data /tmp/datasets/marpino_walking_dataset
     .venv/bin/python bench/validate_thighs.py --data /tmp/datasets/marpino_walking_dataset --trim-s 2
+    .venv/bin/python bench/validate_thighs.py --data /tmp/datasets/marpino_walking_dataset --held-out
 """
 
 from __future__ import annotations

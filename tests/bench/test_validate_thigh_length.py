@@ -3,6 +3,7 @@ synthetic footsteps with known lengths, the walk factor and its held-out scoring
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -75,3 +76,16 @@ def test_the_walk_factor_and_its_held_out_scores() -> None:
     nothing = _walk("Young", [1.0], [np.nan])
     assert np.isnan(vtl.trial_factor(nothing))
     assert np.isnan(vtl.trial_error_pct(nothing, 1.15))
+
+
+def test_held_out_walks_are_grouped_by_course_and_get_the_young_stature() -> None:
+    """The Additional walks have no stature in the dataset: the young cohort mean; they group by heading change
+    (straight / with turns), and the per-model tables pool them by that group."""
+    assert vtl.height_m("Elderly") == vtl.COHORT_HEIGHT_M["Elderly"]
+    assert vtl.height_m("Marzia") == vtl.COHORT_HEIGHT_M["Young"]
+    lap = dataclasses.replace(_walk("Marzia", [1.3, 1.2], [1.2, 1.1]), heading_deg=-300.0)
+    line = dataclasses.replace(_walk("Marzia", [1.4, 1.5], [1.3, 1.4]), heading_deg=8.0)
+    young = dataclasses.replace(_walk("Young", [1.4], [1.3]), heading_deg=-300.0)
+    assert [lap.group, line.group, young.group] == ["with turns", "straight", "Young"]
+    groups = dict(vtl._groups([lap, line, young]))
+    assert [len(groups[g]) for g in ("with turns", "straight", "young", "all")] == [1, 1, 1, 3]
