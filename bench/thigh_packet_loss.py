@@ -193,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--loss", type=float, nargs="+", default=list(LOSSES), help="shares of notifications lost")
     parser.add_argument("--seeds", type=int, default=SEEDS)
     parser.add_argument("--fc-max-lost-s", type=float, nargs="+", default=list(FC_MAX_LOST_S))
+    parser.add_argument(
+        "--held-out", action="store_true", help="the walks of Dataset/Additional (validate_thighs.py --held-out)"
+    )
     args = parser.parse_args(argv)
     console = Console(width=200)
     data_dir = vt.find_data_dir(args.data)
@@ -201,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"SKIPPED: no Marpino walking dataset found (--data {args.data}, ${vt.DATA_ENV}); see validate_thighs"
         )
         return 0
-    paths = [p for c in vt.COHORTS for p in sorted((data_dir / c).glob("*.xlsx"))]
+    paths = vt.trial_paths(data_dir, args.held_out)
     work = partial(run_walk, losses=args.loss, seeds=args.seeds, settings=args.fc_max_lost_s)
     pooled: dict[Key, Tally] = {}
     walks = 0
