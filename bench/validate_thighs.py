@@ -101,6 +101,8 @@ from pipeline.errors import ImuGaitError
 from pipeline.evaluation import EventScores, match_events, pool, score_events
 from pipeline.importer import TableImportSpec, import_tables
 from pipeline.run import PipelineConfig, process_session
+from pipeline.schemas import TURNS
+from pipeline.store import read_table
 from pipeline.subjects import SubjectProfile, save_profile
 
 DATA_ENV = "MARPINO_DATA_DIR"
@@ -393,6 +395,7 @@ class Detection:
     quality: dict[str, Any]
     error: str = ""
     strides: pa.Table | None = None  # the session's stride table (``derived/strides.arrow``)
+    turns: pa.Table | None = None  # its turns (``derived/turns.arrow``; from the thighs' heading here)
 
     def times(self, kind: str, side: str | None = None) -> FloatArray:
         sel = self.kind == kind
@@ -446,6 +449,7 @@ def run_ours(
         np.asarray(ev["source"].to_pylist()).astype(str),
         dict(result.quality),
         strides=result.strides,
+        turns=read_table(session.path / "derived" / "turns.arrow", TURNS),
     )
 
 
@@ -808,6 +812,48 @@ def per_side_clock(console: Console, outcomes: Sequence[Outcome]) -> None:
     )
 
 
+TURN_HEADER = (
+    "folder",
+    "group",
+    "turns per walk",
+    "walks",
+    "turn angle ° median (range)",
+    "turn duration s median",
+    "walk's total ° median (range)",
+)
+
+
+def _median_range(x: FloatArray) -> str:
+    return f"{np.median(x):+.0f} ({x.min():+.0f} … {x.max():+.0f})" if x.size else "n/a"
+
+
+def turn_rows(outcomes: Sequence[Outcome]) -> list[list[str]]:
+    """The pipeline's turns (≥ 45°, from the thighs' heading: these sessions have no pelvis) over each whole
+    recording, by folder, group and how many turns a walk has. A lap of a closed course is 360°; the ends of a 5 × 3 m
+    rectangle (two corners 3 m apart) are 180° each."""
+    by: dict[tuple[str, str, int], list[pa.Table]] = {}
+    for o in outcomes:
+        if o.ok and o.detection is not None and o.detection.turns is not None:
+            by.setdefault((o.trial.cohort, o.group, o.detection.turns.num_rows), []).append(o.detection.turns)
+    rows = []
+    for (folder, group, n), tables in sorted(by.items()):
+        angle = np.concatenate([np.asarray(t["angle_deg"].to_numpy(), dtype=np.float64) for t in tables])
+        duration = np.concatenate([np.asarray(t["duration_s"].to_numpy(), dtype=np.float64) for t in tables])
+        total = np.array([float(np.sum(t["angle_deg"].to_numpy())) for t in tables])
+        rows.append(
+            [
+                folder,
+                group,
+                str(n),
+                str(len(tables)),
+                _median_range(angle),
+                f"{np.median(duration):.1f}" if duration.size else "n/a",
+                _median_range(total),
+            ]
+        )
+    return rows
+
+
 def side_check(console: Console, outcomes: Sequence[Outcome]) -> None:
     ok = [o for o in outcomes if o.ok]
     lat = [o.laterality for o in ok if o.laterality is not None]
@@ -941,6 +987,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         OFFSET_HEADER,
         offset_rows(outcomes),
     )
+    if args.held_out:
+        print_rows(
+            console,
+            "turns the pipeline lists (≥ 45°, from the thighs' heading), whole recordings",
+            TURN_HEADER,
+            turn_rows(outcomes),
+        )
     per_side_clock(console, outcomes)
     side_check(console, outcomes)
     clock_check(console, outcomes)

@@ -268,7 +268,7 @@ TURNS = TableSchema(
         ]
     ),
 )
-"""Turns of at least 45° from the pelvis heading (``derived/turns.arrow``; none without a pelvis sensor)."""
+"""Turns of at least 45° (``derived/turns.arrow``) from the pelvis heading, or the thighs' without a pelvis sensor."""
 
 ALL: Mapping[str, TableSchema] = {
     s.name: s for s in (RAW_IMU, EVENTS, STRIDES, SUMMARY, BOUTS, CYCLES, COMPENSATION, TURNS)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -76,3 +77,23 @@ def test_held_out_paths_are_the_additional_folders(tmp_path: Path) -> None:
         "Additional/Marzia/1.xlsx",
         "Additional/Disability/D1.xlsx",
     ]
+
+
+def test_turn_rows_pool_the_pipelines_turns_by_course() -> None:
+    """Two rectangle laps (two 180° ends each) and a straight walk without turns: one row per (folder, group, turns
+    per walk) with the turns' median and range and each walk's total."""
+    trial, ref = _turning_trial(0.0, bias_dps=0.0)
+
+    def walk(angles: list[float], heading: float) -> vt.Outcome:
+        turns = pa.table({"angle_deg": angles, "duration_s": [4.0] * len(angles)}, schema=_TURN_COLUMNS)
+        det = vt.Detection(np.zeros(0), np.zeros(0, str), np.zeros(0, str), np.zeros(0, str), {}, turns=turns)
+        return vt.Outcome(trial, ref, det, heading_deg=heading)
+
+    rows = vt.turn_rows([walk([-180.0, -176.0], -300.0), walk([-190.0, -178.0], -280.0), walk([], 5.0)])
+    assert rows == [
+        ["Marzia", "straight", "0", "1", "n/a", "n/a", "+0 (+0 … +0)"],
+        ["Marzia", "with turns", "2", "2", "-179 (-190 … -176)", "4.0", "-362 (-368 … -356)"],
+    ]
+
+
+_TURN_COLUMNS = pa.schema([("angle_deg", pa.float64()), ("duration_s", pa.float64())])
