@@ -204,7 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"SKIPPED: no Marpino walking dataset found (--data {args.data}, ${vt.DATA_ENV}); see validate_thighs"
         )
         return 0
-    paths = vt.trial_paths(data_dir, args.held_out)
+    paths = vt.workbooks(console, data_dir, args.held_out)
+    if not paths:
+        return 0
     work = partial(run_walk, losses=args.loss, seeds=args.seeds, settings=args.fc_max_lost_s)
     pooled: dict[Key, Tally] = {}
     walks = 0

@@ -78,7 +78,7 @@ from validate_thighs import (
     read_sheet,
     reference_events,
     run_ours,
-    trial_paths,
+    workbooks,
 )
 
 from pipeline.run import PipelineConfig
@@ -467,14 +467,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"SKIPPED: no Marpino walking dataset found (--data {args.data}, ${DATA_ENV}); see validate_thighs.py."
         )
         return 0
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError:
-        console.print("SKIPPED: reading the .xlsx workbooks needs openpyxl (.venv/bin/pip install openpyxl)")
-        return 0
-    paths = trial_paths(data_dir, args.held_out)
+    paths = workbooks(console, data_dir, args.held_out)
     if not paths:
-        console.print(f"SKIPPED: no workbooks under {data_dir / 'Additional'}")
         return 0
     results = run_all(paths, args.jobs)
     for t in results:

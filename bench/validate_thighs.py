@@ -190,6 +190,19 @@ def trial_paths(data_dir: Path, held_out: bool = False) -> list[Path]:
     return [p for c in COHORTS for p in sorted((data_dir / c).glob("*.xlsx"))]
 
 
+def workbooks(console: Console, data_dir: Path, held_out: bool) -> list[Path]:
+    """:func:`trial_paths`, or none (with a SKIPPED line saying why) without openpyxl or without those workbooks."""
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        console.print("SKIPPED: reading the .xlsx workbooks needs openpyxl (.venv/bin/pip install openpyxl)")
+        return []
+    paths = trial_paths(data_dir, held_out)
+    if not paths:
+        console.print(f"SKIPPED: no workbooks under {data_dir / 'Additional'} ({', '.join(ADDITIONAL)})")
+    return paths
+
+
 def _float(value: Any) -> float:
     try:
         return float(value)
@@ -950,14 +963,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "Dataset/{Young,Elderly}/*.xlsx."
         )
         return 0
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError:
-        console.print("SKIPPED: reading the .xlsx workbooks needs openpyxl (.venv/bin/pip install openpyxl)")
-        return 0
-    paths = trial_paths(data_dir, args.held_out)
+    paths = workbooks(console, data_dir, args.held_out)
     if not paths:
-        console.print(f"SKIPPED: no workbooks under {data_dir / 'Additional'} ({', '.join(ADDITIONAL)})")
         return 0
     outcomes = run_all(paths, args.jobs, args.trim_s)
     if args.held_out:
