@@ -333,8 +333,17 @@ def cycles_figure(cycles: pd.DataFrame) -> go.Figure:
 # Compensation report
 
 
-def _number(value: float) -> str:
-    return f"{value:.4g}" if value is not None and math.isfinite(value) else "—"
+def _number(value: float, unit: str) -> str:
+    """A report value as the notes and the summary cards print it: one decimal in % and degrees, else three
+    significant digits (ratios); — when not assessed."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.1f}" if unit in ("%", "deg", "°") else f"{value:.3g}"
+
+
+def count_text(n: int, noun: str) -> str:
+    """ "1 indicator", "3 indicators"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass(frozen=True)
@@ -355,8 +364,8 @@ def compensation_tables(report: pd.DataFrame) -> CompensationTables:
             "Pattern": report["label"].where(report["label"] != "", report["pattern"]),
             "Indicator": [METRICS[m].label if m in METRICS else m for m in report["indicator"]],
             "Side": report["side"],
-            "Value": [_number(v) for v in report["value"]],
-            "Threshold": [_number(v) for v in report["threshold"]],
+            "Value": [_number(v, u) for v, u in zip(report["value"], report["unit"], strict=True)],
+            "Threshold": [_number(v, u) for v, u in zip(report["threshold"], report["unit"], strict=True)],
             "Unit": report["unit"],
             "Note": report["note"],
         }

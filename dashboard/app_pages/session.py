@@ -33,7 +33,7 @@ def show_quality(found: tuple[quality.Finding, ...], has_record: bool) -> None:
     else:
         st.success("No data-quality warnings: sensors, timing, events and strides passed every check.")
     if notes:
-        with st.expander(f"{len(notes)} note(s) on how the numbers were made"):
+        with st.expander(f"{sc.count_text(len(notes), 'note')} on how the numbers were made"):
             st.markdown("\n".join(f"- {text}" for text in notes))
 
 
@@ -94,18 +94,20 @@ if header.processed:
             if tables.flagged.empty:
                 st.success("No indicator is clearly beyond its threshold in this session.")
             else:
-                st.warning(f"{len(tables.flagged)} indicator(s) beyond their threshold — to review:")
+                st.warning(f"{sc.count_text(len(tables.flagged), 'indicator')} beyond their threshold — to review:")
                 st.table(tables.flagged, hide_index=True)  # a static table wraps the notes, which are the point
             if not tables.unclear.empty:
                 st.info(
-                    f"{len(tables.unclear)} indicator(s) beyond their threshold but not clearly: the 95 % interval "
-                    "reaches inside it. A longer walk would decide."
+                    f"{sc.count_text(len(tables.unclear), 'indicator')} beyond their threshold but not clearly: the "
+                    "95 % interval reaches inside it. A longer walk would decide."
                 )
                 st.table(tables.unclear, hide_index=True)
-            with st.expander(f"{len(tables.within)} indicator(s) within their threshold"):
+            with st.expander(f"{sc.count_text(len(tables.within), 'indicator')} within their threshold"):
                 st.table(tables.within, hide_index=True)
             if not tables.not_assessed.empty:
-                with st.expander(f"{len(tables.not_assessed)} indicator(s) not assessed in this session"):
+                with st.expander(
+                    f"{sc.count_text(len(tables.not_assessed), 'indicator')} not assessed in this session"
+                ):
                     st.table(tables.not_assessed, hide_index=True)
 
     with data.section("the session summary"):

@@ -26,7 +26,7 @@ def test_warnings_are_shown_and_notes_folded(own_data_root, run_app):
     (warning,) = [w.value for w in at.warning if "thigh sensors were swapped" in w.value]
     assert "hit the end of its measuring range in 4 samples" in warning
     assert warning.startswith("- ")  # one bullet per warning
-    (notes,) = [e for e in at.expander if e.label.startswith("1 note(s)")]
+    (notes,) = [e for e in at.expander if e.label.startswith("1 note on")]
     assert "No quiet standing" in notes.markdown[0].value
 
 
@@ -38,7 +38,7 @@ def test_a_clean_record_says_so(own_data_root, run_app):
 
     assert any(s.value.startswith("No data-quality warnings") for s in at.success)
     assert not [w.value for w in at.warning if w.value.startswith("- ")]
-    assert not [e for e in at.expander if "note(s)" in e.label]
+    assert not [e for e in at.expander if " on how the numbers were made" in e.label]
 
 
 def test_a_session_without_a_record_says_how_to_get_one(data_root, run_app):

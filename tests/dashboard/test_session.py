@@ -180,18 +180,20 @@ def test_compensation_report_lists_flagged_indicators_first(data_root, run_app):
 
     assert "Compensation indicators" in [s.value for s in at.subheader]
     assert any("not a diagnosis" in c.value for c in at.caption)
-    assert "3 indicator(s) beyond their threshold" in at.warning[0].value
+    assert "3 indicators beyond their threshold" in at.warning[0].value
     flagged, within = (t.value for t in at.table)
     assert list(flagged["Indicator"]) == [
         "Stance-time symmetry index",
         "Step-time symmetry index",
         "Contralateral pelvic drop",
     ]
-    assert list(flagged["Value"]) == [f"{v:g}" for v in (visit.stance_si_pct, visit.step_si_pct, visit.drop_right_deg)]
-    assert list(flagged["Threshold"]) == ["3", "3", "6"]
+    assert list(flagged["Value"]) == [
+        f"{v:.1f}" for v in (visit.stance_si_pct, visit.step_si_pct, visit.drop_right_deg)
+    ]
+    assert list(flagged["Threshold"]) == ["3.0", "3.0", "6.0"]
     assert list(flagged["Pattern"]) == ["Antalgic gait", "Antalgic gait", "Trendelenburg"]
     assert (list(within["Indicator"]), list(within["Side"])) == (["Contralateral pelvic drop"], ["left"])
-    assert at.expander[1].label == "1 indicator(s) within their threshold"  # [0] is "Sensors"
+    assert at.expander[1].label == "1 indicator within their threshold"  # [0] is "Sensors"
 
 
 def test_compensation_report_without_flags_says_so(data_root, run_app):
@@ -534,10 +536,10 @@ def test_unclear_and_not_assessed_indicators_are_told_apart_from_within(own_data
 
     assert "No indicator is clearly beyond its threshold" in at.success[0].value
     (unclear_box,) = [i.value for i in at.info if "not clearly" in i.value]
-    assert unclear_box.startswith("1 indicator(s)")
+    assert unclear_box.startswith("1 indicator beyond")
     labels = [e.label for e in at.expander]
-    assert "1 indicator(s) within their threshold" in labels
-    assert "2 indicator(s) not assessed in this session" in labels
+    assert "1 indicator within their threshold" in labels
+    assert "2 indicators not assessed in this session" in labels
     tables = [t.value for t in at.table]
     assert ["Stance-time symmetry index"] in [list(t["Indicator"]) for t in tables]
 
