@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-semiogram validate-turns validate-tripod validate-calibration validate-neura validate-symmetry
+.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-semiogram validate-stroke validate-turns validate-tripod validate-calibration validate-neura validate-symmetry
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,12 @@ validate-turns: $(VENV)/.installed $(BENCH_VENV)/.installed
 validate-semiogram: $(VENV)/.installed $(BENCH_VENV)/.installed
 	@test -d "$(SEMIOGRAM)/example_datasets" || { echo "validate-semiogram: pass SEMIOGRAM=<ipol_semiogram folder> (no $(SEMIOGRAM)/example_datasets)"; exit 2; }
 	$(BENCH_VENV)/bin/python bench/validate_semiogram.py --data "$(SEMIOGRAM)" --mobgap
+
+# validate-stroke: 4 people after stroke on a treadmill (MovingReality), pelvis only against their shank gyroscopes,
+# ours next to mobgap's; needs MOVINGREALITY=<SintMaartenskliniek/MovingReality checkout> (MIT, never copied here).
+validate-stroke: $(VENV)/.installed $(BENCH_VENV)/.installed
+	@test -d "$(MOVINGREALITY)/data" || { echo "validate-stroke: pass MOVINGREALITY=<MovingReality folder> (no $(MOVINGREALITY)/data)"; exit 2; }
+	$(BENCH_VENV)/bin/python bench/validate_stroke.py --data "$(MOVINGREALITY)" --mobgap
 
 # validate-tripod: sacrum walking speed vs a treadmill belt and OptoGait (one person); needs
 # TRIPOD=<HPI-CH/TRIPOD checkout>/example_data/raw/TRIPOD_excerpt/Sub_FZ (MIT data, never copied here).

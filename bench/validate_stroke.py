@@ -19,7 +19,9 @@ Biomed. Eng. 2004, 51(8):1434-1443) and Catalfamo, Ghoussayni & Ewins (Sensors 2
 methods Trojaniello et al. (J. NeuroEng. Rehabil. 2014, 11:152) validated on hemiparetic walkers. It is an
 algorithm, not a gold standard: a reference of the class of IPOL's foot-IMU events (``bench/validate_ipol.py``). Its
 checks: the two shanks' contact counts may differ by at most one (:func:`validate_semiogram.reference_consistent`),
-and the contacts must alternate feet (:func:`alternation`); trials failing either are printed but not pooled.
+and the contacts must alternate feet (:func:`alternation`); trials failing either are printed but not pooled. And the
+same leg's foot sensor: the median time from each shank IC to the foot's largest acceleration within ±0.25 s
+(:func:`foot_impact_offset_ms`), printed per side, shows where the shank rule and the foot's impact part.
 
 Time: all sensors of a trial share the Awinda master's ``PacketCounter``; times are seconds on the lumbar sensor's
 counter (:func:`validate_ipol.packet_time_s`). The walking interval scored is from the first to the last reference
@@ -72,6 +74,7 @@ IC_WINDOW_S = 0.5  # the initial contact: first shank-gyro minimum this soon aft
 FC_WINDOW_S = 0.6  # the final contact: last minimum this soon before it
 MIN_STRIDE_S = 0.6  # mid-swing peaks at least this far apart
 PEAK_SHARE = 0.4  # a mid-swing peak rises to at least this share of the 99th percentile
+IMPACT_WINDOW_S = 0.25  # the reference check: the foot's impact looked for this far either side of a shank IC
 TRIAL_TYPES = ("1Reg", "FBIC", "FBPO", "2FB", "2Reg")
 _ENTRY = re.compile(r"_(1Reg|2Reg|Reg|FBIC|FBPO|2FB)\w*\.c3d\W*=\s*(exported\d+)\s*(#.*)?$")
 
@@ -191,6 +194,32 @@ def load_trial(folder: TrialFolder) -> IpolTrial:
     return IpolTrial(reference, reference, t[keep], acc, gyr, math.nan)
 
 
+def foot_impact_offset_ms(folder: TrialFolder) -> dict[str, float]:
+    """Per side, the median time (ms) from each shank IC to the largest foot acceleration (norm) within
+    ±``IMPACT_WINDOW_S`` of it: a check of the reference against the same leg's foot sensor (NaN without one)."""
+    spec = json.loads((folder.folder / "sensorspec.json").read_text(encoding="utf-8"))
+    out = {}
+    for side in ("left", "right"):
+        feet = [f for f in folder.folder.glob(f"*_{spec.get(side + 'foot')}") if f.stat().st_size > 0]
+        if not feet:
+            out[side] = math.nan
+            continue
+        shank = read_lower_back(next(folder.folder.glob(f"*_{spec[side + 'shank']}")))
+        foot = read_lower_back(feet[0])
+        ic, _ = shank_events(shank_sagittal_rate(shank[list(GYR_COLUMNS)].to_numpy(dtype=np.float64)))
+        shift = int(foot["PacketCounter"].iloc[0]) - int(shank["PacketCounter"].iloc[0])
+        norm = np.linalg.norm(foot[list(ACC_COLUMNS)].to_numpy(dtype=np.float64), axis=1)
+        half = round(IMPACT_WINDOW_S * FS_HZ)
+        at = ic - shift
+        at = at[(at >= half) & (at + half < norm.size)]
+        if at.size == 0:
+            out[side] = math.nan
+            continue
+        windows = norm[at[:, None] + np.arange(-half, half + 1)]
+        out[side] = float(np.median(np.argmax(windows, axis=1) - half) * 1e3 / FS_HZ)
+    return out
+
+
 def reference_ok(trial: Trial) -> bool:
     """Counts within one of each other and at least 90 % alternating feet."""
     return reference_consistent(trial) and alternation(trial.ic_side) >= 0.9
@@ -247,10 +276,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = type_rows(trials, outcomes, ok)
     print_rows(console, title, header, rows)
     tables.append((title, header, rows))
-    title = "per reference foot (±0.5 s pairs)"
+    title = "per reference foot (±0.5 s pairs); reference check: foot impact − shank IC, median ms"
     rows = side_rows(trials, [o.detection for o in outcomes])
-    print_rows(console, title, SIDE_HEADER, rows)
-    tables.append((title, SIDE_HEADER, rows))
+    kept_folders = [f for f, why in zip(folders, reasons, strict=True) if not why]
+    for row, folder in zip(rows, kept_folders, strict=True):
+        offset = foot_impact_offset_ms(folder)
+        row.append("/".join("n/a" if math.isnan(offset[k]) else f"{offset[k]:+.0f}" for k in ("left", "right")))
+    side_header = (*SIDE_HEADER, "foot impact − shank IC L/R ms")
+    print_rows(console, title, side_header, rows)
+    tables.append((title, side_header, rows))
     for trial, o in zip(trials, outcomes, strict=True):
         if o.whole.error:
             console.print(f"[red]{trial.reference.label}: pipeline failed: {o.whole.error}[/red]")

@@ -106,10 +106,16 @@ def _write_export(folder: Path, *, spec: bool = True, empty: str | None = None) 
     right, right_ic, _ = _shank_rate(0.5 + STRIDE_S / 2)
     n = right.size
     signals = {"leftshank": np.pad(left, (0, n - left.size)), "rightshank": right}
+    impact = np.full(n, 9.8)
+    impact[left_ic + 4] = 30.0  # the left foot lands 40 ms after each left shank contact
     for site, sensor in SENSORS.items():
         rate = signals.get(site, np.zeros(n))
+        up = impact if site == "leftfoot" else np.full(n, 9.8)
         lines = ["// Coordinate system: ENU", "\t".join(COLUMNS)]
-        lines += [f"{(65000 + i) % 65536}\t\t0.2\t0.1\t9.8\t0.01\t{r:.5f}\t-0.02" for i, r in enumerate(rate)]
+        lines += [
+            f"{(65000 + i) % 65536}\t\t0.2\t0.1\t{z:.2f}\t0.01\t{r:.5f}\t-0.02"
+            for i, (r, z) in enumerate(zip(rate, up, strict=True))
+        ]
         path = folder / f"MT_012000E0_000-000_{sensor}.txt"
         path.write_text("" if site == empty else "\n".join(lines) + "\n", encoding="utf-8")
     if spec:
@@ -148,3 +154,13 @@ def test_unusable_trials_say_why(tmp_path):
     assert vst.usable(vst.TrialFolder("pp01", "FBPO", empty, "")) == "no data for rightshank"
     noted = vst.TrialFolder("pp03", "FBIC", empty, "No xsens data available; recording error")
     assert "recording error" in vst.usable(noted)
+
+
+def test_foot_impact_offset_reads_when_the_foot_lands_after_the_shank_contact(tmp_path):
+    folder = tmp_path / "e"
+    _write_export(folder, empty="rightfoot")
+
+    offset = vst.foot_impact_offset_ms(vst.TrialFolder("pp11", "2Reg", folder, ""))
+
+    assert offset["left"] == pytest.approx(40.0, abs=10.0)
+    assert np.isnan(offset["right"])  # no data for that foot
