@@ -116,6 +116,14 @@ def packet_time_s(counter: np.ndarray) -> np.ndarray:
     return (c - c[0]) / FS_HZ
 
 
+def merge_sides(times: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The "left" and "right" event times in one time-ordered array, with the side of each."""
+    t = np.concatenate([times["left"], times["right"]])
+    s = np.array(["left"] * times["left"].size + ["right"] * times["right"].size)
+    order = np.argsort(t, kind="stable")
+    return t[order], s[order]
+
+
 def reference_trial(
     meta: dict[str, Any], bouts: np.ndarray, *, cohort: str = "IPOL", participant: str = "", trial: str = ""
 ) -> Trial:
@@ -126,14 +134,8 @@ def reference_trial(
     ic = {s: e[:, 1] / FS_HZ if e.size else np.zeros(0) for s, e in events.items()}
     fc = {s: e[:, 0] / FS_HZ if e.size else np.zeros(0) for s, e in events.items()}
 
-    def merged(times: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        t = np.concatenate([times["left"], times["right"]])
-        s = np.array(["left"] * times["left"].size + ["right"] * times["right"].size)
-        order = np.argsort(t, kind="stable")
-        return t[order], s[order]
-
-    ic_t, ic_s = merged(ic)
-    fc_t, fc_s = merged(fc)
+    ic_t, ic_s = merge_sides(ic)
+    fc_t, fc_s = merge_sides(fc)
     start, end = bouts[:, 0] / FS_HZ, bouts[:, 1] / FS_HZ
     empty = np.zeros((0, 3))
     return Trial(

@@ -55,7 +55,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from scipy import signal
-from validate_ipol import IpolTrial, Outcome, compare_mobgap, packet_time_s, run_all
+from validate_ipol import IpolTrial, Outcome, compare_mobgap, merge_sides, packet_time_s, run_all
 from validate_real import HEADER, Trial, markdown, print_rows
 from validate_semiogram import (
     ACC_COLUMNS,
@@ -171,14 +171,8 @@ def load_trial(folder: TrialFolder) -> IpolTrial:
         i_ic, i_fc = shank_events(shank_sagittal_rate(table[list(GYR_COLUMNS)].to_numpy(dtype=np.float64)))
         ic[side], fc[side] = t[i_ic], t[i_fc]
 
-    def merged(times: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        t = np.concatenate([times["left"], times["right"]])
-        s = np.array(["left"] * times["left"].size + ["right"] * times["right"].size)
-        order = np.argsort(t, kind="stable")
-        return t[order], s[order]
-
-    ic_t, ic_s = merged(ic)
-    fc_t, fc_s = merged(fc)
+    ic_t, ic_s = merge_sides(ic)
+    fc_t, fc_s = merge_sides(fc)
     start, end = (np.array([ic_t[0]]), np.array([ic_t[-1]])) if ic_t.size else (np.zeros(1), np.zeros(1))
     empty = np.zeros((0, 3))
     trial_id = f"{folder.trial_type} ({folder.folder.name})"
