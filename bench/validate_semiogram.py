@@ -96,20 +96,26 @@ def read_lower_back(path: Path) -> pd.DataFrame:
     return table
 
 
+def lower_back_samples(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Time (s, from the packet counter), acceleration and angular velocity of an MT Manager export, a repeated
+    packet kept once."""
+    t = packet_time_s(table["PacketCounter"].to_numpy())
+    keep = np.concatenate(([True], np.diff(t) > 0))  # a repeated packet is one sample
+    acc = table[list(ACC_COLUMNS)].to_numpy(dtype=np.float64)[keep]
+    gyr = table[list(GYR_COLUMNS)].to_numpy(dtype=np.float64)[keep]
+    return t[keep], acc, gyr
+
+
 def load_trial(json_path: Path) -> IpolTrial:
     meta = json.loads(json_path.read_text(encoding="utf-8"))
     name = json_path.name.removesuffix("_ge.json")
-    raw = read_lower_back(json_path.with_name(f"{name}_lb.txt"))
-    t = packet_time_s(raw["PacketCounter"].to_numpy())
-    keep = np.concatenate(([True], np.diff(t) > 0))  # a repeated packet is one sample
+    t, acc, gyr = lower_back_samples(read_lower_back(json_path.with_name(f"{name}_lb.txt")))
     bounds = np.array([meta["gait start"], meta["gait end"]], dtype=np.float64)
     turn = np.asarray(meta["UTurnBoundaries"], dtype=np.float64)
     labels = {"cohort": "semiogram", "participant": json_path.parent.name, "trial": name}
     whole = reference_trial(meta, bounds[None, :], **labels)
     straight = reference_trial(meta, np.array([[bounds[0], turn[0]], [turn[1], bounds[1]]]), **labels)
-    acc = raw[list(ACC_COLUMNS)].to_numpy(dtype=np.float64)[keep]
-    gyr = raw[list(GYR_COLUMNS)].to_numpy(dtype=np.float64)[keep]
-    return IpolTrial(whole, straight, t[keep], acc, gyr, math.nan)
+    return IpolTrial(whole, straight, t, acc, gyr, math.nan)
 
 
 def load_trials(data_dir: Path) -> list[IpolTrial]:

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from rich.console import Console
 from scipy import signal
 from validate_ipol import IpolTrial, Outcome, compare_mobgap, merge_sides, packet_time_s, run_all
@@ -61,6 +62,7 @@ from validate_semiogram import (
     ACC_COLUMNS,
     GYR_COLUMNS,
     SIDE_HEADER,
+    lower_back_samples,
     read_lower_back,
     reference_consistent,
     scored_rows,
@@ -152,6 +154,11 @@ def shank_events(rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return minima[after[ic_ok]], minima[before[fc_ok]]
 
 
+def shank_contacts(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shank_events` of one shank's MT Manager export (sample indices in that file)."""
+    return shank_events(shank_sagittal_rate(table[list(GYR_COLUMNS)].to_numpy(dtype=np.float64)))
+
+
 def alternation(ic_side: np.ndarray) -> float:
     """Share of consecutive reference contacts on opposite feet (1 for a clean walk)."""
     return float(np.mean(ic_side[1:] != ic_side[:-1])) if ic_side.size > 1 else math.nan
@@ -168,7 +175,7 @@ def load_trial(folder: TrialFolder) -> IpolTrial:
     for side in ("left", "right"):
         table = tables[f"{side}shank"]
         t = packet_time_s(table["PacketCounter"].to_numpy()) + (int(table["PacketCounter"].iloc[0]) - counter0) / FS_HZ
-        i_ic, i_fc = shank_events(shank_sagittal_rate(table[list(GYR_COLUMNS)].to_numpy(dtype=np.float64)))
+        i_ic, i_fc = shank_contacts(table)
         ic[side], fc[side] = t[i_ic], t[i_fc]
 
     ic_t, ic_s = merge_sides(ic)
@@ -180,12 +187,8 @@ def load_trial(folder: TrialFolder) -> IpolTrial:
         "stroke", folder.participant, "treadmill", trial_id, FS_HZ, empty, empty, start, end,
         np.full(1, np.nan), end - start, ic_t, ic_s, fc_t, fc_s,
     )  # fmt: skip
-    lumbar = tables["lumbar"]
-    t = packet_time_s(lumbar["PacketCounter"].to_numpy())
-    keep = np.concatenate(([True], np.diff(t) > 0))  # a repeated packet is one sample
-    acc = lumbar[list(ACC_COLUMNS)].to_numpy(dtype=np.float64)[keep]
-    gyr = lumbar[list(GYR_COLUMNS)].to_numpy(dtype=np.float64)[keep]
-    return IpolTrial(reference, reference, t[keep], acc, gyr, math.nan)
+    t, acc, gyr = lower_back_samples(tables["lumbar"])
+    return IpolTrial(reference, reference, t, acc, gyr, math.nan)
 
 
 def foot_impact_offset_ms(folder: TrialFolder) -> dict[str, float]:
@@ -200,7 +203,7 @@ def foot_impact_offset_ms(folder: TrialFolder) -> dict[str, float]:
             continue
         shank = read_lower_back(next(folder.folder.glob(f"*_{spec[side + 'shank']}")))
         foot = read_lower_back(feet[0])
-        ic, _ = shank_events(shank_sagittal_rate(shank[list(GYR_COLUMNS)].to_numpy(dtype=np.float64)))
+        ic, _ = shank_contacts(shank)
         shift = int(foot["PacketCounter"].iloc[0]) - int(shank["PacketCounter"].iloc[0])
         norm = np.linalg.norm(foot[list(ACC_COLUMNS)].to_numpy(dtype=np.float64), axis=1)
         half = round(IMPACT_WINDOW_S * FS_HZ)
