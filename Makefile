@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-semiogram validate-stroke validate-turns validate-tripod validate-calibration validate-neura validate-symmetry
+.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-semiogram validate-stroke validate-turns validate-tripod validate-calibration validate-neura validate-kuopio validate-symmetry
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,7 @@ bench-sim: $(VENV)/.installed
 
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet mobgap -e .
+	$(BENCH_VENV)/bin/python -m pip install --quiet mobgap c3d -e .
 	touch $@
 
 check-mobgap-data:
@@ -98,6 +98,12 @@ validate-tripod: $(VENV)/.installed
 validate-neura: $(VENV)/.installed
 	@test -d "$(NEURA)/data/sample/rawvicon" || { echo "validate-neura: pass NEURA=<gaittoolbox checkout> (no $(NEURA)/data/sample/rawvicon)"; exit 2; }
 	$(BIN)/python bench/validate_neura.py --data "$(NEURA)"
+
+# validate-kuopio: thigh and pelvis events vs force plates, angles vs markers, one Kuopio gait trial; needs
+# KUOPIO=<gateway240/opensim-core-examples checkout> (never copied here); reads the .c3d with the bench venv's c3d.
+validate-kuopio: $(VENV)/.installed $(BENCH_VENV)/.installed
+	@test -d "$(KUOPIO)" || { echo "validate-kuopio: pass KUOPIO=<opensim-core-examples checkout, or one folder with the trial's files>"; exit 2; }
+	$(BENCH_VENV)/bin/python bench/validate_kuopio.py --data "$(KUOPIO)"
 
 # validate-symmetry: symmetry indices, contact offsets and the compensation report's false alarms on real walkers;
 # IPOL= and/or DATA= (as above).

@@ -68,8 +68,8 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,7 @@ from numpy.typing import NDArray
 from rich.console import Console
 from scipy.io import loadmat
 from scipy.signal import butter, filtfilt, find_peaks
+from scipy.spatial.transform import Rotation
 from validate_real import print_rows
 
 from pipeline._signal import butter as zero_phase_butter
@@ -152,24 +153,34 @@ class XsensExport:
 
 
 def read_xsens(path: Path) -> XsensExport:
-    """PacketCounter, Acc_X/Y/Z and Gyr_X/Y/Z of an Xsens MT Manager text export (``//`` comment lines first)."""
+    """PacketCounter, Acc_X/Y/Z and Gyr_X/Y/Z of an Xsens MT Manager text export (``//`` comment lines first;
+    comma- or tab-separated), with the device's orientation from ``Quat_q0..q3`` or ``Mat[1][1]..Mat[3][3]``."""
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     body = [line for line in lines if line.strip() and not line.startswith("//")]
     rate = [line for line in lines if line.startswith("// Update Rate:")]
     if rate and float(rate[0].split(":")[1].strip().removesuffix("Hz")) != FS_HZ:
         raise ValueError(f"{path}: {rate[0][3:]}, expected {FS_HZ:g} Hz")
-    header = body[0].split(",") if body else []
+    sep = "\t" if body and "\t" in body[0] else ","
+    header = [h.strip() for h in body[0].split(sep)] if body else []
     wanted = ["PacketCounter", "Acc_X", "Acc_Y", "Acc_Z", "Gyr_X", "Gyr_Y", "Gyr_Z"]
     if any(w not in header for w in wanted):
         raise ValueError(f"{path}: not an Xsens export (needs the columns {', '.join(wanted)})")
     quat_cols = ["Quat_q0", "Quat_q1", "Quat_q2", "Quat_q3"]
-    has_quat = all(q in header for q in quat_cols)
-    idx = [header.index(w) for w in wanted + (quat_cols if has_quat else [])]
-    rows = [line.split(",") for line in body[1:]]
+    mat_cols = [f"Mat[{i}][{j}]" for i in (1, 2, 3) for j in (1, 2, 3)]
+    orientation = quat_cols if all(q in header for q in quat_cols) else [c for c in mat_cols if c in header]
+    if len(orientation) not in (0, 4, 9):
+        orientation = []
+    idx = [header.index(w) for w in wanted + orientation]
+    rows = [line.split(sep) for line in body[1:]]
     values = np.array([[float(r[i]) for i in idx] for r in rows if len(r) > max(idx)], dtype=np.float64)
     if values.shape[0] < 2:
         raise ValueError(f"{path}: no samples")
-    quat = values[:, 7:11] if has_quat else np.full((values.shape[0], 4), np.nan)
+    quat = np.full((values.shape[0], 4), np.nan)
+    if len(orientation) == 4:
+        quat = values[:, 7:11]
+    elif len(orientation) == 9:  # Mat[i][j] = R_ij, sensor → global; to q0..q3 (scalar first)
+        xyzw = Rotation.from_matrix(values[:, 7:16].reshape(-1, 3, 3)).as_quat()
+        quat = np.column_stack([xyzw[:, 3], xyzw[:, :3]])
     return XsensExport(values[:, 0].astype(np.int64), values[:, 1:4], values[:, 4:7], quat)
 
 
@@ -236,8 +247,17 @@ def load_trial(folder: Path, name: str = TRIAL) -> Trial:
 
 
 def lowpass(x: FloatArray) -> FloatArray:
+    """6 Hz zero-lag low-pass along axis 0, each run of finite rows on its own (NaN rows and runs too short to
+    filter stay NaN)."""
     b, a = butter(4, LOWPASS_HZ / (FS_HZ / 2.0))
-    return np.asarray(filtfilt(b, a, x, axis=0), dtype=np.float64)
+    finite = np.asarray(np.isfinite(x).all(axis=1) if x.ndim == 2 else np.isfinite(x), dtype=bool)
+    if finite.all():
+        return np.asarray(filtfilt(b, a, x, axis=0), dtype=np.float64)
+    out = np.full(x.shape, np.nan)
+    for start, end in _runs(finite):
+        if end - start > 3 * max(a.size, b.size):
+            out[start:end] = filtfilt(b, a, x[start:end], axis=0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -357,9 +377,11 @@ class Detection:
         return np.asarray(self.t_s[sel], dtype=np.float64)
 
 
-def import_trial(trial: Trial, ref: Reference, sites: Sequence[str], workdir: Path) -> tuple[Session, SubjectProfile]:
+def import_trial(
+    trial: Trial, ref: Reference, sites: Sequence[str], workdir: Path, subject: str = "neura-s02"
+) -> tuple[Session, SubjectProfile]:
     """Import ``sites`` (m/s², rad/s, time from the packet counter) as one session, with the subject's lengths
-    from the standing markers in its profile."""
+    from the standing markers in its profile (no sensor height when ``ref.pelvis_height_m`` is NaN)."""
     cols = ("t_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
     files = {}
     for site in sites:
@@ -369,20 +391,24 @@ def import_trial(trial: Trial, ref: Reference, sites: Sequence[str], workdir: Pa
         files[site] = csv
     root = workdir / "sessions"
     profile = SubjectProfile(
-        "neura-s02",
+        subject,
         leg_length_m=round(ref.leg_length_m, 3),
-        pelvis_sensor_height_m=round(ref.pelvis_height_m, 3) if "pelvis" in sites else None,
+        pelvis_sensor_height_m=(
+            round(ref.pelvis_height_m, 3) if "pelvis" in sites and math.isfinite(ref.pelvis_height_m) else None
+        ),
     )
     save_profile(root, profile)
     spec = TableImportSpec(FS_HZ, cols[1:4], cols[4:7], "m/s2", "rad/s", time_col="t_s")
     return import_tables(files, spec, root, profile.subject, label=trial.name), profile
 
 
-def run_ours(trial: Trial, ref: Reference, sites: Sequence[str], workdir: Path) -> Detection:
+def run_ours(
+    trial: Trial, ref: Reference, sites: Sequence[str], workdir: Path, subject: str = "neura-s02"
+) -> Detection:
     """Process ``sites`` of the trial (:func:`import_trial`) with the public pipeline; events and per-step lengths."""
     empty = np.zeros(0)
     try:
-        session, profile = import_trial(trial, ref, sites, workdir)
+        session, profile = import_trial(trial, ref, sites, workdir, subject)
         result = process_session(session)
         _, spatial = spatial_result(session, profile)
     except ImuGaitError as exc:
@@ -420,22 +446,29 @@ def clock_lags(trial: Trial, ref: Reference) -> dict[str, FloatArray]:
     return out
 
 
-def rotation_lags(trial: Trial, ref: Reference) -> dict[tuple[str, str], tuple[float, float]]:
+def rotation_lags(
+    trial: Trial,
+    ref: Reference,
+    segments: Mapping[str, Mapping[str, tuple[str, str]]] = SEGMENT_MARKERS,
+    standing_s: float = 5.0,
+) -> dict[tuple[str, str], tuple[float, float]]:
     """(segment, side) → (lag s, correlation): the shift of the IMU's angular speed that best matches the markers'.
 
     Markers: the rate of turn of the segment's long axis, ``‖u × du/dt‖`` (u: unit proximal → distal vector).
     IMU: the gyro's norm without its component about the long axis (the direction of gravity in quiet standing;
-    the foot's long axis is horizontal, so its whole norm). Both low-passed alike, correlated over the passes ± 0.5 s;
-    + = the IMU is late. This checks the two clocks with the segments' rotation, independent of any event rule."""
+    the foot's long axis is horizontal, so its whole norm). Both low-passed alike, correlated over the passes ± 0.5 s
+    where the markers are seen; + = the IMU is late. ``segments``: segment → side → (proximal, distal) marker;
+    ``standing_s``: the quiet standing at the start of the recording. This checks the two clocks with the segments'
+    rotation, independent of any event rule."""
     span = np.zeros(trial.t_s.size, dtype=bool)
     for a, b in ref.windows:
         span |= (trial.t_s >= a - 0.5) & (trial.t_s <= b + 0.5)
     idx = np.flatnonzero(span)
     max_lag = int(round(MAX_LAG_S * FS_HZ))
     idx = idx[(idx >= max_lag) & (idx < trial.t_s.size - max_lag)]
-    still = slice(0, int(FS_HZ * 5))
+    still = slice(0, int(FS_HZ * standing_s))
     out = {}
-    for segment, sides in SEGMENT_MARKERS.items():
+    for segment, sides in segments.items():
         for side, (proximal, distal) in sides.items():
             v = lowpass(trial.markers[distal] - trial.markers[proximal])
             u = v / np.linalg.norm(v, axis=1, keepdims=True)
@@ -447,7 +480,8 @@ def rotation_lags(trial: Trial, ref: Reference) -> dict[tuple[str, str], tuple[f
                 gyr = gyr - np.outer(gyr @ axis, axis)
             imu = lowpass(np.linalg.norm(gyr, axis=1))
             lags = np.arange(-max_lag, max_lag + 1)
-            r = np.array([np.corrcoef(mocap[idx], imu[idx + k])[0, 1] for k in lags])
+            seen = idx[np.isfinite(mocap[idx])]
+            r = np.array([np.corrcoef(mocap[seen], imu[seen + k])[0, 1] for k in lags])
             i = int(np.clip(np.argmax(r), 1, r.size - 2))
             curve = r[i - 1] - 2.0 * r[i] + r[i + 1]
             frac = 0.5 * (r[i - 1] - r[i + 1]) / curve if curve < 0 else 0.0
@@ -465,27 +499,45 @@ def _pelvis_from_up(up: FloatArray, rotation_deg: FloatArray, valid: NDArray[np.
     return PelvisAngles(rotation_deg, *obliquity_tilt_deg(up), nan, nan, valid)
 
 
-def marker_angles(markers: Mapping[str, FloatArray], fs_hz: float) -> tuple[PelvisAngles, dict[str, ThighAngles]]:
-    """Pelvic and thigh angles from the 6 Hz-filtered markers, valid inside the walking passes only.
+@dataclass(frozen=True)
+class MarkerSet:
+    """The markers a lab's export gives for the angle checks: the pelvis centre (mean of ``pelvis``), the pelvis
+    axes (``axes``: filtered markers → lateral, anterior, forward unit vectors in the lab) and each segment's long
+    axis (``segments``: segment → side → (proximal, distal) marker)."""
+
+    pelvis: tuple[str, ...]
+    axes: Callable[[Mapping[str, FloatArray]], tuple[FloatArray, FloatArray, FloatArray]]
+    segments: Mapping[str, Mapping[str, tuple[str, str]]]
+
+
+def marker_angles(
+    markers: Mapping[str, FloatArray], fs_hz: float, marker_set: MarkerSet | None = None
+) -> tuple[PelvisAngles, dict[str, ThighAngles]]:
+    """Pelvic and thigh angles from the 6 Hz-filtered markers, valid inside the walking passes only (``marker_set``:
+    which markers; the NeuRA Helen Hayes set by default).
 
     Pelvis frame: lateral y = RASI → LASI; anterior x = mid-PSIS → mid-ASIS made perpendicular to y; z = x × y.
     Obliquity and tilt as :func:`_pelvis_from_up`; rotation = the horizontal heading of the lateral axis, high-passed
     as ``pipeline.orientation`` high-passes the sensor's heading. Thigh: the hip → knee joint-centre axis d,
     flexion = atan2(d·F, −d·up), F = the pelvis's anterior axis made horizontal."""
+    ms = marker_set or NEURA_MARKERS
     m = {k: lowpass(v) for k, v in markers.items()}
-    centre = np.mean([m[k] for k in PELVIS_MARKERS], axis=0)
-    axis = int(np.argmax(np.ptp(centre[:, :2], axis=0)))
+    centre = np.mean([m[k] for k in ms.pelvis], axis=0)
+    axis = int(np.argmax(np.nanmax(centre[:, :2], axis=0) - np.nanmin(centre[:, :2], axis=0)))
     valid = np.zeros(centre.shape[0], dtype=bool)
     for p in walking_passes(centre, axis):
         valid[p.start : p.end] = True
 
-    lateral, anterior, forward = _pelvis_axes(m)
+    lateral, anterior, forward = ms.axes(m)
     frame = np.stack([anterior, lateral, np.cross(anterior, lateral)], axis=1)  # rows: pelvis axes in the lab
-    heading = np.rad2deg(np.unwrap(np.arctan2(lateral[:, 1], lateral[:, 0])))
-    rotation = zero_phase_butter(heading, fs_hz, OrientationConfig().heading_highpass_hz, "highpass")
+    heading = np.arctan2(lateral[:, 1], lateral[:, 0])
+    rotation = np.full(heading.size, np.nan)
+    for start, end in _runs(np.isfinite(heading)):  # each stretch the markers see on its own
+        unwrapped = np.rad2deg(np.unwrap(heading[start:end]))
+        rotation[start:end] = zero_phase_butter(unwrapped, fs_hz, OrientationConfig().heading_highpass_hz, "highpass")
     pelvis = _pelvis_from_up(frame[:, :, 2], rotation, valid)  # lab up (0, 0, 1) in the pelvis frame
     thighs = {}
-    for side, (hip, knee) in SEGMENT_MARKERS["thigh"].items():
+    for side, (hip, knee) in ms.segments["thigh"].items():
         nan = np.full(valid.size, np.nan)
         thighs[side] = ThighAngles(_sagittal_deg(m[knee] - m[hip], forward), nan, nan, valid, nan)
     return pelvis, thighs
@@ -502,6 +554,9 @@ def _pelvis_axes(m: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray, F
     anterior = (m["LASI"] + m["RASI"] - m["LPSI"] - m["RPSI"]) / 2.0
     anterior = _unit(anterior - np.einsum("ij,ij->i", anterior, lateral)[:, None] * lateral)
     return lateral, anterior, _unit(np.column_stack([anterior[:, :2], np.zeros(anterior.shape[0])]))
+
+
+NEURA_MARKERS = MarkerSet(PELVIS_MARKERS, _pelvis_axes, SEGMENT_MARKERS)
 
 
 def _sagittal_deg(d: FloatArray, forward: FloatArray) -> FloatArray:
@@ -630,20 +685,27 @@ def toe_off_fractions(angle_deg: FloatArray, fs_hz: float, t_s: FloatArray, span
     return out
 
 
-def compare_angles(trial: Trial, ref: Reference, workdir: Path) -> AngleComparison:
+def compare_angles(
+    trial: Trial, ref: Reference, workdir: Path, marker_set: MarkerSet | None = None, subject: str = "neura-s02"
+) -> AngleComparison:
     """Our angles (pelvis + thighs session) against the markers' and the devices' own (:func:`marker_angles`,
     :func:`device_angles`): per stride through the same definitions (``pipeline.metrics.stride_table`` with our
     events on each angle set), and as series inside the walking passes with each pass's mean removed (the markers'
     anatomical frame and the sensor's walking frame differ by a constant). A stride counts when ours and the
     markers both give a value; the amplitude ratio is the ratio of the two series' SDs."""
-    session, _ = import_trial(trial, ref, IMPORTED["pelvis+thighs"], workdir)
+    session, _ = import_trial(trial, ref, IMPORTED["pelvis+thighs"], workdir, subject)
     aligned = load_aligned(session)
     if aligned.pelvis is None or set(aligned.thighs) != set(SIDES):
         raise ValueError("the pelvis + thighs session lacks a pelvis or a thigh")
     n, fs = aligned.t_s.size, aligned.fs_hz
-    if trial.markers["LASI"].shape[0] < n:
-        raise ValueError("fewer Vicon frames than grid samples: frame i is not packet i")
-    marker_pelvis, marker_thighs = marker_angles({k: v[:n] for k, v in trial.markers.items()}, fs)
+    frames = min(v.shape[0] for v in trial.markers.values())
+    if frames < n:  # one frame short (a capture cut one sample apart): the last samples have no markers
+        if n - frames > 1:
+            raise ValueError("fewer marker frames than grid samples: frame i is not packet i")
+        trial = replace(
+            trial, markers={k: np.vstack([v, np.full((n - frames, 3), np.nan)]) for k, v in trial.markers.items()}
+        )
+    marker_pelvis, marker_thighs = marker_angles({k: v[:n] for k, v in trial.markers.items()}, fs, marker_set)
     device_pelvis, device_thighs = device_angles(trial, aligned)
     sets = {
         "ours": (aligned.pelvis, aligned.thighs),

@@ -244,3 +244,28 @@ def test_toe_off_fraction_of_a_known_thigh_swing() -> None:
     holed = angle.copy()
     holed[int(round((start + 0.4) * fs))] = np.nan
     assert np.isnan(vn.toe_off_fractions(holed, fs, np.array([start + 0.15]))[0])
+
+
+def test_tab_separated_export_with_an_orientation_matrix(tmp_path: Path) -> None:
+    """MT Manager 2022 exports (the Kuopio files): tab-separated, SampleTimeFine NaN, orientation as Mat[i][j]."""
+    rotation = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # 90° about z, sensor → global
+    head = "// Coordinate system: ENU\nPacketCounter\tSampleTimeFine\tAcc_X\tAcc_Y\tAcc_Z\tGyr_X\tGyr_Y\tGyr_Z\t"
+    head += "\t".join(f"Mat[{i}][{j}]" for j in (1, 2, 3) for i in (1, 2, 3)) + "\n"
+    cells = "\t".join(f"{rotation[i - 1, j - 1]:.6f}" for j in (1, 2, 3) for i in (1, 2, 3))
+    rows = [f"{4097 + k:05d}\tNaN\t9.48\t-0.97\t2.49\t0.0005\t{k / 100:.6f}\t-0.0066\t{cells}" for k in range(5)]
+    (tmp_path / "t.txt").write_text(head + "\n".join(rows) + "\n")
+    e = vn.read_xsens(tmp_path / "t.txt")
+    assert e.packet.tolist() == [4097, 4098, 4099, 4100, 4101]
+    assert e.acc_ms2[0].tolist() == pytest.approx([9.48, -0.97, 2.49])
+    assert e.gyr_rad_s[3, 1] == pytest.approx(0.03)
+    assert np.allclose(np.abs(e.quat[0]), [np.sqrt(0.5), 0.0, 0.0, np.sqrt(0.5)], atol=1e-6)  # q0..q3
+
+
+def test_lowpass_filters_each_seen_stretch_and_keeps_the_gaps() -> None:
+    x = np.sin(np.arange(300) / 20.0)[:, None] * np.ones((1, 3))
+    x[100:140] = np.nan
+    y = vn.lowpass(x)
+    assert np.isnan(y[100:140]).all()
+    assert np.isfinite(y[:100]).all()
+    assert np.isfinite(y[140:]).all()
+    assert np.allclose(y[20:80], x[20:80], atol=0.01)  # a slow sine passes a 6 Hz low-pass
