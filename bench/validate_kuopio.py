@@ -406,6 +406,52 @@ def stance_rows(label: str, det: vn.Detection, contacts: Sequence[PlateContact])
     return rows
 
 
+TRANSIENT_SNR = 10.0  # robust SDs of |Δ²‖a‖|: a leg sensor's heel-strike transient (the pipeline's own rule uses 6)
+TRANSIENT_WINDOW_S = (-0.1, 0.15)
+TRANSIENT_HEADER = (
+    "plate",
+    "foot",
+    "thigh ms",
+    "shank ms",
+    "foot ms",
+    "peak loading rate ms",
+    "load there N",
+    "peak N",
+)
+
+
+def transient_rows(trial: vn.Trial, contacts: Sequence[PlateContact], plates: Plates) -> list[list[str]]:
+    """Per plate contact: for the contacting leg's thigh, shank and foot sensor, the first sample within
+    ``TRANSIENT_WINDOW_S`` of the plate's IC where ``|Δ²‖a‖|`` reaches ``TRANSIENT_SNR`` robust SDs (1.4826 × its
+    median over the plate contacts ± 2 s), minus the IC (ms, with the SDs reached); and when the plate's vertical
+    loading rate peaks after the IC, the load there and the contact's peak load."""
+    known = [c for c in contacts if c.side]
+    if not known:
+        return []
+    span = (trial.t_s >= known[0].ic_s - 2.0) & (trial.t_s <= known[-1].fc_s + 2.0)
+    rows = []
+    for c in known:
+        cells = []
+        for segment in ("thigh", "shank", "foot"):
+            norm = np.linalg.norm(trial.acc_ms2[f"{c.side}_{segment}"], axis=1)
+            d2 = np.zeros_like(norm)
+            d2[2:] = np.abs(norm[2:] - 2.0 * norm[1:-1] + norm[:-2])
+            ratio = d2 / (1.4826 * np.median(d2[span]))
+            near = np.flatnonzero(
+                (trial.t_s >= c.ic_s + TRANSIENT_WINDOW_S[0]) & (trial.t_s <= c.ic_s + TRANSIENT_WINDOW_S[1])
+            )
+            hit = near[ratio[near] >= TRANSIENT_SNR]
+            cells.append(f"{(trial.t_s[hit[0]] - c.ic_s) * 1e3:+.0f} ({ratio[hit[0]]:.0f} SD)" if hit.size else "n/a")
+        load = np.abs(plates.load_n[c.plate - 1])
+        i, j = int(round(c.ic_s * plates.rate_hz)), int(round(c.fc_s * plates.rate_hz))
+        k = i + int(np.argmax(np.diff(load[i:j])))
+        rows.append(
+            [str(c.plate), c.side, *cells, f"{(k - i) / plates.rate_hz * 1e3:+.0f}", f"{load[k]:.0f}",
+             f"{load[i:j].max():.0f}"]
+        )  # fmt: skip
+    return rows
+
+
 STANCE_HEADER = ("sensors", "plate", "foot", "plate stance s", "ours s", "error ms", "error %")
 
 
@@ -516,6 +562,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_rows(console, f"imugait events vs the force plates, {TRIAL}", vn.EVENT_HEADER, plate_rows)
     print_rows(console, "each plate event, detected − plate", ("sensors", "kind", "side", "plate s", "ms"), listing)
     print_rows(console, "stance time of each plate contact, ours against the plate's", STANCE_HEADER, stance)
+    print_rows(
+        console,
+        f"the leg sensors' first |Δ²‖a‖| ≥ {TRANSIENT_SNR:g} robust SDs from the plate's IC; the plate's loading",
+        TRANSIENT_HEADER,
+        transient_rows(trial, contacts, data.plates),
+    )
     if not markers.windows:
         console.print("no marker pass passed the sanity checks: nothing more to score")
         return 0

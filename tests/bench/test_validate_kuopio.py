@@ -189,3 +189,25 @@ def test_missing_data_is_skipped_not_failed(tmp_path: Path, capsys: pytest.Captu
     assert "SKIPPED" in capsys.readouterr().out
     assert vk.main(["--data", str(tmp_path)]) == 0
     assert "SKIPPED" in capsys.readouterr().out
+
+
+def test_transients_and_loading_rate_of_a_known_contact() -> None:
+    n = 600
+    t = np.arange(n) / vn.FS_HZ
+    rng = np.random.default_rng(0)
+    acc = {f"{s}_{seg}": np.column_stack([np.zeros(n), np.zeros(n), 9.81 + 0.01 * rng.standard_normal(n)])
+           for s in vn.SIDES for seg in ("thigh", "shank", "foot")}  # fmt: skip
+    acc["left_shank"][204, 2] += 3.0  # a transient 40 ms after the contact at 2.0 s
+    trial = vn.Trial("x", t, acc, {}, {}, {})
+    rate = 1000.0
+    load = np.zeros((1, 6000))
+    ramp = np.arange(600)
+    load[0, 2000:2600] = -np.minimum(ramp * 5.0 + np.where(ramp > 30, (ramp - 30) * 10.0, 0.0), 800.0)
+    plates = vk.Plates(load, rate, np.zeros((1, 3)))
+    contacts = [vk.PlateContact(1, 2.0, 2.6, "left", 0.03)]
+    (row,) = vk.transient_rows(trial, contacts, plates)
+    assert row[:2] == ["1", "left"]
+    assert row[3].startswith("+40 (")  # the shank
+    assert row[2] == "n/a"  # the thigh saw nothing
+    assert row[5] == "+30"  # the load rises faster from 30 ms after contact on
+    assert row[7] == "800"
