@@ -212,8 +212,6 @@ def load(data: Path) -> Trial:
         if path is None:
             raise FileNotFoundError(f"{TRIAL}-000_{sid}.txt ({site})")
         exports[site] = vn.read_xsens(path)
-        if np.any(np.diff(exports[site].packet) != 1):
-            raise ValueError(f"{TRIAL} {site}: the packet counter has gaps or repeats")
     trc, c3d_file = find_file(data, "markers", f"{TRIAL}_markers.trc"), find_file(data, "c3d", f"{TRIAL}.c3d")
     if trc is None or c3d_file is None:
         raise FileNotFoundError(f"{TRIAL}_markers.trc or {TRIAL}.c3d")
@@ -224,19 +222,7 @@ def load(data: Path) -> Trial:
     gap = int(round(MAX_FILL_S * FS_HZ))
     markers = {n: fill_gaps(raw[n], gap) for n in PELVIS_CLUSTER}
     markers |= {ours: fill_gaps(raw[theirs], gap) for ours, theirs in JOINT_CENTRES.items()}
-    n_imu = min(e.packet.size for e in exports.values())
-    n_mocap = min(x.shape[0] for x in markers.values())
-    if abs(n_imu - n_mocap) > 1:
-        raise ValueError(f"{TRIAL}: {n_imu} IMU samples but {n_mocap} marker frames; the two are not cut alike")
-    first = min(int(e.packet[0]) for e in exports.values())
-    trial = vn.Trial(
-        TRIAL,
-        (exports["pelvis"].packet - first) / FS_HZ,
-        {s: e.acc_ms2 for s, e in exports.items()},
-        {s: e.gyr_rad_s for s, e in exports.items()},
-        markers,
-        {s: e.quat for s, e in exports.items()},
-    )
+    trial = vn.paired_trial(TRIAL, exports, markers)
     leg, source = leg_length(markers, find_file(data, "static", STATIC_TRIAL))
     return Trial(trial, read_plates(c3d_file), leg, source)
 

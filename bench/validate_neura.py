@@ -223,16 +223,21 @@ def find_data_dir(data: Path | None) -> Path | None:
 
 def load_trial(folder: Path, name: str = TRIAL) -> Trial:
     exports = {site: read_xsens(folder / "rawimu" / f"{name}-000_{sid}.txt") for site, sid in SENSORS.items()}
-    first = min(int(e.packet[0]) for e in exports.values())
+    names = [*PELVIS_MARKERS, *(m for seg in SEGMENT_MARKERS.values() for pair in seg.values() for m in pair)]
+    return paired_trial(name, exports, read_markers(folder / "rawvicon" / f"{name}.mat", sorted(set(names))))
+
+
+def paired_trial(name: str, exports: Mapping[str, XsensExport], markers: dict[str, FloatArray]) -> Trial:
+    """One capture's IMU exports and marker trajectories as a :class:`Trial`: every sensor's packets without a gap,
+    and as many samples as marker frames, give or take one (frame i is packet i)."""
     for site, e in exports.items():
         if np.any(np.diff(e.packet) != 1):
             raise ValueError(f"{name} {site}: the packet counter has gaps or repeats")
-    names = [*PELVIS_MARKERS, *(m for seg in SEGMENT_MARKERS.values() for pair in seg.values() for m in pair)]
-    markers = read_markers(folder / "rawvicon" / f"{name}.mat", sorted(set(names)))
     n_imu = min(e.packet.size for e in exports.values())
     n_mocap = min(x.shape[0] for x in markers.values())
     if abs(n_imu - n_mocap) > 1:
-        raise ValueError(f"{name}: {n_imu} IMU samples but {n_mocap} Vicon frames; the two are not cut alike")
+        raise ValueError(f"{name}: {n_imu} IMU samples but {n_mocap} marker frames; the two are not cut alike")
+    first = min(int(e.packet[0]) for e in exports.values())
     return Trial(
         name,
         (exports["pelvis"].packet - first) / FS_HZ,
