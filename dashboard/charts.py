@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from pipeline.catalog import METRICS
+from pipeline.change import change_label
 
 SI_NOISE_BAND_PCT = 3.0  # healthy IMU symmetry-index floor ≈ ±2–3 % (gait_reference §3, PMC8919661)
 
@@ -192,7 +193,8 @@ def trends_table(values: pd.DataFrame, metrics: Sequence[str]) -> TrendsTable:
 
 def compare_summaries(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     """Metric-by-metric table of two sessions: values and their 95 % within-session intervals, B − A, an arrow for
-    the direction of change, and whether the two intervals overlap (:func:`interval_overlap`).
+    the direction of change, and how the change compares with the noise (:func:`pipeline.change.change_label`:
+    overlapping intervals, or apart and within / beyond the walk-to-walk variation of healthy walkers).
 
     For symmetry indices, ``toward symmetry`` says whether \\|SI\\| shrank, which is what a clinician reads first.
     """
@@ -212,30 +214,22 @@ def compare_summaries(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
         for m, va, vb in zip(merged["metric"], merged["value_a"], merged["value_b"], strict=True)
     ]
     merged["intervals"] = [
-        interval_overlap((la, ha), (lb, hb))
-        for la, ha, lb, hb in zip(
-            merged["ci_low_a"], merged["ci_high_a"], merged["ci_low_b"], merged["ci_high_b"], strict=True
+        change_label(m, va, (la, ha), vb, (lb, hb)) if has_interval(la, ha) and has_interval(lb, hb) else ""
+        for m, va, la, ha, vb, lb, hb in zip(
+            merged["metric"],
+            merged["value_a"],
+            merged["ci_low_a"],
+            merged["ci_high_a"],
+            merged["value_b"],
+            merged["ci_low_b"],
+            merged["ci_high_b"],
+            strict=True,
         )
     ]
     rank = {m: i for i, m in enumerate(METRICS)}
     merged["_rank"] = merged["metric"].map(lambda m: rank.get(m, len(rank)))
     merged = merged.sort_values(["_rank", "side"]).drop(columns="_rank").reset_index(drop=True)
     return merged.round({"value_a": 3, "value_b": 3, "difference": 3})
-
-
-BEYOND_STRIDE_SAMPLING = "beyond stride sampling"
-
-
-def interval_overlap(a: tuple[float, float], b: tuple[float, float]) -> str:
-    """``overlap`` or ``beyond stride sampling`` (the two 95 % within-session intervals are apart); empty when
-    either session has no interval. Touching intervals overlap: the wording must never overstate a change.
-
-    Apart intervals say the difference is larger than re-sampling strides within a session explains, nothing about
-    day-to-day variability or clinical meaning (``pipeline.uncertainty``).
-    """
-    if not (has_interval(*a) and has_interval(*b)):
-        return ""
-    return "overlap" if a[0] <= b[1] and b[0] <= a[1] else BEYOND_STRIDE_SAMPLING
 
 
 def _arrow(diff: float) -> str:
@@ -324,7 +318,7 @@ def compare_display(table: pd.DataFrame) -> pd.DataFrame:
         "interval_b": "95 % CI B",
         "difference": "Difference (B − A)",
         "direction": "Change",
-        "intervals": "Intervals A vs B",
+        "intervals": "Change vs variation",
         "toward_symmetry": "Toward symmetry",
     }
     return table.rename(columns=names)[list(names.values())]

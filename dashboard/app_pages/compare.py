@@ -35,10 +35,13 @@ with data.section("the comparison"):
         f"A = {names[a]}, B = {names[b]}. ↑/↓: B is higher/lower than A. "
         "For symmetry indices, 'toward symmetry' means |SI| got smaller. "
         "95 % CI: each session's within-session interval, how far its value could have moved had the patient walked "
-        "a different handful of strides. 'Beyond stride sampling': the two intervals do not overlap, so the "
-        "difference is larger than stride sampling explains; day-to-day variability is not included, so this alone "
-        "does not make it a clinically meaningful change. Blank: a session has no interval (processed before imugait "
-        "computed them, or none for that metric)."
+        "a different handful of strides. 'Overlap': the intervals overlap, so stride sampling alone could explain "
+        "the difference. Intervals apart: 'beyond walk-to-walk variation' when the difference is also larger than "
+        "healthy adults vary between walks on one visit (the minimal detectable change: τ from 19 people's repeated "
+        "walks, with each session's own interval), 'within walk-to-walk variation' when it is not, 'beyond stride "
+        "sampling' for metrics without such a figure (thigh metrics, turns). Days apart and patients vary more, so "
+        "even 'beyond' does not make it a clinically meaningful change. Blank: a session has no interval "
+        "(processed before imugait computed them, or none for that metric)."
     )
     st.dataframe(charts.compare_display(table), hide_index=True, key="compare_table")
     st.plotly_chart(charts.compare_figure(table, f"A: {names[a]}", f"B: {names[b]}"), key="compare_bars")

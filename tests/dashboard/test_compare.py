@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.charts import compare_display, compare_figure, compare_summaries, interval_overlap
+from dashboard.charts import compare_display, compare_figure, compare_summaries
 from pipeline.schemas import SUMMARY
 from pipeline.store import SensorInfo, create_session, read_table, write_table
 
@@ -32,7 +32,7 @@ def test_defaults_to_first_against_latest_processed_session(data_root, run_app, 
     assert row["Unit"] == "%"
     # the baseline was processed before intervals: nothing to compare them with
     assert (row["95 % CI A"], row["95 % CI B"]) == ("", "[-3.2, -0.8]")
-    assert row["Intervals A vs B"] == ""
+    assert row["Change vs variation"] == ""
 
 
 def test_table_has_every_metric_and_side_with_arrows(data_root, run_app, tables):
@@ -104,7 +104,15 @@ NAN = math.nan
 
 def _summary(rows: list[tuple[str, str, float, float, float]]) -> pd.DataFrame:
     """A summary frame as ``dashboard.data.load_summary`` returns it, from (metric, side, value, ci_low, ci_high)."""
-    units = {"stance_time_si_pct": "%", "step_time_si_pct": "%", "cadence_spm": "steps/min", "pelvic_drop_deg": "deg"}
+    units = {
+        "stance_time_si_pct": "%",
+        "step_time_si_pct": "%",
+        "cadence_spm": "steps/min",
+        "pelvic_drop_deg": "deg",
+        "pelvic_obliquity_range_deg": "deg",
+        "pelvic_tilt_range_deg": "deg",
+        "thigh_range_deg": "deg",
+    }
     return pd.DataFrame(
         {
             "metric": [r[0] for r in rows],
@@ -126,6 +134,9 @@ A = _summary(
         ("pelvic_drop_deg", "right", 6.0, 5.5, 6.0),
         ("step_time_si_pct", "both", -4.0, NAN, NAN),  # e.g. a session written before intervals
         ("pelvic_drop_deg", "left", 4.0, 3.6, 4.4),  # only in A
+        ("pelvic_obliquity_range_deg", "both", 7.0, 6.8, 7.2),
+        ("pelvic_tilt_range_deg", "both", 4.0, 3.8, 4.2),
+        ("thigh_range_deg", "left", 40.0, 39.0, 41.0),
     ]
 )
 B = _summary(
@@ -134,6 +145,9 @@ B = _summary(
         ("cadence_spm", "both", 101.0, 99.0, 103.0),
         ("pelvic_drop_deg", "right", 6.5, 6.0, 7.0),  # touches A's interval
         ("step_time_si_pct", "both", -2.0, -3.0, -1.0),
+        ("pelvic_obliquity_range_deg", "both", 8.0, 7.8, 8.2),  # apart, but healthy walkers vary that much
+        ("pelvic_tilt_range_deg", "both", 12.0, 11.8, 12.2),  # apart and beyond it
+        ("thigh_range_deg", "left", 45.0, 44.0, 46.0),  # apart; no walk-to-walk figure for the thighs
     ]
 )
 
@@ -141,8 +155,11 @@ B = _summary(
 def test_compare_table_says_where_intervals_are_apart():
     shown = compare_display(compare_summaries(A, B)).set_index(["Metric", "Side"])
 
-    intervals = shown["Intervals A vs B"]
-    assert intervals[("Stance-time symmetry index", "both")] == "beyond stride sampling"
+    intervals = shown["Change vs variation"]
+    assert intervals[("Stance-time symmetry index", "both")] == "beyond walk-to-walk variation"
+    assert intervals[("Pelvic obliquity range", "both")] == "within walk-to-walk variation"
+    assert intervals[("Pelvic tilt range", "both")] == "beyond walk-to-walk variation"
+    assert intervals[("Thigh sagittal range", "left")] == "beyond stride sampling"
     assert intervals[("Cadence", "both")] == "overlap"
     assert intervals[("Contralateral pelvic drop", "right")] == "overlap"  # touching is not apart
     assert intervals[("Step-time symmetry index", "both")] == ""  # A has no interval
@@ -153,13 +170,10 @@ def test_compare_table_says_where_intervals_are_apart():
     assert shown.loc[("Contralateral pelvic drop", "left"), "95 % CI B"] == ""
 
 
-def test_interval_overlap_is_symmetric_and_blank_without_both_intervals():
-    assert (
-        interval_overlap((1.0, 2.0), (2.5, 3.0)) == interval_overlap((2.5, 3.0), (1.0, 2.0)) == "beyond stride sampling"
-    )
-    assert interval_overlap((1.0, 3.0), (1.5, 2.0)) == "overlap"  # one inside the other
-    assert interval_overlap((1.0, 2.0), (NAN, 3.0)) == ""
-    assert interval_overlap((NAN, NAN), (NAN, NAN)) == ""
+def test_change_wording_is_symmetric_in_the_sessions():
+    forward = compare_summaries(A, B).set_index(["metric", "side"])["intervals"]
+    backward = compare_summaries(B, A).set_index(["metric", "side"])["intervals"]
+    assert forward.sort_index().tolist() == backward.sort_index().tolist()
 
 
 def test_compare_bars_carry_each_sessions_interval():
@@ -182,15 +196,23 @@ def test_picked_sessions_with_apart_and_overlapping_intervals(data_root, run_app
 
     row = stance_si_row(at, tables)
     assert (row["95 % CI A"], row["95 % CI B"]) == ("[-8.2, -5.8]", "[-5.2, -2.8]")
-    assert row["Intervals A vs B"] == "beyond stride sampling"
-    (table,) = tables(at, "Intervals A vs B")
-    assert set(table["Intervals A vs B"]) == {"", "overlap", "beyond stride sampling"}  # no clinical wording
-    caption = next(c.value for c in at.caption if "Beyond stride sampling" in c.value)
-    assert "day-to-day" in caption
+    assert row["Change vs variation"] == "beyond walk-to-walk variation"
+    (table,) = tables(at, "Change vs variation")
+    wording = {
+        "",
+        "overlap",
+        "beyond stride sampling",
+        "within walk-to-walk variation",
+        "beyond walk-to-walk variation",
+    }
+    assert set(table["Change vs variation"]) <= wording  # no clinical wording
+    caption = next(c.value for c in at.caption if "walk-to-walk variation" in c.value)
+    assert "healthy adults" in caption
+    assert "Days apart" in caption
     assert "not make it a clinically meaningful change" in caption
 
     at.selectbox(key="compare_a").set_value(data_root.sessions[3].meta.session_id).run()
-    assert stance_si_row(at, tables)["Intervals A vs B"] == "overlap"
+    assert stance_si_row(at, tables)["Change vs variation"] == "overlap"
     bars = {t["name"][:1]: t for t in figure(at, "compare_bars")["data"] if "Stance-time symmetry index" in t["x"]}
     for name, centre in (("A", -2.0), ("B", -4.0)):
         i = list(bars[name]["x"]).index("Stance-time symmetry index")

@@ -78,7 +78,7 @@ def test_compare_leaves_intervals_blank_against_the_v1_session(legacy, run_app, 
 
     at = run_app(root, "app_pages/compare.py")
 
-    (table,) = tables(at, "Intervals A vs B")
+    (table,) = tables(at, "Change vs variation")
     assert set(table["95 % CI A"]) == {""}
-    assert set(table["Intervals A vs B"]) == {""}
+    assert set(table["Change vs variation"]) == {""}
     assert (table["95 % CI B"] != "").sum() >= 10
