@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= demo-data
 PORT   ?= 8501
 
-.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-semiogram validate-stroke validate-turns validate-tripod validate-calibration validate-neura validate-kuopio validate-symmetry
+.PHONY: demo test lint typecheck pytest bench-speed clean-venv bench-sim validate-real check-mobgap-data validate-ipol validate-semiogram validate-stroke validate-turns validate-tripod validate-calibration validate-neura validate-kuopio validate-symmetry validate-repeatability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -110,6 +110,12 @@ validate-kuopio: $(VENV)/.installed $(BENCH_VENV)/.installed
 validate-symmetry: $(VENV)/.installed
 	cd bench && ../$(BIN)/python validate_symmetry.py $(if $(IPOL),--ipol "$(abspath $(IPOL))") \
 		$(if $(filter-out demo-data,$(DATA)),--data "$(abspath $(DATA))")
+
+# validate-repeatability: walk-to-walk SEM, MDC95, ICC and τ of every session metric on the IPOL walkers' repeated
+# walks (the τ of pipeline/change.py: --python prints it); IPOL= (as above).
+validate-repeatability: $(VENV)/.installed
+	@test -d "$(IPOL)/GaitData" || { echo "validate-repeatability: pass IPOL=<ipol_dataset_1 folder> (no $(IPOL)/GaitData)"; exit 2; }
+	cd bench && ../$(BIN)/python validate_repeatability.py --ipol "$(abspath $(IPOL))" --python
 
 # validate-calibration: per-walker step-length calibration, leave-one-walk-out; any of IPOL=, TRIPOD=, DATA= (as above).
 validate-calibration: $(VENV)/.installed

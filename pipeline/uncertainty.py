@@ -25,9 +25,11 @@ shifts the side means by what those offsets do to each duration (stance = FC −
 the other side's IC, …). Without it the interval of a pelvis-only stance-time SI held the reference in 46 % of those
 walks instead of 95 %. Thigh contacts have no such term: no real recording here measures theirs.
 
-What the interval is not: it covers the sampling of strides within this session only. Day-to-day variability of
-the same person (the test–retest minimal detectable change) is larger, so two sessions whose intervals do not
-overlap differ by more than stride sampling explains, not necessarily by a clinically meaningful change.
+What the interval is not: it covers the sampling of strides within this session only. The same person varies more
+from walk to walk (on 19 healthy adults' repeated walks the intervals of two walks were apart in 70 % of pairs for
+walking speed), so two sessions whose intervals do not overlap differ by more than stride sampling explains, not
+necessarily by more than a person varies; :mod:`pipeline.change` adds that walk-to-walk part (the minimal detectable
+change).
 
 The resampling is seeded, so re-processing a session gives the same intervals.
 """

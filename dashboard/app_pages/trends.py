@@ -57,9 +57,10 @@ st.caption(
     "Error bars: each session's 95 % within-session interval, i.e. how far that session's value could have moved had "
     "the patient walked a different handful of strides that day. They leave out day-to-day variability, so two "
     "sessions whose bars do not overlap differ by more than stride sampling explains — a measurement statement, not "
-    "by itself a clinically meaningful change. No bar: the session was processed before imugait computed intervals "
-    "(re-process it to add them), it had too few strides, or the metric has no interval (step symmetry, walking "
-    "time)."
+    "by itself a clinically meaningful change. Healthy adults' own walks differ by more than that (the Compare page "
+    "says whether a change also passes their walk-to-walk variation). No bar: the session was processed before "
+    "imugait computed intervals (re-process it to add them), it had too few strides, or the metric has no interval "
+    "(step symmetry, walking time)."
 )
 st.caption(
     f"Shaded band on symmetry indices: ±{charts.SI_NOISE_BAND_PCT:g} %, the healthy noise floor of IMU symmetry "
