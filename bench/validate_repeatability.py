@@ -44,8 +44,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from rich.console import Console
-from rich.table import Table
 from validate_ipol import IpolTrial, find_data_dir, import_session, load_trials
+from validate_symmetry import print_table
 
 from pipeline.change import walk_to_walk_change
 from pipeline.errors import ImuGaitError
@@ -260,22 +260,6 @@ def walk_to_walk_mapping(results: Sequence[Repeatability]) -> dict[str, float]:
     return out
 
 
-def _print(console: Console, title: str, header: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> None:
-    if markdown:
-        console.print(f"\n**{title}**\n")
-        console.print("| " + " | ".join(header) + " |", soft_wrap=True)
-        console.print("|" + "---|" * len(header), soft_wrap=True)
-        for row in rows:
-            console.print("| " + " | ".join(row) + " |", soft_wrap=True)
-        return
-    table = Table(title=title)
-    for name in header:
-        table.add_column(name, justify="left" if name in ("metric", "side", "unit") else "right")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ipol", type=Path, default=os.environ.get("IPOL_GAIT_DATA_DIR"))
@@ -296,11 +280,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(f"not processed ({r.person}): {r.error}", style="yellow")
     done = rows.drop(index=failed.index)
     results = repeatability(done)
-    _print(
+    print_table(
         console,
         f"Walk-to-walk repeatability, {done.person.nunique()} healthy adults, {len(trials) - len(failed)} walks "
         "(pelvis only, one visit)",
-        HEADER,
+        list(HEADER),
         table_rows(results),
         args.markdown,
     )

@@ -336,7 +336,8 @@ def timing_rows(results: Sequence[TrialResult], *, by_participant: bool = False)
 
 def _side_offsets(results: Sequence[TrialResult], kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Right − left mean contact error per walk and the within-walk-side SDs, ms (walks with ≥ 2 per side)."""
-    diff, within = [], []
+    diff: list[float] = []
+    within: list[float] = []
     for r in results:
         left, right = r.timing.get(("left", kind)), r.timing.get(("right", kind))
         offset = side_offset(left, right) if left is not None and right is not None else None
@@ -368,7 +369,7 @@ FLAG_HEADER = [
 ]
 
 
-def _print(console: Console, title: str, header: list[str], rows: list[list[str]], markdown: bool) -> None:
+def print_table(console: Console, title: str, header: list[str], rows: list[list[str]], markdown: bool) -> None:
     if markdown:
         print(f"\n**{title}**\n")
         print("| " + " | ".join(header) + " |")
@@ -387,14 +388,14 @@ def report_dataset(
 ) -> None:
     done = [r for r in results if not r.error]
     people = len({r.participant for r in done})
-    _print(
+    print_table(
         console,
         f"{name}: symmetry indices on {len(done)} walks of {people} people (pelvis only), in pp",
         SI_HEADER,
         si_rows(done),
         markdown,
     )
-    _print(
+    print_table(
         console,
         f"{name}: pelvis-only contact timing against the reference, a left/right offset per walk",
         TIMING_HEADER,
@@ -435,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     done = [r for r in results if not r.error]
     any_flag = sum(1 for r in done if any(f.flagged for f in r.flags))
     share = 100 * any_flag / max(len(done), 1)
-    _print(
+    print_table(
         console,
         f"Compensation report on the same healthy walks: {any_flag} of {len(done)} ({share:.0f} %) with at least "
         "one flag (all false alarms)",
