@@ -359,9 +359,14 @@ def read_json_object(text: str, kind: str, newest_format: int, *, path: Path | N
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Replace ``path``'s content atomically: a reader sees the old file or the new one, never half of either."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """:func:`atomic_write_text` for bytes."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(data)
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
