@@ -76,7 +76,7 @@ def summary_frame(sessions: Iterable[Session]) -> pd.DataFrame:
 
     Sessions not analysed are left out; a session whose summary cannot be read raises.
     """
-    parts = []
+    parts: list[pd.DataFrame] = []
     for s in sessions:
         if not s.is_processed():
             continue
