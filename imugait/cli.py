@@ -25,6 +25,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from imugait import _commands
 from imugait._live import status_table
 from pipeline.errors import ImuGaitError
+from pipeline.export import export_sessions
 from pipeline.run import PIPELINE_VERSION
 from pipeline.schemas import SITES
 from pipeline.store import default_data_root, iter_sessions, load_session
@@ -235,6 +236,39 @@ def process(
     if not path.exists():
         raise _fail(FileNotFoundError(f"{path} does not exist"))
     raise typer.Exit(_process_paths([path], only_new=only_new, outdated=outdated))
+
+
+@app.command()
+def export(
+    path: Annotated[Path, typer.Argument(help="A session folder, a subject folder or a data root.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write the CSV files to (created; never inside a session).")
+    ] = Path("imugait-export"),
+) -> None:
+    """Write analysed sessions as CSV: each session's tables, one summary.csv over them and columns.csv (units)."""
+    if not path.exists():
+        raise _fail(FileNotFoundError(f"{path} does not exist"))
+    sessions = list(iter_sessions(path))
+    if not sessions:
+        raise _fail(FileNotFoundError(f"no sessions found under {path}"))
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), console=console
+    ) as bar:
+        task = bar.add_task("exporting", total=len(sessions))
+        try:
+            result = export_sessions(sessions, out, on_session=lambda _s: bar.advance(task))
+        except ImuGaitError as exc:
+            raise _fail(exc) from None
+    for s, message in result.failed:
+        console.print(f"[red]failed:[/] {s.path}: {message}")
+    if result.not_analysed:
+        names = ", ".join(f"{s.meta.subject}/{s.meta.session_id}" for s in result.not_analysed)
+        console.print(f"[yellow]not analysed, left out:[/] {names} (run 'imugait process' on them first)")
+    console.print(f"exported {len(result.exported)} of {len(sessions)} sessions ({len(result.files)} files)")
+    if not result.exported:
+        raise typer.Exit(1)
+    typer.echo(str(result.out))
+    raise typer.Exit(1 if result.failed else 0)
 
 
 @import_app.command("table")
