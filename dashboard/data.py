@@ -24,6 +24,7 @@ import pyarrow as pa
 import streamlit as st
 from pyarrow import ipc
 
+from pipeline import export
 from pipeline.catalog import METRICS
 from pipeline.errors import ImuGaitError
 from pipeline.run import PIPELINE_VERSION
@@ -39,7 +40,7 @@ from pipeline.schemas import (
     TableSchema,
     table_metadata,
 )
-from pipeline.store import DATA_ENV, default_data_root, iter_sessions, read_table
+from pipeline.store import DATA_ENV, default_data_root, iter_sessions, load_session, read_table
 from pipeline.subjects import load_profile
 
 
@@ -233,6 +234,36 @@ def load_turns(session_path: Path) -> pd.DataFrame | None:
 def load_compensation(session_path: Path) -> pd.DataFrame | None:
     """``derived/compensation.arrow``, one row per pattern and indicator; None when the session has none yet."""
     return _derived(session_path, "compensation", COMPENSATION)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _session_zip(path: str, fingerprint: tuple[tuple[str, int], ...]) -> bytes:  # noqa: ARG001 - cache key
+    return export.session_zip(load_session(Path(path)))
+
+
+def session_download(session_path: Path) -> bytes:
+    """The session's derived tables as a zip of CSV (:func:`pipeline.export.session_zip`, what ``imugait export``
+    writes for one session), rebuilt only when a derived table changes."""
+    derived = sorted((Path(session_path) / "derived").glob("*.arrow"))
+    return _session_zip(str(session_path), tuple((p.name, file_mtime_ns(p)) for p in derived))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _subject_csv(root: str, subject: str, fingerprint: tuple[tuple[str, int], ...]) -> bytes:  # noqa: ARG001 - cache key
+    parts = [export.summary_frame([])]
+    for session in iter_sessions(Path(root) / subject):
+        try:
+            parts.append(export.summary_frame([session]))
+        except ImuGaitError:  # left out, as the page says above its charts
+            continue
+    return export.csv_bytes(pd.concat(parts, ignore_index=True))
+
+
+def subject_summary_csv(root: Path, subject: str) -> bytes:
+    """Every analysed session of ``subject`` as ``imugait export``'s ``summary.csv``: a row per session, metric and
+    side with its date, label, pipeline version, value, unit and 95 % interval. A session whose summary cannot be
+    read is left out (the trends page names it)."""
+    return _subject_csv(str(root), subject, _root_fingerprint(root))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

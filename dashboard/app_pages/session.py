@@ -69,6 +69,15 @@ if header.processed:
     version_warning = data.session_version_warning(version, selection.root.path)
     if version_warning:
         st.warning(version_warning)
+    with data.section("the download"):
+        st.download_button(
+            "Download this session's tables (CSV, zip)",
+            data.session_download(path),
+            file_name=f"{header.subject}_{path.name}_imugait.zip",
+            mime="application/zip",
+            help="Every derived table as CSV, the session's metrics with its date and label, and columns.csv with "
+            "the unit and meaning of each column: what `imugait export` writes for one session.",
+        )
 
 summary = strides = None
 record = data.load_quality(path) if header.processed else {}

@@ -83,3 +83,13 @@ column_config |= {
     for column in table.interval_columns
 }
 st.dataframe(table.frame, hide_index=True, column_config=column_config, key="trend_table")
+with data.section("the download"):
+    st.download_button(
+        "Download values per session (CSV)",
+        data.subject_summary_csv(selection.root.path, selection.subject),
+        file_name=f"{selection.subject}_sessions_imugait.csv",
+        mime="text/csv",
+        help="Every metric of every analysed session (not only those chosen above), one row per session, metric and "
+        "side, with its unit and 95 % interval; left/right as measured, with the subject's affected side. The same "
+        "as `imugait export`'s summary.csv.",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from dashboard import data
 from dashboard.data import display_path, resolve_data_root
 from pipeline.catalog import KEY_METRICS
 from pipeline.schemas import SUMMARY
@@ -149,6 +151,10 @@ def test_corrupt_summary_is_reported_and_the_rest_still_shown(own_data_root, run
     assert str(broken) in at.error[0].value
     assert "not a readable Arrow IPC file" in at.error[0].value
     assert list(at.dataframe[0].value["Label"]) == ["baseline, 2 weeks post-op", "week 8", "week 11"]
+    values = pd.read_csv(
+        io.BytesIO(data.subject_summary_csv(own_data_root.root, own_data_root.subject)), encoding="utf-8-sig"
+    )
+    assert sorted(set(values["label"])) == ["baseline, 2 weeks post-op", "week 11", "week 8"]  # the download too
 
 
 def test_data_root_comes_from_the_command_line_then_the_environment():

@@ -1,0 +1,56 @@
+"""Downloads: a session's tables as a zip of CSV on its page, every session's values as one CSV on the trends page."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pandas as pd
+
+from dashboard import data
+from pipeline.schemas import STRIDES
+from pipeline.store import read_table
+
+
+def read_csv(raw: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype={"session_id": str})
+
+
+def test_the_session_page_offers_the_sessions_tables(data_root, run_app):
+    session = data_root.sessions[3]
+    at = run_app(data_root.root, "app_pages/session.py")
+    at.sidebar.selectbox(key="session_of_P01").set_value(session.meta.session_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    [button] = at.get("download_button")
+    assert button.label == "Download this session's tables (CSV, zip)"
+    assert "imugait export" in button.help
+    with zipfile.ZipFile(io.BytesIO(data.session_download(session.path))) as z:
+        strides = read_csv(z.read("strides.csv"))
+        summary = read_csv(z.read("summary_with_session.csv"))
+    assert len(strides) == read_table(session.derived_path("strides"), STRIDES).num_rows
+    stance = summary[(summary["metric"] == "stance_time_si_pct") & (summary["side"] == "both")]["value"]
+    assert stance.round(1).tolist() == [data_root.visits[3].stance_si_pct]
+
+
+def test_a_session_not_yet_analysed_offers_nothing_to_download(data_root, run_app):
+    unprocessed = next(s for s, v in zip(data_root.sessions, data_root.visits, strict=True) if not v.processed)
+    at = run_app(data_root.root, "app_pages/session.py")
+    at.sidebar.selectbox(key="session_of_P01").set_value(unprocessed.meta.session_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.get("download_button")
+
+
+def test_the_trends_page_offers_every_analysed_sessions_values(data_root, run_app):
+    at = run_app(data_root.root, "app_pages/trends.py")
+    assert not at.exception, [e.value for e in at.exception]
+
+    [button] = at.get("download_button")
+    assert button.label == "Download values per session (CSV)"
+    values = read_csv(data.subject_summary_csv(data_root.root, data_root.subject))
+    processed = data_root.processed()
+    assert set(values["session_id"]) == {s.meta.session_id for s, _ in processed}
+    stance = values[(values["metric"] == "stance_time_si_pct") & (values["side"] == "both")]
+    by_session = dict(zip(stance["session_id"], stance["value"].round(1), strict=True))
+    assert by_session == {s.meta.session_id: v.stance_si_pct for s, v in processed}
+    assert set(values["label"]) == {v.label for _, v in processed}
