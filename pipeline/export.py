@@ -111,7 +111,7 @@ def columns_frame(tables: Iterable[str] = TABLES) -> pd.DataFrame:
                     "column": f.name,
                     "type": str(f.type),
                     "unit": meta.get(b"unit", b"").decode(),
-                    "description": meta.get(b"doc", b"").decode(),
+                    "description": meta.get(b"doc", b"").decode() or _metric_definition(f.name),
                 }
             )
     extra = {
@@ -127,6 +127,12 @@ def columns_frame(tables: Iterable[str] = TABLES) -> pd.DataFrame:
         {"table": "summary.csv", "column": c, "type": "string", "unit": "", "description": d} for c, d in extra.items()
     ]
     return pd.DataFrame(rows, columns=["table", "column", "type", "unit", "description"])
+
+
+def _metric_definition(column: str) -> str:
+    """A per-stride column named after a catalogue metric: that metric's definition."""
+    metric = METRICS.get(column)
+    return f"per stride: {metric.label.lower()}; {metric.definition}" if metric is not None else ""
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

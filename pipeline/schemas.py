@@ -100,7 +100,7 @@ EVENTS = TableSchema(
 """One row per gait event (``derived/events.arrow``). ``t_s``, ``side``, ``event`` are a stable contract."""
 
 _STRIDES_V1_FIELDS = [
-    _field("side", pa.string()),
+    _field("side", pa.string(), doc="left | right: the side whose IC starts the stride"),
     _field("stride", pa.int32(), doc="index of the stride within its side"),
     _field("start_s", pa.float64(), "s", doc="IC opening the stride"),
     _field("end_s", pa.float64(), "s", doc="next IC of the same side (half-open [start_s, end_s))"),
@@ -148,10 +148,15 @@ STRIDES = TableSchema("gait_strides", 3, pa.schema(_STRIDES_V1_FIELDS + _STRIDES
 """One row per stride and side (``derived/strides.arrow``)."""
 
 _SUMMARY_V1_FIELDS = [
-    _field("metric", pa.string()),
+    _field("metric", pa.string(), doc="metric name (pipeline.catalog; summary.csv adds its label)"),
     _field("side", pa.string(), doc="left | right | both"),
-    _field("value", pa.float64(), nullable=True, doc="NaN when there was not enough data"),
-    _field("unit", pa.string()),
+    _field(
+        "value",
+        pa.float64(),
+        nullable=True,
+        doc="the session value, in the unit column; NaN when there was not enough data",
+    ),
+    _field("unit", pa.string(), doc="unit of value and of the interval"),
     _field("n", pa.int64(), doc="number of strides or events behind the value"),
 ]
 # Added in version 2 (nullable: version-1 sessions upgrade with null intervals until they are re-processed).
@@ -164,13 +169,13 @@ SUMMARY = TableSchema("gait_summary", 2, pa.schema(_SUMMARY_V1_FIELDS + _SUMMARY
 """Session-level metrics in long form (``derived/summary.arrow``): new metrics need no schema change."""
 
 _BOUTS_V1_FIELDS = [
-    _field("bout", pa.int32()),
+    _field("bout", pa.int32(), doc="bout number in the session, from 0"),
     _field("start_s", pa.float64(), "s", doc="first IC of the bout's first stride"),
     _field("end_s", pa.float64(), "s", doc="closing IC of its last stride"),
-    _field("duration_s", pa.float64(), "s"),
-    _field("n_strides", pa.int64()),
+    _field("duration_s", pa.float64(), "s", doc="end_s - start_s"),
+    _field("n_strides", pa.int64(), doc="strides of either side starting in the bout"),
     _field("n_steps", pa.int64(), doc="steps with a length (0 without a subject profile)"),
-    _field("distance_m", pa.float64(), "m", nullable=True),
+    _field("distance_m", pa.float64(), "m", nullable=True, doc="sum of the lengths of its steps that have one"),
     _field(
         "speed_m_s",
         pa.float64(),
@@ -209,10 +214,12 @@ CYCLES = TableSchema(
         [
             _field("side", pa.string(), doc="stance side whose IC→IC cycle the curve is normalised to"),
             _field("signal", pa.string(), doc="e.g. pelvic_obliquity_deg, thigh_sagittal_deg"),
-            _field("unit", pa.string()),
+            _field("unit", pa.string(), doc="unit of mean and sd"),
             _field("pct", pa.float64(), "%", doc="gait cycle, 0 = IC, 100 = next IC of the same side"),
-            _field("mean", pa.float64(), nullable=True),
-            _field("sd", pa.float64(), nullable=True),
+            _field(
+                "mean", pa.float64(), nullable=True, doc="mean over the side's valid strides at this point of the cycle"
+            ),
+            _field("sd", pa.float64(), nullable=True, doc="standard deviation over the same strides"),
             _field("n", pa.int64(), doc="valid strides averaged"),
         ]
     ),
@@ -236,9 +243,9 @@ COMPENSATION = TableSchema(
             _field("label", pa.string(), doc="human-readable pattern name"),
             _field("indicator", pa.string(), doc="metric name from the catalogue"),
             _field("side", pa.string(), doc="left | right | both | involved | uninvolved"),
-            _field("value", pa.float64(), nullable=True),
-            _field("threshold", pa.float64(), nullable=True),
-            _field("unit", pa.string()),
+            _field("value", pa.float64(), nullable=True, doc="the indicator's session value, in the unit column"),
+            _field("threshold", pa.float64(), nullable=True, doc="healthy noise floor it is compared with"),
+            _field("unit", pa.string(), doc="unit of value and threshold"),
             _field("flagged", pa.bool_(), doc="value beyond the healthy noise-floor threshold"),
             _field("note", pa.string(), doc="wording for the clinician: an indicator to review, not a diagnosis"),
             *_COMPENSATION_V2_FIELDS,
@@ -252,10 +259,10 @@ TURNS = TableSchema(
     1,
     pa.schema(
         [
-            _field("turn", pa.int32()),
+            _field("turn", pa.int32(), doc="turn number in the session, from 0"),
             _field("start_s", pa.float64(), "s", doc="5 % of the heading change covered (pipeline.turns)"),
             _field("end_s", pa.float64(), "s", doc="95 % of the heading change covered"),
-            _field("duration_s", pa.float64(), "s"),
+            _field("duration_s", pa.float64(), "s", doc="end_s - start_s"),
             _field("angle_deg", pa.float64(), "deg", doc="heading change, + = to the left"),
             _field("direction", pa.string(), doc="left | right"),
             _field("mean_rate_dps", pa.float64(), "deg/s", nullable=True, doc="|angle| / duration"),

@@ -192,3 +192,10 @@ def test_no_sessions_give_an_empty_summary_with_its_columns() -> None:
     assert summary_frame([]).empty
     assert list(summary_frame([]).columns)[:2] == ["subject", "session_id"]
     assert set(columns_frame()["table"]) == {*TABLES, "summary.csv"}
+
+
+def test_every_column_of_the_dictionary_says_what_it_holds() -> None:
+    columns = columns_frame()
+    assert (columns["description"].str.len() > 0).all(), columns[columns["description"] == ""]
+    stance = columns[(columns["table"] == "strides") & (columns["column"] == "stance_pct")]
+    assert stance["description"].item().startswith("per stride: stance;")  # from the metric catalogue
