@@ -243,9 +243,9 @@ def _session_zip(path: str, fingerprint: tuple[tuple[str, int], ...]) -> bytes: 
 
 def session_download(session_path: Path) -> bytes:
     """The session's derived tables as a zip of CSV (:func:`pipeline.export.session_zip`, what ``imugait export``
-    writes for one session), rebuilt only when a derived table changes."""
-    derived = sorted((Path(session_path) / "derived").glob("*.arrow"))
-    return _session_zip(str(session_path), tuple((p.name, file_mtime_ns(p)) for p in derived))
+    writes for one session), rebuilt only when a derived table or the subject profile changes."""
+    files = [*sorted((Path(session_path) / "derived").glob("*.arrow")), Path(session_path).parent / "subject.json"]
+    return _session_zip(str(session_path), tuple((str(p), file_mtime_ns(p)) for p in files))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -263,7 +263,8 @@ def subject_summary_csv(root: Path, subject: str) -> bytes:
     """Every analysed session of ``subject`` as ``imugait export``'s ``summary.csv``: a row per session, metric and
     side with its date, label, pipeline version, value, unit and 95 % interval. A session whose summary cannot be
     read is left out (the trends page names it)."""
-    return _subject_csv(str(root), subject, _root_fingerprint(root))
+    profile = Path(root) / subject / "subject.json"  # its affected side is a column
+    return _subject_csv(str(root), subject, (*_root_fingerprint(root), (str(profile), file_mtime_ns(profile))))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -10,6 +10,7 @@ import pandas as pd
 from dashboard import data
 from pipeline.schemas import STRIDES
 from pipeline.store import read_table
+from pipeline.subjects import SubjectProfile, save_profile
 
 
 def read_csv(raw: bytes) -> pd.DataFrame:
@@ -54,3 +55,14 @@ def test_the_trends_page_offers_every_analysed_sessions_values(data_root, run_ap
     by_session = dict(zip(stance["session_id"], stance["value"].round(1), strict=True))
     assert by_session == {s.meta.session_id: v.stance_si_pct for s, v in processed}
     assert set(values["label"]) == {v.label for _, v in processed}
+
+
+def test_the_downloads_follow_a_changed_affected_side(own_data_root):
+    session = own_data_root.processed()[-1][0]
+    for side in ("left", "right"):
+        save_profile(own_data_root.root, SubjectProfile(own_data_root.subject, affected_side=side))
+        values = read_csv(data.subject_summary_csv(own_data_root.root, own_data_root.subject))
+        with zipfile.ZipFile(io.BytesIO(data.session_download(session.path))) as z:
+            one = read_csv(z.read("summary_with_session.csv"))
+        assert set(values["affected_side"]) == {side}
+        assert set(one["affected_side"]) == {side}
