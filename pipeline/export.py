@@ -141,7 +141,8 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def session_zip(session: Session) -> bytes:
-    """A zip of the session's tables as CSV, its one-session ``summary.csv`` and ``columns.csv``."""
+    """A zip of the session's tables as CSV, ``summary_with_session.csv`` (its rows of the export's ``summary.csv``)
+    and ``columns.csv``."""
     frames = session_frames(session)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as z:
