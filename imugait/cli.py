@@ -312,16 +312,25 @@ def dashboard(
     raise typer.Exit(_serve_dashboard(_root(data), port))
 
 
+def streamlit_command(root: Path, port: int, *, address: str = "localhost", headless: bool = False) -> list[str]:
+    """The ``streamlit run`` command line of the dashboard on ``root``.
+
+    The toolbar is Streamlit's viewer mode: print and the theme stay, the developer's items (deploy, rerun, clear
+    cache) go, since a clinician reviewing sessions has no use for them.
+    """
+    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
+        "--server.address", address, "--server.headless", str(headless).lower(),
+        "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer", "--", "--data", str(root),
+    ]  # fmt: skip
+
+
 def _serve_dashboard(root: Path, port: int) -> int:
     """Run Streamlit as a child process and take it down with us, whatever stops us (Ctrl-C, SIGTERM)."""
-    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
     console.print(f"dashboard on http://localhost:{port} for {root} (Ctrl-C to stop)")
     env = {**os.environ, "IMUGAIT_DATA": str(root)}
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
-        "--server.address", "localhost", "--browser.gatherUsageStats", "false", "--", "--data", str(root),
-    ]  # fmt: skip
-    child = subprocess.Popen(cmd, env=env)
+    child = subprocess.Popen(streamlit_command(root, port), env=env)
 
     def stop(_signum: int, _frame: object) -> None:
         raise SystemExit(0)

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from imugait.cli import streamlit_command
+
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS_ENV = "IMUGAIT_SCREENSHOT_DIR"
 REPO = Path(__file__).resolve().parents[2]
@@ -75,22 +77,7 @@ def _serve(root: Path, log: Path, home: Path | None = None) -> Iterator[str]:
     port = _free_port()
     env = _environment(home)
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "dashboard/streamlit_app.py",
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--",
-        "--data",
-        str(root),
-    ]
+    command = streamlit_command(root, port, address="127.0.0.1", headless=True)  # the command `imugait dashboard` runs
     with log.open("wb") as sink:
         proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
@@ -151,6 +138,9 @@ def test_trends_and_session_pages_render_in_chromium(server: str, data_root, tmp
         page.get_by_text("Stance-time symmetry index (%)").first.wait_for(timeout=30_000)
         page.get_by_text("healthy noise ±3 %").first.wait_for()
         assert page.locator("[data-testid='stException']").count() == 0
+        # viewer toolbar: no developer items (Streamlit's "Deploy" would send a clinician to a hosting service)
+        assert page.get_by_test_id("stToolbar").count() == 1
+        assert page.get_by_role("button", name="Deploy").count() == 0
         # stance-time SI: an interval bar on each session but the baseline, which has none (NaN draws no bar; a
         # null would be read as 0 and draw a zero-width one)
         stance_si = page.locator(".js-plotly-plot").first
