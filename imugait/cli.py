@@ -316,12 +316,13 @@ def streamlit_command(root: Path, port: int, *, address: str = "localhost", head
     """The ``streamlit run`` command line of the dashboard on ``root``.
 
     The toolbar is Streamlit's viewer mode: print and the theme stay, the developer's items (deploy, rerun, clear
-    cache) go, since a clinician reviewing sessions has no use for them.
+    cache) go, since a clinician reviewing sessions has no use for them. Without ``headless`` Streamlit decides
+    whether to open a browser (not on a machine without a display).
     """
     app_path = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
     return [
         sys.executable, "-m", "streamlit", "run", str(app_path), "--server.port", str(port),
-        "--server.address", address, "--server.headless", str(headless).lower(),
+        "--server.address", address, *(["--server.headless", "true"] if headless else []),
         "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer", "--", "--data", str(root),
     ]  # fmt: skip
 
