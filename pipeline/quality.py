@@ -32,6 +32,10 @@ Thresholds, and where they come from:
   gyro_bias_dps``; the record's ``<site>.gyro_bias_dps``, segment axes) exceeds 5 deg/s. Not from data: a few deg/s
   is what MEMS gyros are sold with and is removed either way; the fit cannot see the part about the vertical.
 
+A sensor the analysis had to leave out (``<site>.left_out``: under ``PipelineConfig.min_duration_s`` of usable
+samples, or no movement to align it by, while another sensor could carry the session) is a warning of its own and
+gets no other finding.
+
 A record is read as it was stored: keys a session lacks (older pipelines wrote fewer) give no finding.
 """
 
@@ -99,6 +103,17 @@ def _recording(q: Mapping[str, Any]) -> list[Finding]:
         if valid is None:
             continue
         name = _site(site)
+        left_out = q.get(f"{site}.left_out")
+        if isinstance(left_out, str):
+            out.append(
+                Finding(
+                    "warning",
+                    "recording",
+                    f"The {name} was left out of the analysis: {left_out}. Every result comes from the other "
+                    "sensors; its raw recording is kept as it was. Check the sensor's battery, strap and link.",
+                )
+            )
+            continue
         if duration and duration > 0:
             start, end = _span(q, site, duration)
             lost = max(0.0, 1.0 - valid / (end - start)) if end > start else 1.0

@@ -44,6 +44,8 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TURNS
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.18: a sensor with under min_duration_s of usable samples, or no movement to align it by, is left out (named in
+#       the quality record, a warning) when another sensor can carry the session; it used to stop the session
 # 1.17: a thigh FC's window (peak extension to peak flexion) may hold several lost notifications, each within
 #       max_gap_s and 0.3 s in all (was 0.1 s in all): more FCs, and stance times, kept under packet loss
 # 1.16: thigh FC where the thigh has made 0.2 of its extension → flexion excursion (was 0.11, normative curves):
@@ -71,7 +73,7 @@ from pipeline.store import Session, app_version, read_raw, write_table
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.17"
+PIPELINE_VERSION = "1.18"
 log = logging.getLogger(__name__)
 
 
@@ -180,22 +182,40 @@ def load_aligned(
         quality[f"{site}.saturated_samples"] = int(gs.saturated.sum())
         quality[f"{site}.nonfinite_samples"] = gs.n_nonfinite
         quality[f"{site}.truncated_file"] = raws[site].truncated
-        if usable < config.min_duration_s:
-            raise InsufficientDataError(
-                f"{raws[site].path}: only {usable:.1f} s of usable samples; record at least "
-                f"{config.min_duration_s:.0f} s of walking"
-            )
+    short = {
+        site: _short_stream_reason(gs, fs)
+        for site, gs in tl.streams.items()
+        if gs.valid.sum() / fs < config.min_duration_s
+    }
+    if len(short) == len(tl.streams):
+        reasons = "; ".join(f"{raws[site].path}: {why}" for site, why in short.items())
+        raise InsufficientDataError(f"{reasons}; record at least {config.min_duration_s:.0f} s of walking")
     say("aligning sensors to segments")
     alignments: dict[str, align.Alignment] = {}
+    failed: dict[str, InsufficientDataError] = {}
+    for site, gs in tl.streams.items():
+        if site in short:
+            continue
+        try:
+            if site == "pelvis":
+                alignments[site] = align.align_pelvis(gs.acc, gs.gyr, gs.valid, fs, config=config.align)
+            else:
+                alignments[site] = align.align_thigh(gs.acc, gs.gyr, gs.valid, fs, site=site, config=config.align)
+        except InsufficientDataError as exc:
+            failed[site] = exc
+    if not alignments:
+        reasons = [f"{raws[site].path}: {why}" for site, why in short.items()] + [str(e) for e in failed.values()]
+        raise InsufficientDataError("; ".join(reasons))
+    # A sensor that cannot carry its part (it stopped, sent no numbers, or never moved: not worn) is left out and
+    # named, rather than costing the session the sensors that worked; its raw stream stays as recorded.
+    for site, why in (short | {s: str(exc).removeprefix(f"{s}: ") for s, exc in failed.items()}).items():
+        quality[f"{site}.left_out"] = why
+    tl = timeline.Timeline(fs, tl.t_s, {site: gs for site, gs in tl.streams.items() if site in alignments})
     thighs: dict[str, orientation.ThighAngles] = {}
     pelvis: orientation.PelvisAngles | None = None
     parts: list[events.GaitEvents] = []
     for site, gs in tl.streams.items():
-        if site == "pelvis":
-            al = align.align_pelvis(gs.acc, gs.gyr, gs.valid, fs, config=config.align)
-        else:
-            al = align.align_thigh(gs.acc, gs.gyr, gs.valid, fs, site=site, config=config.align)
-        alignments[site] = al
+        al = alignments[site]
         quality[f"{site}.alignment_confidence"] = round(al.confidence, 3)
         quality[f"{site}.alignment_low_confidence"] = al.low_confidence
         acc_seg, gyr_seg = al.apply(gs.acc), al.apply(gs.gyr)
@@ -253,6 +273,19 @@ def load_aligned(
     quality["standing"] = standing.as_quality() if standing is not None else None
     quality["event_sources"] = sorted(set(ev.source.tolist()))
     return AlignedSession(tl.t_s, fs, tl, alignments, pelvis, thighs, ev, quality, walk, standing)
+
+
+def _short_stream_reason(gs: timeline.GridStream, fs_hz: float) -> str:
+    """Why a stream has too few usable samples to analyse, in words a user can act on."""
+    usable = float(gs.valid.sum()) / fs_hz
+    span = gs.span_s[1] - gs.span_s[0]
+    if gs.n_raw and gs.n_nonfinite * 2 >= gs.n_raw:
+        why = f"{gs.n_nonfinite} of its {gs.n_raw} samples are not numbers (NaN or infinite): a sensor or file fault"
+    elif span > 2.0 * usable and span >= 1.0:
+        why = f"its samples span {span:.1f} s, but gaps (lost packets, a dropped link) leave {usable:.1f} s usable"
+    else:
+        why = f"it recorded {span:.1f} s"
+    return f"only {usable:.1f} s of usable samples ({why})"
 
 
 def _strides(session: Session, aligned: AlignedSession, config: PipelineConfig) -> metrics.StrideTable:

@@ -169,8 +169,9 @@ def resample_stream(
     finite = np.isfinite(t) & np.all(np.isfinite(raw.acc), axis=1) & np.all(np.isfinite(raw.gyr), axis=1)
     order = np.argsort(t[finite], kind="stable")
     t, acc, gyr = t[finite][order], raw.acc[finite][order], raw.gyr[finite][order]
-    uniq = np.append(np.diff(t) > 0, True)  # drop duplicate timestamps (keep the last)
-    t, acc, gyr = t[uniq], acc[uniq], gyr[uniq]
+    if t.shape[0]:
+        uniq = np.append(np.diff(t) > 0, True)  # drop duplicate timestamps (keep the last)
+        t, acc, gyr = t[uniq], acc[uniq], gyr[uniq]
     m = grid_t_s.shape[0]
     nan = np.full((m, 3), np.nan)
     if t.shape[0] < 2:

@@ -56,6 +56,11 @@ def test_a_clean_record_says_nothing_and_an_empty_one_too() -> None:
         ({"pelvis.nonfinite_samples": 3}, "note", "3 non-numeric samples"),
         ({"left_thigh.truncated_file": True}, "warning", "ends part-way through a record"),
         ({"pelvis.clock": "host"}, "note", "timed by their arrival"),
+        (  # left out: that one warning, not also a 95 % loss and a late start
+            {"left_thigh.left_out": "only 2.9 s of usable samples (it recorded 2.9 s)", "left_thigh.valid_s": 2.9},
+            "warning",
+            "left thigh sensor was left out of the analysis: only 2.9 s of usable samples (it recorded 2.9 s).",
+        ),
         ({"left_thigh.gyro_bias_dps": [4.0, -3.5, 0.0]}, "note", "gyroscope read 5.3 deg/s"),
         ({"right_thigh.mounting": {"low_confidence": True, "text": "right_thigh: sensor ..."}}, "warning", "could not"),
         ({"right_thigh.mounting": {"upside_down": True, "low_confidence": False}}, "note", "worn upside down"),

@@ -9,10 +9,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from pyarrow import ipc
 
 from pipeline.catalog import METRICS
 from pipeline.errors import DataContractError, InsufficientDataError
+from pipeline.quality import findings
 from pipeline.run import PipelineConfig, ProcessResult, load_aligned, process_session
 from pipeline.schemas import EVENTS, STRIDES, SUMMARY, table_metadata
 from pipeline.store import SensorInfo, create_session, read_table
@@ -126,6 +129,91 @@ def test_short_stream_is_insufficient(tmp_path: Path, sim_builder: Callable[...,
     sim = sim_builder(tmp_path, "healthy", duration_s=4.0)
     with pytest.raises(InsufficientDataError):
         process_session(sim.session)
+
+
+def _rewrite_raw(session: Any, site: str, change: Callable[[pa.Table], pa.Table]) -> None:
+    """Rewrite one raw stream of a test session through ``change`` (a sensor fault the simulator does not make)."""
+    path = session.raw_path(site)
+    table = ipc.open_stream(path.read_bytes()).read_all()  # in memory: the file is rewritten below
+    with pa.OSFile(str(path), "wb") as sink, ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(pa.Table.from_arrays(change(table).columns, schema=table.schema))
+
+
+def _stopped_after(seconds: float, host_t0_ns: int) -> Callable[[pa.Table], pa.Table]:
+    return lambda t: t.filter(pc.less(t["t_host_ns"], host_t0_ns + int(seconds * 1e9)))
+
+
+def _all_nan(table: pa.Table) -> pa.Table:
+    nan = pa.array(np.full(table.num_rows, np.nan), type=table.schema.field("acc_x").type)
+    for axis in ("acc_x", "acc_y", "acc_z"):
+        table = table.set_column(table.schema.get_field_index(axis), axis, nan)
+    return table
+
+
+def _lying_still(table: pa.Table) -> pa.Table:
+    """The sensor was never strapped on: it lay on the table, gravity on its z axis, sensor noise only."""
+    rng = np.random.default_rng(0)
+    for axis, level in (
+        ("acc_x", 0.0),
+        ("acc_y", 0.0),
+        ("acc_z", 9.81),
+        ("gyr_x", 0.0),
+        ("gyr_y", 0.0),
+        ("gyr_z", 0.0),
+    ):
+        noise = level + rng.normal(0.0, 0.02 if axis.startswith("acc") else 0.2, table.num_rows)
+        table = table.set_column(
+            table.schema.get_field_index(axis), axis, pa.array(noise, table.schema.field(axis).type)
+        )
+    return table
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("stopped", " s of usable samples (it recorded "),
+        ("nan", "not numbers (NaN or infinite): a sensor or file fault"),
+        ("still", "less than two seconds of movement"),
+    ],
+)
+def test_a_thigh_sensor_that_cannot_carry_its_part_is_left_out_and_named(
+    tmp_path: Path, sim_builder: Callable[..., Any], fault: str, reason: str
+) -> None:
+    """A thigh sensor that stopped after 3 s, sent only NaN, or was never worn used to stop the whole session; the
+    pelvis and the other thigh now carry it, the quality record names the sensor left out and why, and its raw file
+    is left as it was."""
+    sim = sim_builder(tmp_path, "antalgic_right", duration_s=40.0, seed=3)
+    session = sim.session
+    change = {"stopped": _stopped_after(3.0, session.meta.host_t0_ns), "nan": _all_nan, "still": _lying_still}[fault]
+    _rewrite_raw(session, "left_thigh", change)
+    before = session.raw_path("left_thigh").read_bytes()
+
+    result = process_session(session)
+
+    assert reason in result.quality["left_thigh.left_out"]
+    assert "right_thigh.left_out" not in result.quality
+    assert "pelvis.left_out" not in result.quality
+    assert "left_thigh" not in result.quality["event_sources"]
+    events = result.events.to_pandas()
+    assert set(events[events.side == "left"].source) == {"pelvis"}  # the left leg's contacts from the pelvis
+    assert set(events[events.side == "right"].source) >= {"right_thigh"}
+    truth = sim.model.truth.summary()
+    assert abs(_value(result, "cadence_spm") - truth["cadence_spm"]) < 2.0
+    warnings = [f.text for f in findings(result.quality) if f.level == "warning"]
+    assert any(t.startswith("The left thigh sensor was left out of the analysis: ") for t in warnings), warnings
+    assert session.raw_path("left_thigh").read_bytes() == before
+
+
+def test_when_no_sensor_has_enough_data_each_one_is_named(tmp_path: Path, sim_builder: Callable[..., Any]) -> None:
+    sim = sim_builder(tmp_path, "healthy", duration_s=20.0, sites=("pelvis", "right_thigh"), nan_at=(0.0, 100.0))
+    with pytest.raises(InsufficientDataError) as caught:
+        process_session(sim.session)
+    message = str(caught.value)
+    for site in ("pelvis", "right_thigh"):
+        assert f"{site}.arrows: only 0.0 s of usable samples (" in message
+    assert message.count("not numbers (NaN or infinite)") == 2
+    assert message.endswith("record at least 5 s of walking")
+    assert not sim.session.derived_path("summary").exists()
 
 
 def test_nan_samples_are_masked_not_fatal(tmp_path: Path, sim_builder: Callable[..., Any]) -> None:

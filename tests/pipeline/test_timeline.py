@@ -104,3 +104,17 @@ def test_host_fallback_without_device_clock() -> None:
     assert clock.source == "host"
     assert np.all(np.diff(t) >= 0)
     assert np.median(np.abs(t - t_true)) < 0.04
+
+
+def test_a_stream_of_nothing_but_nan_is_all_invalid_not_an_error() -> None:
+    """A sensor that sent only NaN (a fault, or a foreign file's empty channel) masks the whole grid; whether the
+    session can go on without it is decided by the pipeline (tests/pipeline/test_run.py)."""
+    raw, _ = _raw(104 * 10)
+    nan = RawStream(
+        raw.path, raw.site, {}, raw.packet, raw.t_host_ns, raw.t_device_us, None, raw.acc * np.nan, raw.gyr, False
+    )
+    gs = build_timeline({"pelvis": nan}, 0, rates_hz={"pelvis": RATE}).streams["pelvis"]
+    assert gs.n_nonfinite == len(raw)
+    assert not gs.valid.any()
+    assert np.isnan(gs.acc).all()
+    assert np.isnan(gs.gyr).all()
