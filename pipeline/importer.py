@@ -9,6 +9,7 @@ orientation: the pipeline aligns them to the body, so no axis hints are needed.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,21 +68,86 @@ class ImportedSensor:
     warnings: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class TextLayout:
+    """How a delimited text file is laid out, as :func:`sniff_text_layout` read it from its first lines."""
+
+    skip_rows: int  # comment lines (``//``, ``#``) and a ``sep=`` line before the column names
+    delimiter: str
+    decimal_point: str
+    units_row: tuple[str, ...] | None  # a row of units right under the column names (skipped)
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|NaN|inf|Inf)$")
+
+
+def _numeric_fields(line: str, delimiter: str, decimal_point: str) -> int:
+    fields = (f.strip().strip('"').replace(decimal_point, ".") for f in line.split(delimiter))
+    return sum(bool(_NUMBER.match(f)) for f in fields)
+
+
+def sniff_text_layout(head: str, suffix: str) -> TextLayout:
+    """The layout of a delimited text file from its first lines (``head``).
+
+    Exports of other tools differ from a plain CSV in ways a user should not have to edit away: comment lines
+    before the header (Xsens MT Manager writes ``//`` lines, others ``#``), Excel's ``sep=;`` line, semicolons or
+    tabs as the delimiter and a comma as the decimal point (spreadsheets in most of Europe), and a row of units
+    under the column names. The delimiter is the one of tab, semicolon and comma the header line holds most of (a
+    ``.tsv`` is tab-separated if its header holds a tab); a comma is the decimal point when it is not the delimiter
+    and the data have digits on both sides of one.
+    """
+    lines = head.splitlines()
+    i, delimiter = 0, ""
+    while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith(("//", "#"))):
+        i += 1
+    if i < len(lines) and lines[i].lower().startswith("sep=") and len(lines[i].rstrip("\r\n")) == 5:
+        delimiter = lines[i][4]
+        i += 1
+    header = lines[i] if i < len(lines) else ""
+    if not delimiter:
+        counts = {d: header.count(d) for d in ("\t", ";", ",")}
+        delimiter = "\t" if suffix == ".tsv" else max(counts, key=lambda d: (counts[d], d == ","))
+        if not counts[delimiter]:
+            delimiter = ","
+    data = lines[i + 1 : i + 20]
+    decimal_point = "," if delimiter != "," and any(re.search(r"\d,\d", line) for line in data) else "."
+    units_row = None
+    numeric = [_numeric_fields(line, delimiter, decimal_point) for line in data[:2]]
+    if len(numeric) == 2 and data[0].strip() and not numeric[0] and numeric[1]:
+        units_row = tuple(f.strip().strip('"') for f in data[0].split(delimiter))
+    return TextLayout(i, delimiter, decimal_point, units_row)
+
+
 def read_table_file(path: Path) -> pa.Table:
-    """Read a CSV or Parquet file; any parse failure becomes an :class:`ImportFormatError` naming the file."""
+    """Read a CSV/TSV/TXT or Parquet file; any parse failure becomes an :class:`ImportFormatError` naming the file.
+
+    Delimited text is read with the layout :func:`sniff_text_layout` finds (comment lines, delimiter, decimal comma,
+    a units row).
+    """
     path = Path(path)
     if not path.is_file():
         raise ImportFormatError("file not found", path=path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            delimiter = "\t" if suffix == ".tsv" else ","
-            return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter))
+            with path.open("rb") as fh:
+                head = fh.read(1 << 16).decode("utf-8-sig", errors="replace")
+            layout = sniff_text_layout(head, suffix)
+            if layout.units_row is not None:
+                logger.info("%s: units row %s skipped", path, layout.units_row)
+            return pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(
+                    skip_rows=layout.skip_rows, skip_rows_after_names=int(layout.units_row is not None)
+                ),
+                parse_options=pacsv.ParseOptions(delimiter=layout.delimiter),
+                convert_options=pacsv.ConvertOptions(decimal_point=layout.decimal_point),
+            )
         if suffix in (".parquet", ".pq"):
             return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise ImportFormatError(f"cannot be read as {suffix[1:].upper()} ({exc})", path=path) from exc
-    raise ImportFormatError(f"unsupported file type {suffix!r}; use .csv, .tsv or .parquet", path=path)
+    raise ImportFormatError(f"unsupported file type {suffix!r}; use .csv, .tsv, .txt or .parquet", path=path)
 
 
 def _numeric(table: pa.Table, name: str, path: Path) -> NDArray[np.float64]:

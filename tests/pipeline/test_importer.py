@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import ImportFormatError
-from pipeline.importer import G, TableImportSpec, import_tables, load_sensor_file
+from pipeline.importer import G, TableImportSpec, TextLayout, import_tables, load_sensor_file, sniff_text_layout
 from pipeline.store import iter_sessions, read_raw
 
 SPEC_G = TableImportSpec(100.0, ("ax", "ay", "az"), ("gx", "gy", "gz"), "g", "rad/s", None)
@@ -149,3 +149,60 @@ def test_spec_validates_its_options() -> None:
         TableImportSpec(0.0, ("a", "b", "c"), ("d", "e", "f"), "g", "deg/s")
     with pytest.raises(ImportFormatError, match="--acc-unit must be"):
         TableImportSpec(100.0, ("a", "b", "c"), ("d", "e", "f"), "mg", "deg/s")  # type: ignore[arg-type]
+
+
+def _write_text(path: Path, frame: pd.DataFrame, *, sep: str, decimal: str, before: str = "", units: str = "") -> None:
+    body = frame.to_csv(sep=sep, decimal=decimal, index=False, lineterminator="\n")
+    header, rest = body.split("\n", 1)
+    path.write_text(before + header + "\n" + (units + "\n" if units else "") + rest, encoding="utf-8")
+
+
+XSENS_LIKE = "// General information: \n//  MT Manager version: 2022.2.0 \n// Coordinate system: ENU\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "sep", "decimal", "before", "units"),
+    [
+        ("xsens.txt", "\t", ".", XSENS_LIKE, ""),  # MT Manager's export: '//' lines, then tab-separated
+        ("europe.csv", ";", ",", "", ""),  # a spreadsheet saved in a comma-decimal locale
+        ("excel.csv", ";", ",", "sep=;\n", ""),  # Excel's separator line
+        ("commented.csv", ",", ".", "# exported by some tool\n# subject 12\n", ""),
+        ("units.csv", ",", ".", "", "s,g,g,g,rad/s,rad/s,rad/s"),  # a units row under the names
+        ("units.tsv", "\t", ",", "", "s\tg\tg\tg\trad/s\trad/s\trad/s"),
+    ],
+)
+def test_other_tools_text_exports_are_read_as_they_are(
+    tmp_path: Path, name: str, sep: str, decimal: str, before: str, units: str
+) -> None:
+    """Comment lines, a sep= line, semicolons or tabs, decimal commas and a units row are read without editing the
+    file, and give the numbers a plain CSV of the same data gives."""
+    frame = _frame()
+    plain, export = tmp_path / "plain.csv", tmp_path / name
+    frame.to_csv(plain, index=False)
+    _write_text(export, frame, sep=sep, decimal=decimal, before=before, units=units)
+    spec = TableImportSpec(100.0, ("ax", "ay", "az"), ("gx", "gy", "gz"), "g", "rad/s", "time")
+
+    got, want = load_sensor_file("pelvis", export, spec), load_sensor_file("pelvis", plain, spec)
+
+    np.testing.assert_allclose(got.acc, want.acc, rtol=1e-12)
+    np.testing.assert_allclose(got.gyr, want.gyr, rtol=1e-12)
+    np.testing.assert_allclose(got.t_s, want.t_s, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("head", "suffix", "layout"),
+    [
+        ("a,b,c\n1,2,3\n4,5,6\n", ".csv", TextLayout(0, ",", ".", None)),
+        ("a;b;c\n1,5;2;3\n4;5;6\n", ".csv", TextLayout(0, ";", ",", None)),
+        ("a;b;c\n1.5;2;3\n4;5;6\n", ".csv", TextLayout(0, ";", ".", None)),
+        ("a\tb\n1,5\t2\n", ".tsv", TextLayout(0, "\t", ",", None)),
+        ("a,b\n1,2\n", ".tsv", TextLayout(0, ",", ".", None)),  # no tab in the header: a CSV named .tsv
+        ("\n# c\n// d\nsep=\t\na\tb\n1\t2\n3\t4\n", ".txt", TextLayout(4, "\t", ".", None)),
+        ("a,b\nm/s2,deg/s\n1,2\n", ".csv", TextLayout(0, ",", ".", ("m/s2", "deg/s"))),
+        ("a,b\nx,y\nu,v\n", ".csv", TextLayout(0, ",", ".", None)),  # text all the way down: not a units row
+        ("a,b\nNaN,2\n", ".csv", TextLayout(0, ",", ".", None)),  # a NaN is a number, not a unit
+        ("", ".csv", TextLayout(0, ",", ".", None)),
+    ],
+)
+def test_text_layout_is_read_from_the_first_lines(head: str, suffix: str, layout: TextLayout) -> None:
+    assert sniff_text_layout(head, suffix) == layout
