@@ -204,8 +204,8 @@ def load_aligned(
         except InsufficientDataError as exc:
             failed[site] = exc
     if not alignments:
-        reasons = [f"{raws[site].path}: {why}" for site, why in short.items()] + [str(e) for e in failed.values()]
-        raise InsufficientDataError("; ".join(reasons))
+        causes = [f"{raws[site].path}: {why}" for site, why in short.items()] + [str(e) for e in failed.values()]
+        raise InsufficientDataError("; ".join(causes))
     # A sensor that cannot carry its part (it stopped, sent no numbers, or never moved: not worn) is left out and
     # named, rather than costing the session the sensors that worked; its raw stream stays as recorded.
     for site, why in (short | {s: str(exc).removeprefix(f"{s}: ") for s, exc in failed.items()}).items():
