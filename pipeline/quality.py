@@ -157,6 +157,16 @@ def _recording(q: Mapping[str, Any]) -> list[Finding]:
             out.append(
                 Finding("note", "recording", f"The {name} sent {nonfinite:.0f} non-numeric samples; they were skipped.")
             )
+        rejected = _number(q, f"{site}.rejected_stamps") or 0
+        if rejected > 0:
+            out.append(
+                Finding(
+                    "note",
+                    "recording",
+                    f"The {name} stamped {rejected:.0f} samples with an impossible time (far from their "
+                    "neighbours'; a corrupt value); they were skipped.",
+                )
+            )
         if q.get(f"{site}.truncated_file") is True:
             out.append(
                 Finding(

@@ -45,7 +45,9 @@ from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMA
 from pipeline.store import Session, app_version, read_raw, write_table
 
 # 1.18: a sensor with under min_duration_s of usable samples, or no movement to align it by, is left out (named in
-#       the quality record, a warning) when another sensor can carry the session; it used to stop the session
+#       the quality record, a warning) when another sensor can carry the session; it used to stop the session.
+#       Samples with a corrupt stamp (over 1 s off the running median of their neighbours) are dropped before the
+#       clock fit and counted; a session over 24 h long is refused
 # 1.17: a thigh FC's window (peak extension to peak flexion) may hold several lost notifications, each within
 #       max_gap_s and 0.3 s in all (was 0.1 s in all): more FCs, and stance times, kept under packet loss
 # 1.16: thigh FC where the thigh has made 0.2 of its extension → flexion excursion (was 0.11, normative curves):
@@ -181,6 +183,7 @@ def load_aligned(
         quality[f"{site}.span_s"] = [round(first, 2), round(last, 2)]
         quality[f"{site}.saturated_samples"] = int(gs.saturated.sum())
         quality[f"{site}.nonfinite_samples"] = gs.n_nonfinite
+        quality[f"{site}.rejected_stamps"] = gs.clock.n_rejected
         quality[f"{site}.truncated_file"] = raws[site].truncated
     short = {
         site: _short_stream_reason(gs, fs)

@@ -345,15 +345,16 @@ def schema_identity(schema: pa.Schema) -> tuple[str | None, int | None]:
         parsed = int(version) if version is not None else None
     except ValueError:
         parsed = None
-    return (name.decode() if name is not None else None), parsed
+    return (name.decode(errors="replace") if name is not None else None), parsed
 
 
 def table_metadata(schema: pa.Schema) -> dict[str, str]:
-    """The ``imugait.*`` metadata of a schema, keys without the prefix."""
+    """The ``imugait.*`` metadata of a schema, keys without the prefix (bytes that are not UTF-8, a corrupt file's,
+    read as U+FFFD rather than failing the read)."""
     out = {}
     for key, value in (schema.metadata or {}).items():
         if key.startswith(b"imugait."):
-            out[key.decode()[len("imugait.") :]] = value.decode()
+            out[key.decode(errors="replace")[len("imugait.") :]] = value.decode(errors="replace")
     return out
 
 

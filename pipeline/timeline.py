@@ -8,7 +8,11 @@ points whose residual is at or below a low quantile. ``b`` absorbs clock drift (
 device start offset plus the latency floor (a constant shared by sensors of the same link, so it does not affect
 between-sensor alignment to better than a few ms). Without a device clock the sample counter divided by the
 nominal rate plays its role; without either, samples of one notification are spread backwards from its host
-stamp at the nominal rate (timing jitter then equals the BLE jitter — flagged as ``source="host"``).
+stamp at the nominal rate (timing jitter then equals the BLE jitter — flagged as ``source="host"``). Stamps are
+checked first: one that lies over a second from the running median of its neighbours in recording order is corrupt
+(stamps only move on in that order, across gaps too), and its sample is dropped and counted (``n_rejected``), so
+a single flipped bit can neither tilt the clock fit nor stretch the grid over days. A session spanning more than a
+day is refused.
 
 Grid. Every sensor is linearly interpolated onto ``t_k = k / fs_hz`` (session seconds, k ≥ 0). A grid sample is
 valid only when the two raw samples around it are at most ``max_gap_samples`` missing samples apart; across longer
@@ -25,6 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.ndimage import median_filter
 
 from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.store import RawStream
@@ -42,6 +47,11 @@ class TimelineConfig:
     envelope_quantile: float = 0.2  # residual quantile kept at each lower-envelope refit
     envelope_iterations: int = 4
     saturation_fraction: float = 0.98  # of the configured full-scale range
+    # A stamp (host, device or counter) this far from the running median of its neighbours in recording order is
+    # corrupt, not a gap: after a gap every later stamp moves on too, and a running median follows such a step.
+    stamp_tolerance_s: float = 1.0
+    stamp_window: int = 65  # samples (8 notifications of 8 samples: a corrupt notification is outvoted)
+    max_duration_s: float = 24 * 3600.0  # a longer span means corrupt clocks, not a walking session
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,7 @@ class ClockFit:
     scale: float  # host seconds per device second
     latency_ms: float  # median latency above the fitted floor (BLE jitter); NaN for source "host"
     n_points: int  # notifications used
+    n_rejected: int = 0  # samples whose stamps were implausible (:func:`implausible_stamps`); their time is NaN
 
     @property
     def drift_ppm(self) -> float:
@@ -115,16 +126,48 @@ def fit_clock(
     return float(a + floor), float(b), float(np.median(r - floor)), int(x.shape[0])
 
 
+def _off_running_median(x: NDArray[np.integer[Any]], tolerance: float, window: int) -> NDArray[np.bool_]:
+    values = np.asarray(x, dtype=np.float64)
+    return np.asarray(np.abs(values - median_filter(values, size=window, mode="nearest")) > tolerance)
+
+
+def implausible_stamps(raw: RawStream, rate_hz: float, *, config: TimelineConfig) -> NDArray[np.bool_]:
+    """Samples whose host stamp, device stamp or counter lies more than ``stamp_tolerance_s`` from the running
+    median of its neighbours in recording order. Stamps only ever move on in that order, so a running median
+    reproduces them exactly, across gaps too; a corrupt value (a flipped bit, a firmware glitch) stands out."""
+    tol, window = config.stamp_tolerance_s, config.stamp_window
+    bad = _off_running_median(raw.t_host_ns, tol * 1e9, window)
+    if raw.t_device_us is not None:
+        bad |= _off_running_median(raw.t_device_us, tol * 1e6, window)
+    if raw.counter is not None and rate_hz > 0:
+        bad |= _off_running_median(raw.counter, tol * rate_hz, window)
+    return bad
+
+
 def sample_times_s(
     raw: RawStream, host_t0_ns: int, rate_hz: float, *, config: TimelineConfig
 ) -> tuple[FloatArray, ClockFit]:
-    """Session-timeline seconds of every raw sample (same order as the stream) and the clock fit behind them."""
-    t_host = (raw.t_host_ns - np.int64(host_t0_ns)).astype(np.float64) * 1e-9
-    if raw.t_device_us is not None and np.all(raw.t_device_us >= 0):
-        dev = (raw.t_device_us - raw.t_device_us.min()).astype(np.float64) * 1e-6
+    """Session-timeline seconds of every raw sample (same order as the stream) and the clock fit behind them.
+
+    Samples with implausible stamps (:func:`implausible_stamps`) get NaN and are counted in the fit's
+    ``n_rejected``; the clock is fitted on the others.
+    """
+    good = ~implausible_stamps(raw, rate_hz, config=config)
+    if good.sum() < 2:
+        raise InsufficientDataError(
+            f"{raw.path}: only {int(good.sum())} of {len(raw)} samples have plausible timestamps; nothing to analyse"
+        )
+    rejected = int((~good).sum())
+    t = np.full(len(raw), np.nan)
+    host_ns = raw.t_host_ns[good]
+    t_host = (host_ns - np.int64(host_t0_ns)).astype(np.float64) * 1e-9
+    device = raw.t_device_us[good] if raw.t_device_us is not None else None
+    counter = raw.counter[good] if raw.counter is not None else None
+    if device is not None and np.all(device >= 0):
+        dev = (device - device.min()).astype(np.float64) * 1e-6
         source: Literal["device", "counter", "host"] = "device"
-    elif raw.counter is not None and np.all(raw.counter >= 0) and rate_hz > 0:
-        dev = (raw.counter - raw.counter.min()).astype(np.float64) / rate_hz
+    elif counter is not None and np.all(counter >= 0) and rate_hz > 0:
+        dev = (counter - counter.min()).astype(np.float64) / rate_hz
         source = "counter"
     else:
         if rate_hz <= 0:
@@ -132,15 +175,16 @@ def sample_times_s(
                 "no device clock, no counter and no nominal rate: cannot time samples", path=raw.path
             )
         # Spread each notification's samples backwards from its stamp at the nominal rate.
-        _, start, count = np.unique(raw.t_host_ns, return_index=True, return_counts=True)
+        _, start, count = np.unique(host_ns, return_index=True, return_counts=True)
         pos = np.arange(t_host.shape[0]) - np.repeat(start, count)
-        t = t_host - (np.repeat(count, count) - 1 - pos) / rate_hz
-        order = np.argsort(raw.t_host_ns, kind="stable")
-        t_sorted = np.maximum.accumulate(t[order])
-        t[order] = t_sorted
-        return t, ClockFit("host", 0.0, 1.0, float("nan"), int(start.shape[0]))
+        spread = t_host - (np.repeat(count, count) - 1 - pos) / rate_hz
+        order = np.argsort(host_ns, kind="stable")
+        spread[order] = np.maximum.accumulate(spread[order])
+        t[good] = spread
+        return t, ClockFit("host", 0.0, 1.0, float("nan"), int(start.shape[0]), rejected)
     a, b, latency, n = fit_clock(t_host, dev, config=config)
-    return a + b * dev, ClockFit(source, a, b, latency * 1e3, n)
+    t[good] = a + b * dev
+    return t, ClockFit(source, a, b, latency * 1e3, n, rejected)
 
 
 def _saturation(x: FloatArray, full_scale: float | None, fraction: float, plateau_floor: float) -> NDArray[np.bool_]:
@@ -166,7 +210,8 @@ def resample_stream(
 ) -> GridStream:
     """Interpolate one stream onto ``grid_t_s``; gaps longer than ``max_gap_samples`` are masked (NaN)."""
     t = np.asarray(t_s, dtype=np.float64)
-    finite = np.isfinite(t) & np.all(np.isfinite(raw.acc), axis=1) & np.all(np.isfinite(raw.gyr), axis=1)
+    numbers = np.all(np.isfinite(raw.acc), axis=1) & np.all(np.isfinite(raw.gyr), axis=1)
+    finite = np.isfinite(t) & numbers  # a NaN time is a rejected stamp, counted by the clock fit
     order = np.argsort(t[finite], kind="stable")
     t, acc, gyr = t[finite][order], raw.acc[finite][order], raw.gyr[finite][order]
     if t.shape[0]:
@@ -176,7 +221,9 @@ def resample_stream(
     nan = np.full((m, 3), np.nan)
     if t.shape[0] < 2:
         empty = np.zeros(m, dtype=bool)
-        return GridStream(raw.site, nan, nan.copy(), empty, empty.copy(), clock, len(raw), int((~finite).sum()), (0, 0))
+        return GridStream(
+            raw.site, nan, nan.copy(), empty, empty.copy(), clock, len(raw), int((~numbers).sum()), (0, 0)
+        )
     sat = _saturation(acc, acc_range_ms2, config.saturation_fraction, 2 * G) | _saturation(
         gyr, gyr_range_dps, config.saturation_fraction, 250.0
     )
@@ -191,7 +238,15 @@ def resample_stream(
     out_gyr[~valid] = np.nan
     saturated = valid & (sat[j] | sat[j - 1])
     return GridStream(
-        raw.site, out_acc, out_gyr, valid, saturated, clock, len(raw), int((~finite).sum()), (float(t[0]), float(t[-1]))
+        raw.site,
+        out_acc,
+        out_gyr,
+        valid,
+        saturated,
+        clock,
+        len(raw),
+        int((~numbers).sum()),
+        (float(t[0]), float(t[-1])),
     )
 
 
@@ -217,9 +272,17 @@ def build_timeline(
             rate = 1e6 / float(np.median(np.diff(np.sort(raw.t_device_us))))
         t, clock = sample_times_s(raw, host_t0_ns, rate, config=config)
         times[site] = (t, clock, rate)
-    end = max(float(np.nanmax(t)) for t, _, _ in times.values())
+    ends = {site: float(np.nanmax(t)) for site, (t, _, _) in times.items()}
+    end = max(ends.values())
     if end <= 0:
         raise InsufficientDataError("every raw stream ends before the session start time (host_t0_ns)")
+    if end > config.max_duration_s:
+        site = max(ends, key=ends.__getitem__)
+        raise DataContractError(
+            f"its samples run to {end / 3600:.1f} h after the session start, over the "
+            f"{config.max_duration_s / 3600:.0f} h a session may span: its clock stamps look corrupt",
+            path=raws[site].path,
+        )
     grid = np.arange(int(np.floor(end * config.fs_hz)) + 1) / config.fs_hz
     streams = {
         site: resample_stream(

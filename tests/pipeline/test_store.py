@@ -181,6 +181,24 @@ def test_foreign_and_wrong_files_get_clear_errors(tmp_path: Path) -> None:
         store.read_table(events, SUMMARY)
 
 
+def test_metadata_bytes_that_are_not_utf8_do_not_fail_the_read(tmp_path: Path) -> None:
+    """A corrupt byte in a raw file's metadata (found by flipping bytes of a recording) reads as U+FFFD; the samples
+    are still there."""
+    session = _new(tmp_path)
+    path = session.raw_path("pelvis")
+    writer = store.RawStreamWriter(path, store.raw_schema_metadata(session, PELVIS))
+    writer.append(_batch(40), now_ns=0)
+    writer.close()
+    table = ipc.open_stream(path.read_bytes()).read_all()
+    meta = dict(table.schema.metadata)
+    meta[b"imugait.app_version"] = b"0.1 \x99"
+    with pa.OSFile(str(path), "wb") as sink, ipc.new_stream(sink, table.schema.with_metadata(meta)) as w:
+        w.write_table(table.replace_schema_metadata(meta))
+    raw = store.read_raw(path)
+    assert len(raw) == 40
+    assert raw.metadata["app_version"] == "0.1 \ufffd"
+
+
 def test_newer_schema_version_asks_for_an_upgrade(tmp_path: Path) -> None:
     path = tmp_path / "future.arrows"
     schema = RAW_IMU.schema.with_metadata({b"imugait.schema": b"raw_imu", b"imugait.schema_version": b"9"})

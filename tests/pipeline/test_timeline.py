@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.errors import DataContractError
 from pipeline.store import RawStream
 from pipeline.timeline import TimelineConfig, build_timeline, fit_clock, resample_stream, sample_times_s
 
@@ -118,3 +119,60 @@ def test_a_stream_of_nothing_but_nan_is_all_invalid_not_an_error() -> None:
     assert not gs.valid.any()
     assert np.isnan(gs.acc).all()
     assert np.isnan(gs.gyr).all()
+
+
+def _with(raw: RawStream, **changes: np.ndarray) -> RawStream:
+    fields = {f: getattr(raw, f) for f in ("path", "site", "metadata", "packet", "t_host_ns", "t_device_us")}
+    fields.update(counter=raw.counter, acc=raw.acc, gyr=raw.gyr, truncated=raw.truncated)
+    return RawStream(**{**fields, **changes})
+
+
+def test_corrupt_stamps_are_rejected_and_the_rest_keep_their_times() -> None:
+    """A flipped bit in one device stamp, a host stamp from nowhere and a whole notification stamped a day late are
+    dropped (counted by the clock fit); every other sample keeps the time the clean stream gives it, and the grid
+    does not stretch to the corrupt times."""
+    raw, _ = _raw(104 * 30, seed=3)
+    cfg = TimelineConfig()
+    clean_t, clean_fit = sample_times_s(raw, 0, RATE, config=cfg)
+    device, host = raw.t_device_us.copy(), raw.t_host_ns.copy()
+    device[500] ^= 1 << 40  # ≈ 12.7 days
+    host[1200] += 3_600 * 10**9
+    host[2000:2008] += 86_400 * 10**9
+    bad = _with(raw, t_device_us=device, t_host_ns=host)
+
+    t, fit = sample_times_s(bad, 0, RATE, config=cfg)
+
+    assert fit.n_rejected == 10
+    assert np.isnan(t[[500, 1200, *range(2000, 2008)]]).all()
+    assert clean_fit.n_rejected == 0
+    np.testing.assert_allclose(t[np.isfinite(t)], clean_t[np.isfinite(t)], atol=1e-4)
+    grid = build_timeline({"pelvis": bad}, 0, rates_hz={"pelvis": RATE}).t_s
+    assert grid.shape == build_timeline({"pelvis": raw}, 0, rates_hz={"pelvis": RATE}).t_s.shape
+
+
+def test_a_gap_is_not_a_corrupt_stamp() -> None:
+    """Half a minute without samples (a dropped link) moves every later stamp on: nothing is rejected."""
+    raw, t_true = _raw(104 * 60, seed=4)
+    keep = (t_true < 20.0) | (t_true > 50.0)
+    cut = _with(
+        raw,
+        packet=raw.packet[keep],
+        t_host_ns=raw.t_host_ns[keep],
+        t_device_us=raw.t_device_us[keep],
+        acc=raw.acc[keep],
+        gyr=raw.gyr[keep],
+    )
+    t, fit = sample_times_s(cut, 0, RATE, config=TimelineConfig())
+    assert fit.n_rejected == 0
+    np.testing.assert_allclose(t, t_true[keep], atol=0.02)
+
+
+def test_stamps_that_run_beyond_a_day_are_refused_not_allocated() -> None:
+    """A clock that jumps 30 h for good (not an outlier its neighbours outvote) would need a grid of ~10⁷ samples
+    per hour of nonsense; it is refused with the stream named."""
+    raw, _ = _raw(104 * 20)
+    device, host = raw.t_device_us.copy(), raw.t_host_ns.copy()
+    device[1000:] += 30 * 3_600 * 10**6
+    host[1000:] += 30 * 3_600 * 10**9
+    with pytest.raises(DataContractError, match=r"x\.arrows: its samples run to 30\.0 h .* clock stamps look corrupt"):
+        build_timeline({"pelvis": _with(raw, t_device_us=device, t_host_ns=host)}, 0, rates_hz={"pelvis": RATE})
