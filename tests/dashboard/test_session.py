@@ -577,3 +577,31 @@ def test_a_session_processed_before_turns_were_listed_says_how_to_add_them(walke
     walker_root.processed.derived_path("turns").unlink(missing_ok=True)
     at = open_walker(run_app, walker_root, walker_root.processed)
     assert any("before imugait 1.9 listed turns" in c.value for c in at.caption)
+
+
+def test_a_session_whose_left_thigh_was_left_out_shows_the_rest_and_says_why(tmp_path, run_app, figure):
+    """The left thigh sensor stopped after 3 s; the pipeline analysed the pelvis and the right thigh. The page
+    draws what was analysed (no left-thigh curve), and Data quality names the sensor left out."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import ipc
+
+    from pipeline.run import process_session
+    from tests.pipeline.conftest import build_sim_session
+
+    session = build_sim_session(tmp_path, "antalgic_right", duration_s=30.0, seed=2).session
+    path = session.raw_path("left_thigh")
+    table = ipc.open_stream(path.read_bytes()).read_all()
+    with pa.OSFile(str(path), "wb") as sink, ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table.filter(pc.less(table["t_host_ns"], session.meta.host_t0_ns + 3 * 10**9)))
+    assert "left_thigh.left_out" in process_session(session).quality
+
+    at = run_app(tmp_path, PAGE)
+    at.sidebar.selectbox(key=f"session_of_{session.meta.subject}").set_value(session.meta.session_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    assert any("left thigh sensor was left out of the analysis" in w.value for w in at.warning)
+    names = {t["name"] for t in figure(at, "signals")["data"]}
+    assert {"pelvis", "right thigh"} <= names
+    assert "left thigh" not in names
+    assert figure(at, "cycles")["data"]
