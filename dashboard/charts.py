@@ -9,6 +9,7 @@ session page's pieces are in :mod:`dashboard.charts_session`.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -336,6 +337,7 @@ SIDE_COLOURS = {
     "uninvolved": "#43a047",
 }
 SESSION_COLOURS = ("#9e9e9e", "#00897b")
+WARNING_COLOUR = "#c62828"  # the ring around a session with data-quality warnings (no side uses red)
 LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 40, "b": 50}}
 
 
@@ -531,6 +533,19 @@ def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
                 ),
             )
         )
+    flagged = _sessions_with_warnings(values)
+    if len(flagged):  # a ring around each session whose data quality needs reading before its values
+        fig.add_trace(
+            go.Scatter(
+                x=flagged["start"],
+                y=flagged["value"],
+                mode="markers",
+                name="data-quality warning",
+                marker={"symbol": "circle-open", "size": 18, "color": WARNING_COLOUR, "line": {"width": 2}},
+                customdata=flagged[["session_label", "text"]].to_numpy(),
+                hovertemplate="%{x|%Y-%m-%d}<br>%{customdata[0]}<br>%{customdata[1]}<extra>data quality</extra>",
+            )
+        )
     if marks is not None:  # a legend entry per calibration, in grey: the markers, not the colours, tell them apart
         for name, symbol in dict.fromkeys(marks.marks.values()):
             fig.add_trace(
@@ -549,11 +564,39 @@ def trend_figure(values: pd.DataFrame, metric: str) -> go.Figure:
         yaxis_title=title,
         height=320,
         legend={"orientation": "h", "y": -0.25},
-        showlegend=values["side"].nunique() > 1 or marks is not None,
+        showlegend=values["side"].nunique() > 1 or marks is not None or len(flagged) > 0,
         **LAYOUT,
     )
     fig.update_xaxes(tickformat="%Y-%m-%d")
     return fig
+
+
+def _sessions_with_warnings(values: pd.DataFrame) -> pd.DataFrame:
+    """One row per session of ``values`` that has data-quality warnings: its start, label, the value the ring goes
+    around (the lowest side's, so one ring per session) and the warnings as hover text."""
+    if "quality_warnings" not in values.columns or values.empty:
+        return pd.DataFrame(columns=["start", "session_label", "value", "text"])
+    has = values[
+        np.array([bool(w) for w in values["quality_warnings"]], dtype=bool) & values["value"].notna().to_numpy()
+    ]
+    rows = has.sort_values("value").drop_duplicates("session_id").sort_values("start")
+    text = ["<br>".join(textwrap.shorten(w, 110, placeholder=" …") for w in ws) for ws in rows["quality_warnings"]]
+    return rows[["start", "session_label", "value"]].assign(text=text)
+
+
+def quality_warning_sessions(values: pd.DataFrame) -> list[str]:
+    """Date and label of each session in ``values`` (``dashboard.data.subject_trends``) with data-quality warnings,
+    oldest first, with how many warnings it has."""
+    if "quality_warnings" not in values.columns:
+        return []
+    sessions = values.drop_duplicates("session_id").sort_values("start")
+    return [
+        f"{start:%Y-%m-%d} {label}".rstrip() + f" ({len(ws)} warning{'s' if len(ws) != 1 else ''})"
+        for start, label, ws in zip(
+            sessions["start"], sessions["session_label"], sessions["quality_warnings"], strict=True
+        )
+        if ws
+    ]
 
 
 def compare_figure(table: pd.DataFrame, name_a: str, name_b: str) -> go.Figure:

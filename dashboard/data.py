@@ -27,6 +27,7 @@ from pyarrow import ipc
 from pipeline import export
 from pipeline.catalog import METRICS
 from pipeline.errors import ImuGaitError
+from pipeline.quality import findings as quality_findings
 from pipeline.run import PIPELINE_VERSION
 from pipeline.schemas import (
     ALL,
@@ -326,7 +327,8 @@ class Trends:
 
     values: pd.DataFrame  # session_id, start, session_label, label, the summary's columns (value, ci_low, ...),
     # calibrated (True/False, None when the session's record does not say), calibration (its text, "" if none) and
-    # pipeline_version (the version that analysed the session, None when its tables do not say)
+    # pipeline_version (the version that analysed the session, None when its tables do not say) and quality_warnings
+    # (the session's data-quality warnings as ``pipeline.quality`` words them, a tuple, empty when none)
     problems: tuple[str, ...]
 
 
@@ -341,7 +343,9 @@ def subject_trends(root: Path, subject: str) -> Trends:
         except ImuGaitError as exc:
             problems.append(str(exc))
             continue
-        calibration = spatial_calibration(load_quality(Path(row.path)))
+        record = load_quality(Path(row.path))
+        calibration = spatial_calibration(record)
+        warnings = [f.text for f in quality_findings(record) if f.level == "warning"]
         frames.append(
             summary.assign(
                 session_id=row.session_id,
@@ -350,6 +354,7 @@ def subject_trends(root: Path, subject: str) -> Trends:
                 calibrated=pd.Series([calibration.calibrated] * len(summary), index=summary.index, dtype=object),
                 calibration=calibration.text,
                 pipeline_version=pd.Series([row.pipeline_version] * len(summary), index=summary.index, dtype=object),
+                quality_warnings=pd.Series([tuple(warnings)] * len(summary), index=summary.index, dtype=object),
             )
         )
     columns = [
@@ -361,6 +366,7 @@ def subject_trends(root: Path, subject: str) -> Trends:
         "calibrated",
         "calibration",
         "pipeline_version",
+        "quality_warnings",
     ]
     values = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     return Trends(values, tuple(problems))

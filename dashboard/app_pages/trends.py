@@ -35,6 +35,14 @@ versions_note = data.versions_note(
 )
 if versions_note:
     st.warning(versions_note)
+flagged = charts.quality_warning_sessions(values)
+if flagged:
+    st.warning(
+        f"{len(flagged)} of {values['session_id'].nunique()} sessions have data-quality warnings: read them (hover "
+        "the red ring on a chart, or open the session's page) before reading their values as change. "
+        + "; ".join(flagged)
+        + "."
+    )
 
 options = charts.metric_options(values)
 metrics = st.multiselect(
@@ -60,7 +68,8 @@ st.caption(
     "by itself a clinically meaningful change. Healthy adults' own walks differ by more than that (the Compare page "
     "says whether a change also passes their walk-to-walk variation). No bar: the session was processed before "
     "imugait computed intervals (re-process it to add them), it had too few strides, or the metric has no interval "
-    "(step symmetry, walking time)."
+    "(step symmetry, walking time). Red ring: the session has data-quality warnings (a sensor lost or left out, few "
+    "strides, swapped or doubtful sensors, ...); hover it for them."
 )
 st.caption(
     f"Shaded band on symmetry indices: ±{charts.SI_NOISE_BAND_PCT:g} %, the healthy noise floor of IMU symmetry "

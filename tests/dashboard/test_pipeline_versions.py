@@ -64,7 +64,8 @@ def test_trends_hover_names_the_pipeline_version_of_each_point(legacy, run_app, 
 
     at = run_app(root)
 
-    (trace,) = figure(at, "trend_stance_time_si_pct")["data"]
+    # the stored v1 session has data-quality warnings (8 valid strides), so its point also gets a ring
+    (trace,) = [t for t in figure(at, "trend_stance_time_si_pct")["data"] if t["name"] != "data-quality warning"]
     assert hover_versions(trace) == [
         f"<br>pipeline version {OLD_VERSION}",
         f"<br>pipeline version {PIPELINE_VERSION}",
@@ -108,7 +109,8 @@ def test_compare_warns_when_the_two_sessions_differ_in_version(legacy, run_app):
 def test_sessions_all_at_the_current_version_show_no_note(data_root, run_app, figure):
     at = run_app(data_root.root)
     assert not version_warnings(at)
-    (trace,) = figure(at, "trend_stance_time_si_pct")["data"]
+    # the stored v1 session has data-quality warnings (8 valid strides), so its point also gets a ring
+    (trace,) = [t for t in figure(at, "trend_stance_time_si_pct")["data"] if t["name"] != "data-quality warning"]
     assert set(hover_versions(trace)) == {f"<br>pipeline version {PIPELINE_VERSION}"}
 
     at.switch_page("app_pages/session.py").run()
@@ -156,7 +158,8 @@ def test_a_session_with_no_recorded_version_counts_as_unknown(own_data_root, run
     (note,) = version_warnings(at)
     assert f"1 session by an unknown version, 3 sessions by pipeline {PIPELINE_VERSION} (current)" in note
     assert f"`imugait process {root} --outdated`" in note
-    (trace,) = figure(at, "trend_stance_time_si_pct")["data"]
+    # the stored v1 session has data-quality warnings (8 valid strides), so its point also gets a ring
+    (trace,) = [t for t in figure(at, "trend_stance_time_si_pct")["data"] if t["name"] != "data-quality warning"]
     assert hover_versions(trace)[0] == "<br>pipeline version unknown"
 
     at.switch_page("app_pages/session.py").run()

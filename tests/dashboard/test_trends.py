@@ -369,3 +369,34 @@ def test_trend_of_sessions_without_any_interval_has_no_error_bars() -> None:
 
     assert trace.error_y.array is None
     assert list(trace.customdata[:, 3]) == ["100 steps/min", "104 steps/min"]
+
+
+def test_sessions_with_data_quality_warnings_are_ringed_and_named(own_data_root, run_app, figure, values):
+    """A session whose quality record holds warnings (here: the thighs were found swapped, and only 6 valid strides)
+    gets a red ring on every trend, hover text saying why, and a note naming it; the clean sessions get none."""
+    from tests.dashboard.conftest import write_quality
+
+    session = own_data_root.sessions[2]
+    write_quality(session, {"thighs_swapped": True, "thigh_swap_check": "swapped", "valid_strides": 6, "strides": 8})
+    label = session.meta.label
+
+    at = run_app(own_data_root.root)
+
+    (note,) = [w.value for w in at.warning if "data-quality warnings" in w.value]
+    assert note.startswith("1 of 4 sessions have data-quality warnings")
+    assert f"{label} (2 warnings)" in note
+    for metric in ("stance_time_si_pct", "pelvic_drop_deg"):
+        (ring,) = [t for t in figure(at, f"trend_{metric}")["data"] if t["name"] == "data-quality warning"]
+        assert len(values(ring, "x")) == 1
+        assert pd.Timestamp(values(ring, "x")[0]).date() == session.meta.start.date()
+        (hover,) = [row[1] for row in ring["customdata"]]
+        assert "thigh sensors were swapped" in hover
+        assert "Only 6 valid strides" in hover
+
+
+def test_no_ring_and_no_note_without_warnings(data_root, run_app, figure):
+    at = run_app(data_root.root)
+
+    assert not [w.value for w in at.warning if "data-quality warnings" in w.value]
+    for metric in KEY_METRICS:
+        assert "data-quality warning" not in {t["name"] for t in figure(at, f"trend_{metric}")["data"]}
