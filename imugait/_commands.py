@@ -66,6 +66,7 @@ class RecordRequest:
     seed: int = 0
     start: datetime | None = None
     disconnects: tuple[tuple[str, float, float], ...] = ()
+    reboots: tuple[tuple[str, float, float], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -84,6 +85,7 @@ def _simulated_link(request: RecordRequest) -> tuple[LinkBackend, tuple[SensorTa
             rate_hz=request.rate_hz,
             packet_loss=request.loss,
             disconnects=request.disconnects,
+            reboots=request.reboots,
             seed=request.seed,
         ),
     )

@@ -167,6 +167,18 @@ def _recording(q: Mapping[str, Any]) -> list[Finding]:
                     "neighbours'; a corrupt value); they were skipped.",
                 )
             )
+        restarts = _number(q, f"{site}.clock_restarts") or 0
+        if restarts > 0:
+            times = "once" if restarts == 1 else f"{restarts:.0f} times"
+            out.append(
+                Finding(
+                    "note",
+                    "recording",
+                    f"The {name}'s clock started again from zero {times} during the recording (the sensor "
+                    "restarted, e.g. on a low battery, and was reconnected); each part was timed on its own and "
+                    "all of it was analysed.",
+                )
+            )
         if q.get(f"{site}.truncated_file") is True:
             out.append(
                 Finding(

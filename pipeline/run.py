@@ -44,6 +44,8 @@ from pipeline.errors import DataContractError, InsufficientDataError
 from pipeline.schemas import BOUTS, COMPENSATION, CYCLES, EVENTS, STRIDES, SUMMARY, TURNS
 from pipeline.store import Session, app_version, read_raw, write_table
 
+# 1.19: a device clock that restarts mid-recording (a sensor that rebooted) is timed per segment under one drift,
+#       counted in the quality record (a note); the samples after a reboot used to be mistimed and the sensor lost
 # 1.18: a sensor with under min_duration_s of usable samples, or no movement to align it by, is left out (named in
 #       the quality record, a warning) when another sensor can carry the session; it used to stop the session.
 #       Samples with a corrupt stamp (over 1 s off the running median of their neighbours) are dropped before the
@@ -75,7 +77,7 @@ from pipeline.store import Session, app_version, read_raw, write_table
 #      the threshold; pelvic range and tilt thresholds from healthy walkers
 # 1.2: pendulum length estimated as the lower back's height; opening_valid stored; trunk intervals
 # 1.1: per-walker step-length calibration; stride validity per metric; intervals
-PIPELINE_VERSION = "1.18"
+PIPELINE_VERSION = "1.19"
 log = logging.getLogger(__name__)
 
 
@@ -184,6 +186,7 @@ def load_aligned(
         quality[f"{site}.saturated_samples"] = int(gs.saturated.sum())
         quality[f"{site}.nonfinite_samples"] = gs.n_nonfinite
         quality[f"{site}.rejected_stamps"] = gs.clock.n_rejected
+        quality[f"{site}.clock_restarts"] = gs.clock.n_restarts
         quality[f"{site}.truncated_file"] = raws[site].truncated
     short = {
         site: _short_stream_reason(gs, fs)

@@ -6,13 +6,16 @@ occasionally much more) after the device sampled its last sample. With a device 
 cloud: one point per notification (its last sample), a least-squares line, then repeatedly a refit through the
 points whose residual is at or below a low quantile. ``b`` absorbs clock drift (tens of ppm), ``a`` the arbitrary
 device start offset plus the latency floor (a constant shared by sensors of the same link, so it does not affect
-between-sensor alignment to better than a few ms). Without a device clock the sample counter divided by the
-nominal rate plays its role; without either, samples of one notification are spread backwards from its host
-stamp at the nominal rate (timing jitter then equals the BLE jitter — flagged as ``source="host"``). Stamps are
-checked first: one that lies over a second from the running median of its neighbours in recording order is corrupt
-(stamps only move on in that order, across gaps too), and its sample is dropped and counted (``n_rejected``), so
-a single flipped bit can neither tilt the clock fit nor stretch the grid over days. A session spanning more than a
-day is refused.
+between-sensor alignment to better than a few ms). Without a device clock the sample counter divided by the nominal
+rate plays its role; without either, samples of one notification are spread backwards from its host stamp at the
+nominal rate (timing jitter then equals the BLE jitter — flagged as ``source="host"``). A device clock can also
+restart mid-recording (a sensor that rebooted, e.g. on a low battery, and was reconnected): its stamps then lie on a
+second line with its own offset. :func:`clock_segments` finds each restart as a lasting step in the lower envelope
+of ``t_host − t_device``, and the fit gives every segment its own offset under one common drift, so nothing recorded
+after a reboot is mistimed or lost. Stamps are checked first: one that lies over a second from the running median of
+its neighbours in recording order is corrupt (stamps only move on in that order, across gaps too), and its sample is
+dropped and counted (``n_rejected``), so a single flipped bit can neither tilt the clock fit nor stretch the grid
+over days. A session spanning more than a day is refused.
 
 Grid. Every sensor is linearly interpolated onto ``t_k = k / fs_hz`` (session seconds, k ≥ 0). A grid sample is
 valid only when the two raw samples around it are at most ``max_gap_samples`` missing samples apart; across longer
@@ -52,6 +55,10 @@ class TimelineConfig:
     stamp_tolerance_s: float = 1.0
     stamp_window: int = 65  # samples (8 notifications of 8 samples: a corrupt notification is outvoted)
     max_duration_s: float = 24 * 3600.0  # a longer span means corrupt clocks, not a walking session
+    # A device clock restart: the lower envelope of host − device time steps by more than this and stays there for
+    # ``clock_window`` notifications (a BLE stall delays a burst of notifications but the envelope comes back).
+    clock_step_s: float = 0.25
+    clock_window: int = 32  # notifications on each side of a candidate step
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class ClockFit:
     latency_ms: float  # median latency above the fitted floor (BLE jitter); NaN for source "host"
     n_points: int  # notifications used
     n_rejected: int = 0  # samples whose stamps were implausible (:func:`implausible_stamps`); their time is NaN
+    n_restarts: int = 0  # times the device clock restarted (:func:`clock_segments`); offset_s is the first segment's
 
     @property
     def drift_ppm(self) -> float:
@@ -100,30 +108,83 @@ class Timeline:
     streams: Mapping[str, GridStream]
 
 
-def fit_clock(
+def _notification_ends(t_host_s: FloatArray) -> NDArray[np.intp]:
+    """Index of the last sample of each notification in recording order (its samples share one host stamp)."""
+    return np.flatnonzero(np.append(t_host_s[1:] != t_host_s[:-1], True))
+
+
+def clock_segments(
     t_host_s: NDArray[np.floating[Any]], t_device_s: NDArray[np.floating[Any]], *, config: TimelineConfig
-) -> tuple[float, float, float, int]:
-    """Lower-envelope line ``t_host ≈ a + b·t_device``; returns (a, b, median latency above the floor (s), n)."""
+) -> NDArray[np.intp]:
+    """Clock segment (0, 1, …) of every sample, in recording order: a new one starts where the device clock restarted.
+
+    Within a segment ``t_host − t_device`` is a constant (plus drift, negligible over seconds) plus a latency that is
+    never negative, so its minimum over a few seconds of notifications is the segment's offset. A restart is a step
+    of over ``clock_step_s`` between two consecutive notifications that the minimum over ``clock_window``
+    notifications on either side confirms; a BLE stall (a burst of late notifications, then back to the floor) and
+    a reconnection without a reboot (the clock ran on) leave that minimum where it was.
+    """
+    y = np.asarray(t_host_s, dtype=np.float64)
+    x = np.asarray(t_device_s, dtype=np.float64)
+    labels = np.zeros(y.shape[0], dtype=np.intp)
+    if y.shape[0] < 2:
+        return labels
+    order = np.lexsort((x, y))  # recording order (host stamps only move on); a restarted clock does not reorder it
+    x, y = x[order], y[order]
+    last = _notification_ends(y)
+    offset = y[last] - x[last]
+    steps = np.flatnonzero(np.abs(np.diff(offset)) > config.clock_step_s) + 1  # first notification of a new level
+    if steps.size == 0:
+        return labels
+    w = config.clock_window
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(offset, w, constant_values=np.inf), w)
+    before, after = windows[steps].min(axis=1), windows[steps + w].min(axis=1)  # offset[j-w:j], offset[j:j+w]
+    confirmed = steps[np.abs(after - before) > config.clock_step_s]
+    starts = np.zeros(y.shape[0], dtype=np.intp)
+    starts[last[confirmed - 1] + 1] = 1
+    labels[order] = np.cumsum(starts)
+    return labels
+
+
+def fit_clock(
+    t_host_s: NDArray[np.floating[Any]],
+    t_device_s: NDArray[np.floating[Any]],
+    *,
+    segments: NDArray[np.integer[Any]] | None = None,
+    config: TimelineConfig,
+) -> tuple[FloatArray, float, float, int]:
+    """Lower-envelope lines ``t_host ≈ a[s] + b·t_device``, one offset per clock segment ``s`` (all 0 when
+    ``segments`` is None) and one drift; returns (a, b, median latency above the floor (s), notifications used)."""
     x = np.asarray(t_device_s, dtype=np.float64)
     y = np.asarray(t_host_s, dtype=np.float64)
+    seg = np.zeros(x.shape[0], dtype=np.intp) if segments is None else np.asarray(segments, dtype=np.intp)
+    n_seg = int(seg.max()) + 1 if seg.size else 1
     # One point per notification: its last (latest) sample was sent right when the host stamp was taken.
     order = np.lexsort((x, y))
-    x, y = x[order], y[order]
-    last = np.flatnonzero(np.append(y[1:] != y[:-1], True))
-    x, y = x[last], y[last]
+    x, y, seg = x[order], y[order], seg[order]
+    last = _notification_ends(y)
+    x, y, seg = x[last], y[last], seg[last]
     if x.shape[0] < 2 or np.ptp(x) <= 0:
-        return float(y[0] - x[0]) if x.size else 0.0, 1.0, float("nan"), int(x.shape[0])
-    keep = np.ones(x.shape[0], dtype=bool)
-    b, a = np.polyfit(x, y, 1)
+        a0 = float(y[0] - x[0]) if x.size else 0.0
+        return np.full(n_seg, a0), 1.0, float("nan"), int(x.shape[0])
+    design = np.column_stack([x - x.mean(), np.eye(n_seg)[seg]])
+    coef = np.linalg.lstsq(design, y, rcond=None)[0]
     for _ in range(config.envelope_iterations):
-        r = y - (a + b * x)
-        keep = r <= np.quantile(r, config.envelope_quantile)
-        if keep.sum() < 2 or np.ptp(x[keep]) <= 0:
+        r = y - design @ coef
+        keep = np.zeros(x.shape[0], dtype=bool)
+        for s in range(n_seg):  # each segment's own low quantile, so a short segment keeps its points
+            in_s = seg == s
+            if in_s.any():
+                keep[in_s] = r[in_s] <= np.quantile(r[in_s], config.envelope_quantile)
+        if keep.sum() < n_seg + 1 or np.ptp(x[keep]) <= 0:
             break
-        b, a = np.polyfit(x[keep], y[keep], 1)
-    r = y - (a + b * x)
-    floor = np.quantile(r, 0.02)  # the envelope passes through the low quantile, not the extreme minimum
-    return float(a + floor), float(b), float(np.median(r - floor)), int(x.shape[0])
+        coef = np.linalg.lstsq(design[keep], y[keep], rcond=None)[0]
+    r = y - design @ coef
+    # The envelope passes through each segment's low quantile, not its extreme minimum.
+    floor = np.array([np.quantile(r[seg == s], 0.02) if (seg == s).any() else 0.0 for s in range(n_seg)])
+    b = float(coef[0])
+    a = coef[1:] - b * x.mean() + floor
+    return a, b, float(np.median(r - floor[seg])), int(x.shape[0])
 
 
 def _off_running_median(x: NDArray[np.integer[Any]], tolerance: float, window: int) -> NDArray[np.bool_]:
@@ -182,9 +243,10 @@ def sample_times_s(
         spread[order] = np.maximum.accumulate(spread[order])
         t[good] = spread
         return t, ClockFit("host", 0.0, 1.0, float("nan"), int(start.shape[0]), rejected)
-    a, b, latency, n = fit_clock(t_host, dev, config=config)
-    t[good] = a + b * dev
-    return t, ClockFit(source, a, b, latency * 1e3, n, rejected)
+    segments = clock_segments(t_host, dev, config=config)
+    a, b, latency, n = fit_clock(t_host, dev, segments=segments, config=config)
+    t[good] = a[segments] + b * dev
+    return t, ClockFit(source, float(a[0]), b, latency * 1e3, n, rejected, int(segments[-1]))
 
 
 def _saturation(x: FloatArray, full_scale: float | None, fraction: float, plateau_floor: float) -> NDArray[np.bool_]:
@@ -269,7 +331,8 @@ def build_timeline(
             raise InsufficientDataError(f"{raw.path}: the raw stream holds {len(raw)} samples; nothing to analyse")
         rate = (rates_hz or {}).get(site, 0.0)
         if rate <= 0 and raw.t_device_us is not None:
-            rate = 1e6 / float(np.median(np.diff(np.sort(raw.t_device_us))))
+            steps = np.diff(raw.t_device_us)  # in recording order: a clock that restarted does not interleave
+            rate = 1e6 / float(np.median(steps[steps > 0]))
         t, clock = sample_times_s(raw, host_t0_ns, rate, config=config)
         times[site] = (t, clock, rate)
     ends = {site: float(np.nanmax(t)) for site, (t, _, _) in times.items()}

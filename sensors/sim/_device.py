@@ -4,7 +4,9 @@ Device clock (s since boot) at model time t: ``D(t) = boot_offset_s + t · (1 + 
 sample k when its clock reads ``k / rate``, i.e. at model time ``t_k = (k / rate − boot_offset_s) / (1 + drift)``.
 A message holds samples k..k+7, is ready when the last one is taken, carries the timestamp
 ``floor(k · 1000 / rate)`` ms (u32, so it wraps like the real counter) and reaches the host one connection-interval
-latency later (uniform in ``latency_ms``, never overtaking the previous notification of the link).
+latency later (uniform in ``latency_ms``, never overtaking the previous notification of the link). A reboot
+(:meth:`SimDevice.reboot`) drops the link and starts the clock again from zero: ``boot_offset_s`` becomes
+``−t_reboot · (1 + drift)``.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ class SimDevice(GspPeripheral):
         self._signals: dict[int, _Signal] = {}
         self._streams: dict[int, _Stream] = {}
         self._away_until_ns = -1
+        self._boots = 0  # reboots so far; each gets its own noise streams
 
     # -- clock ---------------------------------------------------------------------------------------------------
     def device_time_s(self, model_t_s: float) -> float:
@@ -116,7 +119,8 @@ class SimDevice(GspPeripheral):
         return (np.asarray(k, dtype=np.float64) / rate_hz - self.boot_offset_s) / (1.0 + self.drift_ppm * 1e-6)
 
     def model_imu(self, t: FloatArray, stream_id: tuple[int, int]) -> tuple[FloatArray, FloatArray]:
-        rng = None if self._noise_seed is None else np.random.default_rng([*self._noise_seed, *stream_id])
+        boot = (self._boots,) if self._boots else ()
+        rng = None if self._noise_seed is None else np.random.default_rng([*self._noise_seed, *stream_id, *boot])
         return self._model.imu(self.site, t, rng)
 
     # -- presence ------------------------------------------------------------------------------------------------
@@ -127,6 +131,14 @@ class SimDevice(GspPeripheral):
         """Out of range until virtual time ``until_ns``: the link drops now."""
         self._away_until_ns = until_ns
         self.drop_link()
+
+    def reboot(self, until_ns: int) -> None:
+        """Restart now (a brown-out, a firmware reset): the link drops, the clock starts again from zero, and the
+        sensor advertises again at virtual time ``until_ns``."""
+        self.go_away(until_ns)
+        self.boot_offset_s = -self.scheduler.now_ns() / 1e9 * (1.0 + self.drift_ppm * 1e-6)
+        self._boots += 1
+        self._signals.clear()  # sample indices count from the new boot
 
     # -- streaming -----------------------------------------------------------------------------------------------
     def _signal(self, rate_hz: int) -> _Signal:

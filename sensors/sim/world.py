@@ -70,6 +70,8 @@ class SimConditions:
         boot_offset_s: device clock reading at model time 0, per site.
         disconnects: (site, at_s, for_s): the link drops at model time ``at_s``; the device is out of range for
             ``for_s`` seconds, then advertises again.
+        reboots: (site, at_s, for_s): the sensor restarts at model time ``at_s`` (the link drops, its clock starts
+            again from zero) and advertises again ``for_s`` seconds later.
         noise: add the model's sensor bias and white noise.
         seed: seeds latency, loss and noise.
     """
@@ -81,6 +83,7 @@ class SimConditions:
     clock_drift_ppm: Mapping[str, float] = field(default_factory=lambda: _per_site((20.0, -35.0, 10.0)))
     boot_offset_s: Mapping[str, float] = field(default_factory=lambda: _per_site((5021.337, 86_417.25, 733.5)))
     disconnects: tuple[tuple[str, float, float], ...] = ()
+    reboots: tuple[tuple[str, float, float], ...] = ()
     noise: bool = True
     seed: int = 0
 
@@ -94,9 +97,10 @@ class SimConditions:
         lo, hi = self.latency_ms
         if not 0.0 <= lo <= hi:
             raise ValueError(f"latency_ms must be (min, max) with 0 <= min <= max, got {self.latency_ms}")
-        for site, at_s, for_s in self.disconnects:
-            if site not in SITES or at_s < 0 or for_s <= 0:
-                raise ValueError(f"disconnect {(site, at_s, for_s)}: need a site in {SITES}, at_s >= 0, for_s > 0")
+        for kind, outages in (("disconnect", self.disconnects), ("reboot", self.reboots)):
+            for site, at_s, for_s in outages:
+                if site not in SITES or at_s < 0 or for_s <= 0:
+                    raise ValueError(f"{kind} {(site, at_s, for_s)}: need a site in {SITES}, at_s >= 0, for_s > 0")
         for name, mapping in (("clock_drift_ppm", self.clock_drift_ppm), ("boot_offset_s", self.boot_offset_s)):
             if set(mapping) - set(SITES):
                 raise ValueError(f"{name} has unknown sites {sorted(set(mapping) - set(SITES))}")
@@ -130,8 +134,10 @@ class SimWorld:
             for i, site in enumerate(SITES)
         ]
         self.done = asyncio.Event()
-        for site, at_s, for_s in conditions.disconnects:
-            self.scheduler.at(_ns(at_s), functools.partial(self.device(site).go_away, _ns(at_s + for_s)))
+        outages = [(site, at_s, for_s, "go_away") for site, at_s, for_s in conditions.disconnects]
+        outages += [(site, at_s, for_s, "reboot") for site, at_s, for_s in conditions.reboots]
+        for site, at_s, for_s, what in outages:
+            self.scheduler.at(_ns(at_s), functools.partial(getattr(self.device(site), what), _ns(at_s + for_s)))
             self.scheduler.at(_ns(at_s + for_s), self.scheduler.poke)  # back in range: time must reach this point
         self.scheduler.at(_ns(self.duration_s + conditions.latency_ms[1] / 1e3) + 1, self.done.set)
         self.scheduler.start()

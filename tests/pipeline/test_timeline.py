@@ -55,7 +55,7 @@ def test_fit_clock_is_a_lower_envelope() -> None:
     x = np.arange(0, 100, 0.1)
     rng = np.random.default_rng(1)
     y = 5 + 1.00002 * x + 0.01 + rng.exponential(0.02, x.size)
-    a, b, latency, n = fit_clock(y, x, config=TimelineConfig())
+    (a,), b, latency, n = fit_clock(y, x, config=TimelineConfig())
     assert b == pytest.approx(1.00002, abs=5e-6)  # 5 ppm over 100 s = 0.5 ms
     assert a == pytest.approx(5.01, abs=0.003)
     assert n == x.size
@@ -164,7 +164,54 @@ def test_a_gap_is_not_a_corrupt_stamp() -> None:
     )
     t, fit = sample_times_s(cut, 0, RATE, config=TimelineConfig())
     assert fit.n_rejected == 0
+    assert fit.n_restarts == 0  # the device clock ran on through the gap
     np.testing.assert_allclose(t, t_true[keep], atol=0.02)
+
+
+def _cut(raw: RawStream, keep: np.ndarray, device: np.ndarray) -> RawStream:
+    return _with(
+        raw,
+        packet=raw.packet[keep],
+        t_host_ns=raw.t_host_ns[keep],
+        t_device_us=device[keep],
+        acc=raw.acc[keep],
+        gyr=raw.gyr[keep],
+    )
+
+
+@pytest.mark.parametrize("restart_us", [0, 500_000, 4_000_000_000])
+def test_a_device_clock_that_restarts_mid_recording_keeps_every_sample_on_time(restart_us: int) -> None:
+    """A sensor that reboots (a low battery, a firmware reset) and is reconnected 3 s later stamps the rest of the
+    recording from a clock that started again near zero, or anywhere. Both parts keep their true times, as a clean
+    recording of the same samples gets them."""
+    raw, t_true = _raw(104 * 60, seed=5)
+    keep = (t_true < 20.0) | (t_true > 23.0)
+    after = t_true > 23.0
+    device = raw.t_device_us.copy()
+    device[after] = restart_us + (device[after] - device[after][0])
+    clean_t, _ = sample_times_s(_cut(raw, keep, raw.t_device_us), 0, RATE, config=TimelineConfig())
+
+    t, fit = sample_times_s(_cut(raw, keep, device), 0, RATE, config=TimelineConfig())
+
+    assert fit.n_restarts == 1
+    assert fit.drift_ppm == pytest.approx(-40, abs=10)  # one drift for both parts (±10 ppm = ±0.6 ms over 60 s)
+    np.testing.assert_allclose(t, clean_t, atol=0.001)
+    assert np.ptp(t - t_true[keep]) < 0.002  # both parts on one line, 7.5 ms (the latency floor) from the truth
+
+
+def test_a_bluetooth_stall_is_not_a_clock_restart() -> None:
+    """Two seconds in which nothing arrives, then the queued notifications in a burst: late stamps, not a new
+    clock; every sample keeps the time a clean stream gives it."""
+    raw, t_true = _raw(104 * 60, seed=6)
+    host = raw.t_host_ns.copy()
+    stalled = (t_true > 30.0) & (t_true < 32.0)
+    host[stalled] = np.maximum(host[stalled], np.int64(32.02e9))  # all delivered at 32.02 s
+    clean_t, _ = sample_times_s(raw, 0, RATE, config=TimelineConfig())
+
+    t, fit = sample_times_s(_with(raw, t_host_ns=host), 0, RATE, config=TimelineConfig())
+
+    assert fit.n_restarts == 0
+    np.testing.assert_allclose(t, clean_t, atol=0.001)
 
 
 def test_stamps_that_run_beyond_a_day_are_refused_not_allocated() -> None:

@@ -66,6 +66,33 @@ async def test_disconnect_reconnects_and_keeps_recording(tmp_path: Path) -> None
     assert load_session(result.session.path).meta.status == "complete"  # type: ignore[attr-defined]
 
 
+async def test_a_sensor_that_reboots_is_reconnected_and_its_restarted_clock_is_timed(tmp_path: Path) -> None:
+    """A sensor that restarts mid-recording comes back with its clock at zero: the recorder reconnects and keeps
+    writing the same file, and the analysis times what came after the reboot as truly as what came before."""
+    from pipeline.run import process_session
+
+    result = await _record(tmp_path, duration_s=40.0, reboots=(("left_thigh", 12.0, 3.0),))
+    statuses = {st.site: st for st in result.status}  # type: ignore[attr-defined]
+    assert statuses["left_thigh"].reconnects == 1
+    path = result.session.path  # type: ignore[attr-defined]
+    raw = read_raw(path / "raw" / "left_thigh.arrows")
+    assert np.count_nonzero(np.diff(raw.t_device_us) < 0) == 1  # the clock went back to zero once
+
+    processed = process_session(load_session(path))
+
+    assert processed.quality["left_thigh.clock_restarts"] == 1
+    assert processed.quality["pelvis.clock_restarts"] == 0
+    truth = json.loads((path / "sim" / "truth.json").read_text())["events"]
+    t_true = np.array(truth["t_s"])
+    true_ic = np.sort(t_true[(np.array(truth["side"]) == "left") & (np.array(truth["event"]) == "IC")])
+    events = processed.events.to_pandas()
+    ours = events[(events.side == "left") & (events.event == "IC") & (events.source == "left_thigh")].t_s.to_numpy()
+    after = ours[ours > 20.0]
+    assert after.size >= 10  # the thigh carried the left side again after its reboot
+    nearest = np.abs(after[:, None] - true_ic[None, :]).min(axis=1)
+    assert np.median(nearest) < 0.05, nearest  # as close as before the reboot (thigh IC bias ≈ +8 ms)
+
+
 async def test_disk_full_marks_session_interrupted_and_keeps_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
