@@ -3,15 +3,17 @@
 Clock model. BLE only ever *adds* delay: a notification is stamped on the host (``t_host_ns``) some 7.5–30 ms (and
 occasionally much more) after the device sampled its last sample. With a device clock, host time is therefore
 ``t_host = a + b·t_device + latency`` with latency ≥ a floor. :func:`fit_clock` fits the *lower envelope* of that
-cloud: one point per notification (its last sample), a least-squares line, then repeatedly a refit through the
-points whose residual is at or below a low quantile. ``b`` absorbs clock drift (tens of ppm), ``a`` the arbitrary
-device start offset plus the latency floor (a constant shared by sensors of the same link, so it does not affect
-between-sensor alignment to better than a few ms). Without a device clock the sample counter divided by the nominal
-rate plays its role; without either, samples of one notification are spread backwards from its host stamp at the
-nominal rate (timing jitter then equals the BLE jitter — flagged as ``source="host"``). A device clock can also
-restart mid-recording (a sensor that rebooted, e.g. on a low battery, and was reconnected): its stamps then lie on a
-second line with its own offset. :func:`clock_segments` finds each restart as a lasting step in the lower envelope
-of ``t_host − t_device``, and the fit gives every segment its own offset under one common drift, so nothing recorded
+cloud: one point per notification (its last sample); only those within 50 ms of the lowest ``t_host − t_device`` in
+their 10 s of device time and the 10 s either side (a long BLE stall delivers seconds of late notifications, which
+must not tilt the line), a least-squares line through them, then repeatedly a refit through the points whose
+residual is at or below a low quantile. ``b`` absorbs clock drift (tens of ppm), ``a`` the arbitrary device start
+offset plus the latency floor (a constant shared by sensors of the same link, so it does not affect between-sensor
+alignment to better than a few ms). Without a device clock the sample counter divided by the nominal rate plays its
+role; without either, samples of one notification are spread backwards from its host stamp at the nominal rate
+(timing jitter then equals the BLE jitter — flagged as ``source="host"``). A device clock can also restart
+mid-recording (a sensor that rebooted, e.g. on a low battery, and was reconnected): its stamps then lie on a second
+line with its own offset. :func:`clock_segments` finds each restart as a lasting step in the lower envelope of
+``t_host − t_device``, and the fit gives every segment its own offset under one common drift, so nothing recorded
 after a reboot is mistimed or lost. Stamps are checked first: one that lies over a second from the running median of
 its neighbours in recording order is corrupt (stamps only move on in that order, across gaps too), and its sample is
 dropped and counted (``n_rejected``), so a single flipped bit can neither tilt the clock fit nor stretch the grid
@@ -49,6 +51,8 @@ class TimelineConfig:
     max_gap_samples: int = 3  # up to this many missing raw samples are interpolated; longer gaps are masked
     envelope_quantile: float = 0.2  # residual quantile kept at each lower-envelope refit
     envelope_iterations: int = 4
+    envelope_bin_s: float = 10.0  # the lower envelope's reach (±1 bin): longer than a BLE stall can last …
+    envelope_band_s: float = 0.05  # … and the spread of timely notifications' latency above it
     saturation_fraction: float = 0.98  # of the configured full-scale range
     # A stamp (host, device or counter) this far from the running median of its neighbours in recording order is
     # corrupt, not a gap: after a gap every later stamp moves on too, and a running median follows such a step.
@@ -59,6 +63,9 @@ class TimelineConfig:
     # ``clock_window`` notifications (a BLE stall delays a burst of notifications but the envelope comes back).
     clock_step_s: float = 0.25
     clock_window: int = 32  # notifications on each side of a candidate step
+    # Two notifications whose device stamps follow on within this (the second after the first) continue one clock,
+    # however late the second arrived: a reboot needs a reconnection, which loses more samples than that.
+    clock_contiguous_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -120,9 +127,10 @@ def clock_segments(
 
     Within a segment ``t_host − t_device`` is a constant (plus drift, negligible over seconds) plus a latency that is
     never negative, so its minimum over a few seconds of notifications is the segment's offset. A restart is a step
-    of over ``clock_step_s`` between two consecutive notifications that the minimum over ``clock_window``
-    notifications on either side confirms; a BLE stall (a burst of late notifications, then back to the floor) and
-    a reconnection without a reboot (the clock ran on) leave that minimum where it was.
+    of over ``clock_step_s`` between two consecutive notifications whose device stamps do not follow on (a reboot
+    needs a reconnection, which loses over ``clock_contiguous_s`` of samples), confirmed by the minimum over
+    ``clock_window`` notifications on either side. A BLE stall (a burst of late notifications: their stamps follow
+    on, and the envelope comes back) and a reconnection without a reboot (the clock ran on: no step) are not.
     """
     y = np.asarray(t_host_s, dtype=np.float64)
     x = np.asarray(t_device_s, dtype=np.float64)
@@ -133,7 +141,10 @@ def clock_segments(
     x, y = x[order], y[order]
     last = _notification_ends(y)
     offset = y[last] - x[last]
-    steps = np.flatnonzero(np.abs(np.diff(offset)) > config.clock_step_s) + 1  # first notification of a new level
+    follows_on = np.diff(x)[last[:-1]]  # device time from each notification's last sample to the next one's first
+    contiguous = (follows_on > 0) & (follows_on <= config.clock_contiguous_s)
+    jumped = (np.abs(np.diff(offset)) > config.clock_step_s) & ~contiguous
+    steps = np.flatnonzero(jumped) + 1  # first notification of a new level
     if steps.size == 0:
         return labels
     w = config.clock_window
@@ -168,20 +179,28 @@ def fit_clock(
         a0 = float(y[0] - x[0]) if x.size else 0.0
         return np.full(n_seg, a0), 1.0, float("nan"), int(x.shape[0])
     design = np.column_stack([x - x.mean(), np.eye(n_seg)[seg]])
-    coef = np.linalg.lstsq(design, y, rcond=None)[0]
+    # Candidates: notifications within envelope_band_s of the lowest offset within ±1 bin of envelope_bin_s (its own
+    # segment). Seconds of late notifications (a long BLE stall) then never enter the fit, however many.
+    offset = y - x
+    bins = np.floor((x - x.min()) / config.envelope_bin_s).astype(np.intp) + 1  # 0 and the last: empty margins
+    key = seg * (int(bins.max()) + 2) + bins
+    lowest = np.full(n_seg * (int(bins.max()) + 2), np.inf)
+    np.minimum.at(lowest, key, offset)
+    near = offset - np.minimum(np.minimum(lowest[key - 1], lowest[key]), lowest[key + 1]) <= config.envelope_band_s
+    keep = near
+    coef = np.linalg.lstsq(design[keep], y[keep], rcond=None)[0]
     for _ in range(config.envelope_iterations):
         r = y - design @ coef
         keep = np.zeros(x.shape[0], dtype=bool)
         for s in range(n_seg):  # each segment's own low quantile, so a short segment keeps its points
-            in_s = seg == s
-            if in_s.any():
-                keep[in_s] = r[in_s] <= np.quantile(r[in_s], config.envelope_quantile)
+            in_s = near & (seg == s)
+            keep[in_s] = r[in_s] <= np.quantile(r[in_s], config.envelope_quantile)
         if keep.sum() < n_seg + 1 or np.ptp(x[keep]) <= 0:
             break
         coef = np.linalg.lstsq(design[keep], y[keep], rcond=None)[0]
     r = y - design @ coef
     # The envelope passes through each segment's low quantile, not its extreme minimum.
-    floor = np.array([np.quantile(r[seg == s], 0.02) if (seg == s).any() else 0.0 for s in range(n_seg)])
+    floor = np.array([np.quantile(r[near & (seg == s)], 0.02) for s in range(n_seg)])
     b = float(coef[0])
     a = coef[1:] - b * x.mean() + floor
     return a, b, float(np.median(r - floor[seg])), int(x.shape[0])
