@@ -312,8 +312,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("obliq err °", "obliq_err", "{:+.2f}"),
     ("drop err L/R °", "drop", ""),
     ("cad err spm", "cadence_err", "{:+.2f}"),
-    ("speed err %", "speed_err_pct", "{:+.1f}"),
-    ("thigh speed err %", "thigh_speed_err_pct", "{:+.1f}"),
+    ("speed err %", "speed_err_pct", "{:+.2f}"),  # two decimals: the ±5 % target is decidable
+    ("thigh speed err %", "thigh_speed_err_pct", "{:+.2f}"),
     ("pelvis IC F1", "p_ic_f1", "{:.3f}"),
     ("pelvis IC bias±SD ms", "p_ic", ""),
     ("pelvis lat acc", "p_lat_acc", "{:.3f}"),
