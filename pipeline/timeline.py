@@ -182,7 +182,9 @@ def fit_clock(
     # Candidates: notifications within envelope_band_s of the lowest offset within ±1 bin of envelope_bin_s (its own
     # segment). Seconds of late notifications (a long BLE stall) then never enter the fit, however many.
     offset = y - x
-    bins = np.floor((x - x.min()) / config.envelope_bin_s).astype(np.intp) + 1  # 0 and the last: empty margins
+    start = np.full(n_seg, np.inf)
+    np.minimum.at(start, seg, x)  # each segment's own first device time: its clock may lie anywhere
+    bins = np.floor((x - start[seg]) / config.envelope_bin_s).astype(np.intp) + 1  # 0 and the last: empty margins
     key = seg * (int(bins.max()) + 2) + bins
     lowest = np.full(n_seg * (int(bins.max()) + 2), np.inf)
     np.minimum.at(lowest, key, offset)
@@ -265,7 +267,7 @@ def sample_times_s(
     segments = clock_segments(t_host, dev, config=config)
     a, b, latency, n = fit_clock(t_host, dev, segments=segments, config=config)
     t[good] = a[segments] + b * dev
-    return t, ClockFit(source, float(a[0]), b, latency * 1e3, n, rejected, int(segments[-1]))
+    return t, ClockFit(source, float(a[0]), b, latency * 1e3, n, rejected, int(segments.max()))
 
 
 def _saturation(x: FloatArray, full_scale: float | None, fraction: float, plateau_floor: float) -> NDArray[np.bool_]:
