@@ -174,9 +174,9 @@ def _recording(q: Mapping[str, Any]) -> list[Finding]:
                 Finding(
                     "note",
                     "recording",
-                    f"The {name}'s clock started again from zero {times} during the recording (the sensor "
-                    "restarted, e.g. on a low battery, and was reconnected); each part was timed on its own and "
-                    "all of it was analysed.",
+                    f"The {name}'s clock restarted {times} during the recording (the sensor most likely rebooted, "
+                    "e.g. on a low battery, and was reconnected); each part was timed on its own and all of it was "
+                    "analysed.",
                 )
             )
         if q.get(f"{site}.truncated_file") is True:

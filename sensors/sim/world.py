@@ -134,10 +134,10 @@ class SimWorld:
             for i, site in enumerate(SITES)
         ]
         self.done = asyncio.Event()
-        outages = [(site, at_s, for_s, "go_away") for site, at_s, for_s in conditions.disconnects]
-        outages += [(site, at_s, for_s, "reboot") for site, at_s, for_s in conditions.reboots]
-        for site, at_s, for_s, what in outages:
-            self.scheduler.at(_ns(at_s), functools.partial(getattr(self.device(site), what), _ns(at_s + for_s)))
+        outages = [(site, at_s, for_s, SimDevice.go_away) for site, at_s, for_s in conditions.disconnects]
+        outages += [(site, at_s, for_s, SimDevice.reboot) for site, at_s, for_s in conditions.reboots]
+        for site, at_s, for_s, begin in outages:
+            self.scheduler.at(_ns(at_s), functools.partial(begin, self.device(site), _ns(at_s + for_s)))
             self.scheduler.at(_ns(at_s + for_s), self.scheduler.poke)  # back in range: time must reach this point
         self.scheduler.at(_ns(self.duration_s + conditions.latency_ms[1] / 1e3) + 1, self.done.set)
         self.scheduler.start()

@@ -55,8 +55,8 @@ def test_a_clean_record_says_nothing_and_an_empty_one_too() -> None:
         ({"right_thigh.saturated_samples": 12}, "warning", "measuring range in 12 samples"),
         ({"pelvis.nonfinite_samples": 3}, "note", "3 non-numeric samples"),
         ({"pelvis.rejected_stamps": 9}, "note", "stamped 9 samples with an impossible time"),
-        ({"left_thigh.clock_restarts": 1}, "note", "left thigh sensor's clock started again from zero once"),
-        ({"pelvis.clock_restarts": 2}, "note", "from zero 2 times during the recording"),
+        ({"left_thigh.clock_restarts": 1}, "note", "left thigh sensor's clock restarted once during the recording"),
+        ({"pelvis.clock_restarts": 2}, "note", "clock restarted 2 times during the recording"),
         ({"left_thigh.truncated_file": True}, "warning", "ends part-way through a record"),
         ({"pelvis.clock": "host"}, "note", "timed by their arrival"),
         (  # left out: that one warning, not also a 95 % loss and a late start
