@@ -238,34 +238,41 @@ def load_compensation(session_path: Path) -> pd.DataFrame | None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _session_zip(path: str, fingerprint: tuple[tuple[str, int], ...]) -> bytes:  # noqa: ARG001 - cache key
-    return export.session_zip(load_session(Path(path)))
+def _session_file(path: str, fmt: str, fingerprint: tuple[tuple[str, int], ...]) -> bytes:  # noqa: ARG001 - cache key
+    session = load_session(Path(path))
+    return export.session_xlsx(session) if fmt == "xlsx" else export.session_zip(session)
 
 
-def session_download(session_path: Path) -> bytes:
+def session_download(session_path: Path, fmt: str = "zip") -> bytes:
     """The session's derived tables as a zip of CSV (:func:`pipeline.export.session_zip`, what ``imugait export``
-    writes for one session), rebuilt only when a derived table or the subject profile changes."""
+    writes for one session) or, ``fmt="xlsx"``, as one Excel workbook (:func:`pipeline.export.session_xlsx`, what
+    ``imugait export --format xlsx`` writes for it), rebuilt only when a derived table or the subject profile
+    changes. Raises :class:`DataContractError` for a table too long for a workbook."""
     files = [*sorted((Path(session_path) / "derived").glob("*.arrow")), Path(session_path).parent / "subject.json"]
-    return _session_zip(str(session_path), tuple((str(p), file_mtime_ns(p)) for p in files))
+    return _session_file(str(session_path), fmt, tuple((str(p), file_mtime_ns(p)) for p in files))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _subject_csv(root: str, subject: str, fingerprint: tuple[tuple[str, int], ...]) -> bytes:  # noqa: ARG001 - cache key
+def _subject_summary(root: str, subject: str, fmt: str, fingerprint: tuple[tuple[str, int], ...]) -> bytes:  # noqa: ARG001 - cache key
     parts = [export.summary_frame([])]
     for session in iter_sessions(Path(root) / subject):
         try:
             parts.append(export.summary_frame([session]))
         except ImuGaitError:  # left out, as the page says above its charts
             continue
-    return export.csv_bytes(pd.concat(parts, ignore_index=True))
+    frame = pd.concat(parts, ignore_index=True)
+    if fmt == "xlsx":
+        return export.summary_workbook(frame)
+    return export.csv_bytes(frame)
 
 
-def subject_summary_csv(root: Path, subject: str) -> bytes:
-    """Every analysed session of ``subject`` as ``imugait export``'s ``summary.csv``: a row per session, metric and
-    side with its date, label, pipeline version, value, unit and 95 % interval. A session whose summary cannot be
-    read is left out (the trends page names it)."""
+def subject_summary(root: Path, subject: str, fmt: str = "csv") -> bytes:
+    """Every analysed session of ``subject`` as ``imugait export``'s ``summary.csv`` (``fmt="xlsx"``: a workbook of
+    it and the columns' units and meanings): a row per session, metric and side with its date, label, pipeline
+    version, value, unit and 95 % interval. A session whose summary cannot be read is left out (the trends page
+    names it)."""
     profile = Path(root) / subject / "subject.json"  # its affected side is a column
-    return _subject_csv(str(root), subject, (*_root_fingerprint(root), (str(profile), file_mtime_ns(profile))))
+    return _subject_summary(str(root), subject, fmt, (*_root_fingerprint(root), (str(profile), file_mtime_ns(profile))))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

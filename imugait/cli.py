@@ -25,7 +25,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from imugait import _commands
 from imugait._live import status_table
 from pipeline.errors import ImuGaitError
-from pipeline.export import export_sessions
+from pipeline.export import FORMATS, export_sessions
 from pipeline.run import PIPELINE_VERSION
 from pipeline.schemas import SITES
 from pipeline.store import default_data_root, iter_sessions, load_session
@@ -244,10 +244,21 @@ def export(
     out: Annotated[
         Path, typer.Option("--out", help="Folder to write the CSV files to (created; never inside a session).")
     ] = Path("imugait-export"),
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="csv: a file per table; xlsx: an Excel workbook per session and summary.xlsx (opens the same in "
+            "every locale, where a CSV may show as one column).",
+        ),
+    ] = "csv",
 ) -> None:
-    """Write analysed sessions as CSV: each session's tables, one summary.csv over them and columns.csv (units)."""
+    """Write analysed sessions as CSV (each session's tables, summary.csv over them, columns.csv with the units) or
+    as Excel workbooks (--format xlsx)."""
     if not path.exists():
         raise _fail(FileNotFoundError(f"{path} does not exist"))
+    if fmt not in FORMATS:
+        raise _fail(ValueError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}"))
     sessions = list(iter_sessions(path))
     if not sessions:
         raise _fail(FileNotFoundError(f"no sessions found under {path}"))
@@ -256,7 +267,7 @@ def export(
     ) as bar:
         task = bar.add_task("exporting", total=len(sessions))
         try:
-            result = export_sessions(sessions, out, on_session=lambda _s: bar.advance(task))
+            result = export_sessions(sessions, out, fmt=fmt, on_session=lambda _s: bar.advance(task))
         except ImuGaitError as exc:
             raise _fail(exc) from None
     for s, message in result.failed:

@@ -1,17 +1,19 @@
-"""Derived tables as CSV, for spreadsheets, statistics packages and patient records.
+"""Derived tables as CSV or Excel workbooks, for spreadsheets, statistics packages and patient records.
 
-``imugait export`` and the dashboard's download buttons use this module. For every analysed session it gives one
-CSV per derived table (``<subject>/<session_id>/<table>.csv``); over the sessions exported together, one tidy
+``imugait export`` and the dashboard's download buttons use this module. As CSV, for every analysed session one
+file per derived table (``<subject>/<session_id>/<table>.csv``); over the sessions exported together, one tidy
 ``summary.csv`` (a row per session, metric and side, with the session's date, label and the pipeline version that
 computed it); and ``columns.csv``, the data dictionary: every column of every table with its type, unit and
 meaning, read from the versioned schemas (:mod:`pipeline.schemas`), so an export documents itself.
 
-CSV conventions: UTF-8 with a byte-order mark (spreadsheet programs then read the "°" and "±" of the notes),
-comma separated, "." as decimal point, an empty cell for a missing value, floats to 10 significant digits (the
-Arrow files keep full precision). Sessions written by an older imugait are read through the schema upgrades, so
-columns added since are empty. Sides are ``left`` / ``right`` / ``both`` as stored; ``summary.csv`` adds the
-subject's affected side so involved / uninvolved can be derived. Nothing is written inside a session folder: the
-recorded and derived data stay exactly as they are.
+As Excel workbooks (``.xlsx``), the same content: a workbook per session (``<subject>/<session_id>.xlsx``, a sheet
+per table, ``summary_with_session`` and ``columns``: self-contained, the file to send on) and ``summary.xlsx`` (the
+summary over the sessions and its ``columns``). A workbook opens the same in every locale: a comma-separated file
+does not where the list separator is ";" and the decimal mark "," (most of continental Europe), where Excel shows it
+as one column. Numbers keep Excel's precision (15 significant digits), a missing value is an empty cell, the header
+row is frozen and filtered, the session start is an Excel date-time (UTC). Text is always written as text: a label
+that begins with "=" is not turned into a formula, and characters a workbook cannot hold (control characters) are
+dropped.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from pipeline.catalog import METRICS
 from pipeline.errors import DataContractError, ImuGaitError
@@ -40,6 +45,12 @@ TABLES: Mapping[str, TableSchema] = {
     "turns": TURNS,
     "cycles": CYCLES,
 }
+
+#: Export formats: a CSV file per table, or an Excel workbook per session.
+FORMATS = ("csv", "xlsx")
+
+#: Rows of one Excel worksheet, its header included (Excel's specification limit).
+EXCEL_MAX_ROWS = 1_048_576
 
 SUMMARY_COLUMNS = (
     "subject",
@@ -99,8 +110,9 @@ def summary_frame(sessions: Iterable[Session]) -> pd.DataFrame:
     return frame.reindex(columns=list(SUMMARY_COLUMNS))
 
 
-def columns_frame(tables: Iterable[str] = TABLES) -> pd.DataFrame:
-    """The data dictionary: table, column, type, unit and description of every column of ``tables``."""
+def columns_frame(tables: Iterable[str] = TABLES, summary_name: str = "summary.csv") -> pd.DataFrame:
+    """The data dictionary: table, column, type, unit and description of every column of ``tables``, then the
+    columns the export's summary (named ``summary_name``) adds to the stored summary."""
     rows = []
     for name in tables:
         for f in TABLES[name].schema:
@@ -124,7 +136,7 @@ def columns_frame(tables: Iterable[str] = TABLES) -> pd.DataFrame:
         "metric_label": "the metric's name for people",
     }
     rows += [
-        {"table": "summary.csv", "column": c, "type": "string", "unit": "", "description": d} for c, d in extra.items()
+        {"table": summary_name, "column": c, "type": "string", "unit": "", "description": d} for c, d in extra.items()
     ]
     return pd.DataFrame(rows, columns=["table", "column", "type", "unit", "description"])
 
@@ -153,6 +165,64 @@ def session_zip(session: Session) -> bytes:
     return buffer.getvalue()
 
 
+def session_xlsx(session: Session) -> bytes:
+    """The session as one workbook: a sheet per derived table, ``summary_with_session`` (its rows of the export's
+    summary) and ``columns``. Raises :class:`DataContractError` for a table too long for a sheet."""
+    frames = session_frames(session)
+    sheets = {
+        **frames,
+        "summary_with_session": summary_frame([session]),
+        "columns": columns_frame(frames, summary_name="summary_with_session"),
+    }
+    return xlsx_bytes(sheets, where=session.path)
+
+
+def summary_workbook(summary: pd.DataFrame) -> bytes:
+    """``summary`` (a :func:`summary_frame`) and the dictionary of its columns as a workbook."""
+    return xlsx_bytes({"summary": summary, "columns": columns_frame(["summary"], summary_name="summary")})
+
+
+def xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, where: Path | None = None) -> bytes:
+    """``sheets`` (name → frame, names of at most 31 characters) as an ``.xlsx`` workbook with the conventions of
+    the module docstring. A frame longer than a worksheet raises :class:`DataContractError` (naming ``where``)."""
+    for name, frame in sheets.items():
+        if len(frame) + 1 > EXCEL_MAX_ROWS:
+            raise DataContractError(
+                f"the {name} table has {len(frame):,} rows, more than an Excel sheet holds "
+                f"({EXCEL_MAX_ROWS - 1:,}); export it as CSV (imugait export --format csv)",
+                path=where,
+            )
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            _excel_ready(frame).to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            for row in sheet.iter_rows(min_row=2):
+                for cell in row:
+                    if cell.data_type == "f":  # text that starts with "=": keep it text
+                        cell.data_type = "s"
+            for i, column in enumerate(frame.columns, start=1):
+                width = 60 if column == "description" else min(max(len(str(column)), 8) + 2, 40)
+                sheet.column_dimensions[get_column_letter(i)].width = width
+            sheet.freeze_panes = "A2"
+            sheet.auto_filter.ref = sheet.dimensions
+    return buffer.getvalue()
+
+
+def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with text stripped of characters a workbook cannot hold and ``start_utc`` as a date-time."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_object_dtype(out[column]) or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
+    if "start_utc" in out.columns:
+        stamps = pd.to_datetime(out["start_utc"], utc=True, errors="coerce", format="ISO8601")
+        out["start_utc"] = stamps.dt.tz_localize(None)
+    return out
+
+
 @dataclass(frozen=True)
 class ExportResult:
     """What :func:`export_sessions` wrote and left out."""
@@ -173,15 +243,23 @@ def inside_session(path: Path) -> Path | None:
 
 
 def export_sessions(
-    sessions: Sequence[Session], out: Path, *, on_session: Callable[[Session], None] | None = None
+    sessions: Sequence[Session],
+    out: Path,
+    *,
+    fmt: str = "csv",
+    on_session: Callable[[Session], None] | None = None,
 ) -> ExportResult:
     """Write each analysed session's tables to ``out/<subject>/<session_id>/<table>.csv``, then ``out/summary.csv``
-    over the exported sessions and ``out/columns.csv``. Files of an earlier export are replaced (each atomically);
+    over the exported sessions and ``out/columns.csv``; with ``fmt="xlsx"``, ``out/<subject>/<session_id>.xlsx``
+    (:func:`session_xlsx`) and ``out/summary.xlsx``. Files of an earlier export are replaced (each atomically);
     other files in ``out`` are left alone. ``on_session`` is called after each session (for a progress bar).
+    A session whose tables cannot be read, or are too long for a workbook, is listed in ``failed``.
 
     Refuses (:class:`DataContractError`) an ``out`` inside a session folder; a disk that fills raises
     :class:`pipeline.store.StorageError` naming the file, with every file written before it complete.
     """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
     host = inside_session(out)
     if host is not None:
         raise DataContractError(
@@ -196,17 +274,23 @@ def export_sessions(
         if not s.is_processed():
             not_analysed.append(s)
         else:
+            folder = out / s.meta.subject
             try:
-                frames = session_frames(s)
+                if fmt == "xlsx":
+                    contents = {folder / f"{s.meta.session_id}.xlsx": session_xlsx(s)}
+                else:
+                    frames = session_frames(s)
+                    contents = {folder / s.meta.session_id / f"{n}.csv": csv_bytes(f) for n, f in frames.items()}
             except ImuGaitError as exc:
                 failed.append((s, str(exc)))
             else:
-                folder = out / s.meta.subject / s.meta.session_id
-                files += [_write(folder / f"{name}.csv", csv_bytes(frame)) for name, frame in frames.items()]
+                files += [_write(path, data) for path, data in contents.items()]
                 exported.append(s)
         if on_session is not None:
             on_session(s)
-    if exported:
+    if exported and fmt == "xlsx":
+        files.append(_write(out / "summary.xlsx", summary_workbook(summary_frame(exported))))
+    elif exported:
         files.append(_write(out / "summary.csv", csv_bytes(summary_frame(exported))))
         files.append(_write(out / "columns.csv", csv_bytes(columns_frame())))
     return ExportResult(out, tuple(exported), tuple(files), tuple(not_analysed), tuple(failed))

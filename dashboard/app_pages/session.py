@@ -69,7 +69,8 @@ if header.processed:
     version_warning = data.session_version_warning(version, selection.root.path)
     if version_warning:
         st.warning(version_warning)
-    with data.section("the download"):
+    csv_column, xlsx_column = st.columns(2)
+    with csv_column, data.section("the CSV download"):
         st.download_button(
             "Download this session's tables (CSV, zip)",
             data.session_download(path),
@@ -77,6 +78,15 @@ if header.processed:
             mime="application/zip",
             help="Every derived table as CSV, the session's metrics with its date and label, and columns.csv with "
             "the unit and meaning of each column: what `imugait export` writes for one session.",
+        )
+    with xlsx_column, data.section("the Excel download"):
+        st.download_button(
+            "Download this session's tables (Excel)",
+            data.session_download(path, "xlsx"),
+            file_name=f"{header.subject}_{path.name}_imugait.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            help="The same tables as sheets of one workbook, which opens the same whatever the computer's language "
+            "and list separator: what `imugait export --format xlsx` writes for one session.",
         )
 
 summary = strides = None

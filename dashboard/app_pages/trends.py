@@ -92,13 +92,25 @@ column_config |= {
     for column in table.interval_columns
 }
 st.dataframe(table.frame, hide_index=True, column_config=column_config, key="trend_table")
-with data.section("the download"):
+DOWNLOAD_HELP = (
+    "Every metric of every analysed session (not only those chosen above), one row per session, metric and side, "
+    "with its unit and 95 % interval; left/right as measured, with the subject's affected side."
+)
+csv_column, xlsx_column = st.columns(2)
+with csv_column, data.section("the CSV download"):
     st.download_button(
         "Download values per session (CSV)",
-        data.subject_summary_csv(selection.root.path, selection.subject),
+        data.subject_summary(selection.root.path, selection.subject),
         file_name=f"{selection.subject}_sessions_imugait.csv",
         mime="text/csv",
-        help="Every metric of every analysed session (not only those chosen above), one row per session, metric and "
-        "side, with its unit and 95 % interval; left/right as measured, with the subject's affected side. The same "
-        "as `imugait export`'s summary.csv.",
+        help=f"{DOWNLOAD_HELP} The same as `imugait export`'s summary.csv.",
+    )
+with xlsx_column, data.section("the Excel download"):
+    st.download_button(
+        "Download values per session (Excel)",
+        data.subject_summary(selection.root.path, selection.subject, "xlsx"),
+        file_name=f"{selection.subject}_sessions_imugait.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        help=f"{DOWNLOAD_HELP} A workbook with the columns' units and meanings, which opens the same whatever the "
+        "computer's language and list separator: `imugait export --format xlsx`'s summary.xlsx.",
     )

@@ -152,7 +152,7 @@ def test_corrupt_summary_is_reported_and_the_rest_still_shown(own_data_root, run
     assert "not a readable Arrow IPC file" in at.error[0].value
     assert list(at.dataframe[0].value["Label"]) == ["baseline, 2 weeks post-op", "week 8", "week 11"]
     values = pd.read_csv(
-        io.BytesIO(data.subject_summary_csv(own_data_root.root, own_data_root.subject)), encoding="utf-8-sig"
+        io.BytesIO(data.subject_summary(own_data_root.root, own_data_root.subject)), encoding="utf-8-sig"
     )
     assert sorted(set(values["label"])) == ["baseline, 2 weeks post-op", "week 11", "week 8"]  # the download too
 

@@ -1,4 +1,5 @@
-"""``imugait export``: the analysed sessions under a folder as CSV, the export folder as the last line of stdout."""
+"""``imugait export``: the analysed sessions under a folder as CSV or Excel workbooks, the export folder as the last
+line of stdout."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ def test_export_writes_every_analysed_session_and_names_the_rest(tmp_path: Path)
     assert (out / "columns.csv").is_file()
     for s in analysed:
         assert (out / s.meta.subject / s.meta.session_id / "strides.csv").is_file()
+    workbooks = tmp_path / "workbooks"
+    done = imugait("export", str(data), "--out", str(workbooks), "--format", "xlsx")
+    assert done.returncode == 0, done.stderr
+    assert "exported 2 of 3 sessions (3 files)" in " ".join(done.stderr.split())
+    summary = pd.read_excel(workbooks / "summary.xlsx", sheet_name="summary", dtype={"session_id": str})
+    assert set(summary["session_id"]) == {s.meta.session_id for s in analysed}
+    for s in analysed:
+        assert "strides" in pd.read_excel(workbooks / s.meta.subject / f"{s.meta.session_id}.xlsx", sheet_name=None)
 
 
 def test_export_fails_clearly_when_nothing_can_be_exported(tmp_path: Path) -> None:
@@ -40,6 +49,9 @@ def test_export_fails_clearly_when_nothing_can_be_exported(tmp_path: Path) -> No
     assert inside.returncode == 1
     assert "export to a folder outside the data" in " ".join(inside.stderr.split())
     assert not (raw_only.path / "csv").exists()
+    unknown = imugait("export", str(raw_only.path), "--out", str(tmp_path / "export"), "--format", "ods")
+    assert unknown.returncode == 1
+    assert "--format must be one of csv, xlsx, not 'ods'" in unknown.stderr
     missing = imugait("export", str(tmp_path / "nowhere"))
     assert missing.returncode == 1
     assert "does not exist" in missing.stderr

@@ -1,5 +1,5 @@
-"""CSV export of derived tables (``pipeline.export``): what is written equals what is stored, and nothing recorded is
-touched, whatever the input."""
+"""CSV and Excel export of derived tables (``pipeline.export``): what is written equals what is stored, and nothing
+recorded is touched, whatever the input."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
+from pipeline import export
 from pipeline.catalog import METRICS
 from pipeline.errors import DataContractError
-from pipeline.export import TABLES, columns_frame, export_sessions, session_zip, summary_frame
+from pipeline.export import TABLES, columns_frame, export_sessions, session_xlsx, session_zip, summary_frame, xlsx_bytes
 from pipeline.run import process_session
 from pipeline.store import Session, StorageError, iter_sessions, read_table
 from pipeline.subjects import SubjectProfile, save_profile
@@ -199,3 +201,113 @@ def test_every_column_of_the_dictionary_says_what_it_holds() -> None:
     assert (columns["description"].str.len() > 0).all(), columns[columns["description"] == ""]
     stance = columns[(columns["table"] == "strides") & (columns["column"] == "stance_pct")]
     assert stance["description"].item().startswith("per stride: stance;")  # from the metric catalogue
+
+
+def read_sheets(path: Path | bytes) -> dict[str, pd.DataFrame]:
+    return pd.read_excel(
+        io.BytesIO(path) if isinstance(path, bytes) else path, sheet_name=None, dtype={"session_id": str}
+    )
+
+
+def assert_same_sheet(sheet: pd.DataFrame, stored: pd.DataFrame) -> None:
+    """The sheet holds the stored table to Excel's precision (15 significant digits); text as stored, missing text
+    as an empty cell."""
+    assert list(sheet.columns) == list(stored.columns)
+    assert len(sheet) == len(stored)
+    for c in stored.columns:
+        if pd.api.types.is_numeric_dtype(stored[c]) and not pd.api.types.is_bool_dtype(stored[c]):
+            np.testing.assert_allclose(
+                sheet[c].to_numpy(float), stored[c].to_numpy(float), rtol=1e-15, equal_nan=True, err_msg=c
+            )
+        elif pd.api.types.is_bool_dtype(stored[c]):
+            assert sheet[c].tolist() == stored[c].tolist(), c
+        else:
+            expected = stored[c].astype(object).where(stored[c].notna(), "")
+            got = sheet[c].astype(object).where(sheet[c].notna(), "")
+            assert [str(x) for x in got] == [str(x) for x in expected], c
+
+
+def test_every_table_round_trips_through_its_workbook(analysed: Session, tmp_path: Path) -> None:
+    result = export_sessions([analysed], tmp_path / "out", fmt="xlsx")
+    subject = tmp_path / "out" / analysed.meta.subject
+    assert result.exported == (analysed,)
+    assert not result.failed
+    assert sorted(result.files) == sorted(
+        [subject / f"{analysed.meta.session_id}.xlsx", tmp_path / "out" / "summary.xlsx"]
+    )
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*") if p.is_file()) == sorted(
+        [f"{analysed.meta.session_id}.xlsx", "summary.xlsx"]
+    )
+    sheets = read_sheets(subject / f"{analysed.meta.session_id}.xlsx")
+    assert list(sheets) == [*TABLES, "summary_with_session", "columns"]
+    for name, schema in TABLES.items():
+        assert_same_sheet(sheets[name], read_table(analysed.derived_path(name), schema).to_pandas())
+    assert any("°" in str(note) for note in sheets["compensation"]["note"])
+    # the session's summary carries its identity, with the start as a date-time cell
+    with_session = sheets["summary_with_session"]
+    assert set(with_session["session_id"]) == {analysed.meta.session_id}
+    assert pd.api.types.is_datetime64_any_dtype(with_session["start_utc"])
+    expected_start = pd.Timestamp(analysed.meta.start_utc).tz_convert("UTC").tz_localize(None)
+    assert (with_session["start_utc"] - expected_start).abs().max() < pd.Timedelta(milliseconds=1)
+    assert set(with_session["affected_side"]) == {"right"}
+    dictionary = sheets["columns"]
+    assert set(dictionary["table"]) == {*TABLES, "summary_with_session"}
+    summary = read_sheets(tmp_path / "out" / "summary.xlsx")
+    assert list(summary) == ["summary", "columns"]
+    assert set(summary["columns"]["table"]) == {"summary"}
+    assert set(summary["columns"]["column"]) == set(summary_frame([analysed]).columns)
+    assert_same_sheet(summary["summary"].drop(columns="start_utc"), summary_frame([analysed]).drop(columns="start_utc"))
+
+
+def test_the_session_workbook_is_what_the_dashboard_offers(analysed: Session, tmp_path: Path) -> None:
+    export_sessions([analysed], tmp_path / "out", fmt="xlsx")
+    written = read_sheets(tmp_path / "out" / analysed.meta.subject / f"{analysed.meta.session_id}.xlsx")
+    offered = read_sheets(session_xlsx(analysed))
+    assert list(written) == list(offered)
+    for name in written:
+        pd.testing.assert_frame_equal(written[name], offered[name])
+
+
+def test_text_in_a_workbook_stays_text() -> None:
+    frame = pd.DataFrame({"label": ['=HYPERLINK("x")', "visit\x07 2", "+1", None], "value": [1.5, np.nan, 3.0, 4.0]})
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"s": frame})))
+    sheet = book["s"]
+    labels = [sheet.cell(row=r, column=1) for r in range(2, 6)]
+    assert [c.value for c in labels] == ['=HYPERLINK("x")', "visit 2", "+1", None]
+    assert [c.data_type for c in labels[:3]] == ["s", "s", "s"]  # never a formula
+    assert [sheet.cell(row=r, column=2).value for r in range(2, 6)] == [1.5, None, 3.0, 4.0]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:B5"
+
+
+def test_a_table_too_long_for_a_sheet_fails_its_session_only(
+    analysed: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "EXCEL_MAX_ROWS", 20)  # a strides table longer than a sheet
+    result = export_sessions([analysed], tmp_path / "out", fmt="xlsx")
+    assert not result.exported
+    [(session, message)] = result.failed
+    assert session == analysed
+    assert "more than an Excel sheet holds (19); export it as CSV" in message
+    assert not (tmp_path / "out").exists()
+    csv = export_sessions([analysed], tmp_path / "csv", fmt="csv")
+    assert csv.exported == (analysed,)
+
+
+def test_a_session_written_by_an_older_imugait_exports_as_a_workbook(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(V1_DATA, root)
+    [old] = list(iter_sessions(root))
+    result = export_sessions([old], tmp_path / "out", fmt="xlsx")
+    assert result.exported == (old,)
+    sheets = read_sheets(tmp_path / "out" / old.meta.subject / f"{old.meta.session_id}.xlsx")
+    stored = {p.stem for p in old.path.joinpath("derived").glob("*.arrow")}
+    assert set(sheets) == stored | {"summary_with_session", "columns"}
+    assert sheets["summary"]["value"].notna().any()
+    assert sheets["summary"]["ci_low"].isna().all()
+
+
+def test_an_unknown_format_is_refused_before_anything_is_written(analysed: Session, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown export format 'ods'; one of csv, xlsx"):
+        export_sessions([analysed], tmp_path / "out", fmt="ods")
+    assert not (tmp_path / "out").exists()
