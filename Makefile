@@ -47,6 +47,7 @@ BENCH_VENV ?= .venv-bench
 bench-sim: $(VENV)/.installed
 	$(BIN)/python bench/sim_grid.py
 	$(BIN)/python bench/sim_gaps.py
+	$(BIN)/python bench/sim_speed_budget.py
 	$(BIN)/python bench/sim_orientation.py
 
 $(BENCH_VENV)/.installed: pyproject.toml
