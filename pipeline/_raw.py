@@ -222,9 +222,11 @@ def read_raw(path: Path) -> RawStream:
         return np.asarray(col.to_numpy(), dtype=np.int64)
 
     def vec(prefix: str) -> NDArray[np.float64]:
-        return np.column_stack([table.column(f"{prefix}_{a}").to_numpy().astype(np.float64) for a in "xyz"]).reshape(
-            -1, 3
-        )
+        # A corrupt byte can leave a signalling NaN, which raises the "invalid" flag when widened; it stays a NaN,
+        # and the timeline counts the sample as unusable
+        with np.errstate(invalid="ignore"):
+            columns = [table.column(f"{prefix}_{a}").to_numpy().astype(np.float64) for a in "xyz"]
+        return np.column_stack(columns).reshape(-1, 3)
 
     return RawStream(
         path=path,
