@@ -284,7 +284,7 @@ def export(
 
 @import_app.command("table")
 def import_table(
-    file: Annotated[Path | None, typer.Argument(help="One CSV/TSV/TXT/Parquet file (with --site).")] = None,
+    file: Annotated[Path | None, typer.Argument(help="One CSV/TSV/TXT/XLSX/Parquet file (with --site).")] = None,
     site: Annotated[str | None, typer.Option(help="Site of FILE: " + ", ".join(SITES))] = None,
     sensor: Annotated[
         list[str] | None, typer.Option("--sensor", help="SITE=FILE, repeated, for sensors recorded on one clock.")

@@ -1,4 +1,4 @@
-"""Bring IMU tables recorded with other tools (CSV or Parquet) into an imugait session.
+"""Bring IMU tables recorded with other tools (CSV, TSV, TXT, Excel workbooks or Parquet) into an imugait session.
 
 One file per sensor site; every file recorded on one clock goes into one session. Units are converted to the raw
 schema's m/s² and deg/s and checked against gravity (a standing or walking accelerometer's median norm is ≈ 1 g),
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -119,7 +121,8 @@ def sniff_text_layout(head: str, suffix: str) -> TextLayout:
 
 
 def read_table_file(path: Path) -> pa.Table:
-    """Read a CSV/TSV/TXT or Parquet file; any parse failure becomes an :class:`ImportFormatError` naming the file.
+    """Read a CSV/TSV/TXT, Excel (first sheet, :func:`read_workbook`) or Parquet file; any parse failure becomes an
+    :class:`ImportFormatError` naming the file.
 
     Delimited text is read with the layout :func:`sniff_text_layout` finds (comment lines, delimiter, decimal comma,
     a units row).
@@ -145,9 +148,45 @@ def read_table_file(path: Path) -> pa.Table:
             )
         if suffix in (".parquet", ".pq"):
             return pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
+        if suffix in (".xlsx", ".xlsm"):
+            return read_workbook(path)
+    except (pa.ArrowInvalid, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise ImportFormatError(f"cannot be read as {suffix[1:].upper()} ({exc})", path=path) from exc
-    raise ImportFormatError(f"unsupported file type {suffix!r}; use .csv, .tsv, .txt or .parquet", path=path)
+    raise ImportFormatError(f"unsupported file type {suffix!r}; use .csv, .tsv, .txt, .xlsx or .parquet", path=path)
+
+
+def read_workbook(path: Path) -> pa.Table:
+    """The first sheet of an Excel workbook as a table, laid out as :func:`sniff_text_layout` reads text: rows
+    before the header that are empty or start with ``//`` or ``#`` are skipped, and so is a row of units under the
+    column names. A column of numbers (empty cells are missing) becomes float64, one of dates a timestamp; any other
+    stays text, which :func:`load_sensor_file` refuses by name if it is asked for."""
+    rows = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+    first = rows.iloc[:, 0].astype(str).str.strip()
+    skip = rows.isna().all(axis=1) | first.str.startswith(("//", "#"))
+    start = int(np.argmin(skip.to_numpy())) if not skip.all() else len(rows)
+    if start >= len(rows):
+        raise ValueError("the first sheet has no header row")
+    names = [str(v).strip() if pd.notna(v) else f"column_{i + 1}" for i, v in enumerate(rows.iloc[start])]
+    data = rows.iloc[start + 1 :].reset_index(drop=True)
+    data.columns = pd.Index(names)
+    if len(data) > 1 and not _numeric_cells(data.iloc[0]).any() and _numeric_cells(data.iloc[1]).any():
+        logger.info("%s: units row %s skipped", path, tuple(str(v) for v in data.iloc[0]))
+        data = data.iloc[1:].reset_index(drop=True)
+    columns = {}
+    for name in data.columns:
+        column = data[name]
+        filled = column.dropna()
+        if len(filled) and filled.map(lambda v: isinstance(v, datetime)).all():
+            columns[name] = pa.array(pd.to_datetime(column), type=pa.timestamp("ns"))
+        elif filled.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).all():
+            columns[name] = pa.array(pd.to_numeric(column).to_numpy(dtype=np.float64))
+        else:
+            columns[name] = pa.array(column.map(lambda v: None if pd.isna(v) else str(v)), type=pa.string())
+    return pa.table(columns)
+
+
+def _numeric_cells(row: pd.Series) -> NDArray[np.bool_]:
+    return np.array([isinstance(v, (int, float)) and not isinstance(v, bool) and not pd.isna(v) for v in row])
 
 
 def _numeric(table: pa.Table, name: str, path: Path) -> NDArray[np.float64]:

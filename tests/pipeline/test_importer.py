@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -98,7 +100,9 @@ def test_nan_rows_are_dropped_and_reported(tmp_path: Path) -> None:
     [
         ("x.csv", b"ax,ay,az,gx,gy,gz\n1,2,3,4,5,6\n1,2", "cannot be read as CSV"),
         ("x.parquet", b"PAR1 but not really", "cannot be read as PARQUET"),
-        ("x.xlsx", b"", "unsupported file type"),
+        ("x.xlsx", b"", "cannot be read as XLSX"),
+        ("x.xlsx", b"PK\x03\x04 a zip header and nothing more", "cannot be read as XLSX"),
+        ("x.ods", b"", "unsupported file type '.ods'; use .csv, .tsv, .txt, .xlsx or .parquet"),
         ("x.csv", b"ax,ay,az,gx,gy,gz\nnot,a,number,at,all,!\nx,y,z,u,v,w\n", "not numeric"),
     ],
 )
@@ -206,3 +210,63 @@ def test_other_tools_text_exports_are_read_as_they_are(
 )
 def test_text_layout_is_read_from_the_first_lines(head: str, suffix: str, layout: TextLayout) -> None:
     assert sniff_text_layout(head, suffix) == layout
+
+
+def _write_workbook(
+    path: Path, frame: pd.DataFrame, *, before: Sequence[Sequence[object]] = (), units: bool = False
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in before:
+        sheet.append(list(row))
+    sheet.append(list(frame.columns))
+    if units:
+        sheet.append(["s", "g", "g", "g", "rad/s", "rad/s", "rad/s"])
+    for row in frame.itertuples(index=False):
+        sheet.append([float(v) for v in row])
+    book.create_sheet("notes").append(["a second sheet is not read"])
+    book.save(path)
+
+
+@pytest.mark.parametrize(
+    ("before", "units"),
+    [
+        ((), False),
+        ((["// exported by another tool"], [], ["# device 1234"]), True),
+    ],
+)
+def test_excel_workbooks_are_read_as_a_csv_of_the_same_data(
+    tmp_path: Path, before: Sequence[Sequence[object]], units: bool
+) -> None:
+    """The first sheet, with comment rows above the names and a units row under them, gives the numbers a plain CSV
+    of the same data gives."""
+    frame = _frame()
+    plain, workbook = tmp_path / "plain.csv", tmp_path / "sensor.xlsx"
+    frame.to_csv(plain, index=False)
+    _write_workbook(workbook, frame, before=before, units=units)
+    spec = TableImportSpec(100.0, ("ax", "ay", "az"), ("gx", "gy", "gz"), "g", "rad/s", "time")
+
+    got, want = load_sensor_file("pelvis", workbook, spec), load_sensor_file("pelvis", plain, spec)
+
+    np.testing.assert_allclose(got.acc, want.acc, rtol=1e-12)
+    np.testing.assert_allclose(got.gyr, want.gyr, rtol=1e-12)
+    np.testing.assert_allclose(got.t_s, want.t_s, rtol=1e-12)
+
+
+def test_a_workbook_time_column_of_dates_and_a_text_column(tmp_path: Path) -> None:
+    frame = _frame()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["when", "ax", "ay", "az", "gx", "gy", "gz", "note"])
+    start = pd.Timestamp("2026-03-01 10:00:00")
+    for i, row in enumerate(frame.drop(columns="time").itertuples(index=False)):
+        sheet.append([(start + pd.Timedelta(milliseconds=10 * i)).to_pydatetime(), *map(float, row), "ok"])
+    path = tmp_path / "dates.xlsx"
+    book.save(path)
+    spec = TableImportSpec(100.0, ("ax", "ay", "az"), ("gx", "gy", "gz"), "g", "rad/s", "when")
+    sensor = load_sensor_file("pelvis", path, spec)
+    np.testing.assert_allclose(np.diff(sensor.t_s), 0.01, atol=1e-6)
+    with pytest.raises(ImportFormatError, match="column 'note' is string, not numeric"):
+        load_sensor_file("pelvis", path, TableImportSpec(100.0, ("ax", "ay", "note"), ("gx", "gy", "gz"), "g", "rad/s"))
