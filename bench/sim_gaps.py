@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from pipeline.run import load_aligned
+from pipeline.run import AlignedSession, load_aligned
 from pipeline.spatial import SpatialConfig, pendulum_step_length, step_table
 from sensors.sim.gait_model import GaitModel, get_profile
 from sensors.sim.offline import LinkImperfections, standing_sensor_height_m, write_simulated_session
@@ -49,18 +49,26 @@ class CellSteps:
     across_gap: dict[float, np.ndarray]
 
 
+def pelvis_walk(model: GaitModel, folder: Path, seed: int, loss: float = 0.0) -> AlignedSession:
+    """``model``'s walk as a pelvis-only session with ``loss`` of the notifications lost, loaded and aligned."""
+    session = write_simulated_session(
+        folder, model, duration_s=model.duration_s, sites=("pelvis",), seed=seed, link=LinkImperfections(loss=loss)
+    )
+    return load_aligned(session)
+
+
+def true_excursions_m(model: GaitModel, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
+    """The simulated pelvis sensor's true vertical peak-to-peak over each ``[start_s, end_s)`` (m), at 500 Hz."""
+    t = np.arange(float(np.min(start_s)) - 1.0, float(np.max(end_s)) + 1.0, 0.002)
+    z = model.segment_pose("pelvis", t)[1][:, 2]
+    a, b = np.searchsorted(t, start_s), np.searchsorted(t, end_s)
+    return np.array([np.ptp(z[i:j]) for i, j in zip(a, b, strict=True)])
+
+
 def simulate(loss: float, seed: int, workdir: Path, duration_s: float = 60.0) -> CellSteps:
     """One pelvis-only walk with ``loss``, its steps measured at every tolerance and their references."""
     model = GaitModel(get_profile("healthy"), duration_s, seed=seed)
-    session = write_simulated_session(
-        workdir / f"loss{loss}_seed{seed}",
-        model,
-        duration_s=duration_s,
-        sites=("pelvis",),
-        seed=seed,
-        link=LinkImperfections(loss=loss),
-    )
-    aligned = load_aligned(session)
+    aligned = pelvis_walk(model, workdir / f"loss{loss}_seed{seed}", seed, loss)
     pendulum = standing_sensor_height_m(model)
     leg = model.profile.leg_length_m
     measured, across = {}, {}
@@ -80,10 +88,7 @@ def simulate(loss: float, seed: int, workdir: Path, duration_s: float = 60.0) ->
     assert steps is not None
     start = steps.t_s - steps.duration_s
     keep = np.isfinite(steps.duration_s) & (start > WINDOW_S[0]) & (steps.t_s < WINDOW_S[1])
-    t = np.arange(WINDOW_S[0] - 2.0, WINDOW_S[1] + 2.0, 0.002)
-    z = model.segment_pose("pelvis", t)[1][:, 2]
-    a, b = np.searchsorted(t, start[keep]), np.searchsorted(t, steps.t_s[keep])
-    h = np.array([np.ptp(z[i:j]) for i, j in zip(a, b, strict=True)])
+    h = true_excursions_m(model, start[keep], steps.t_s[keep])
     reference = pendulum_step_length(h, pendulum, SpatialConfig().zijlstra_k)
     return CellSteps(reference, {k: v[keep] for k, v in measured.items()}, {k: v[keep] for k, v in across.items()})
 

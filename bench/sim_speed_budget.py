@@ -2,7 +2,7 @@
 
 The simulator-truth grid (``bench/sim_grid.py``) reports the pelvis walking speed against the simulator's true speed.
 That error has two parts, and this bench separates them per step for the grid's four speed cells (healthy walker,
-60 s, no packet loss, seeds 0 and 1, steps between 8 and 52 s):
+60 s, no packet loss, seeds 0 and 1, steps between 8 and 52 s; walks and true excursions as in ``bench/sim_gaps.py``):
 
 * **chain**: the pipeline's step length against the same Zijlstra pendulum (mobgap's K, the standing sensor height
   as the pendulum) applied to the simulated sensor's *true* vertical excursion between the same two ICs
@@ -34,11 +34,11 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from sim_gaps import pelvis_walk, true_excursions_m
 
-from pipeline.run import load_aligned
 from pipeline.spatial import SpatialConfig, pendulum_step_length, step_table
 from sensors.sim.gait_model import GaitModel, GaitProfile, get_profile
-from sensors.sim.offline import LinkImperfections, standing_sensor_height_m, write_simulated_session
+from sensors.sim.offline import standing_sensor_height_m
 
 #: The grid's speed cells (``bench/sim_grid.py``): name, cadence (steps/min), speed (m/s); None = the profile's own.
 CELLS: tuple[tuple[str, float | None, float | None], ...] = (
@@ -83,15 +83,7 @@ def cell_profile(cadence_spm: float | None, speed_m_s: float | None) -> GaitProf
 def walk(profile: GaitProfile, seed: int, workdir: Path, duration_s: float = 60.0) -> Budget:
     """One pelvis-only walk: every step's truth, the pendulum on its true excursion and the pipeline's length."""
     model = GaitModel(profile, duration_s, seed=seed)
-    session = write_simulated_session(
-        workdir / f"{profile.cadence_spm:g}_{seed}",
-        model,
-        duration_s=duration_s,
-        sites=("pelvis",),
-        seed=seed,
-        link=LinkImperfections(loss=0.0),
-    )
-    aligned = load_aligned(session)
+    aligned = pelvis_walk(model, workdir / f"{profile.cadence_spm:g}_{seed}", seed)
     pendulum = standing_sensor_height_m(model)
     steps = step_table(
         aligned.events,
@@ -103,10 +95,7 @@ def walk(profile: GaitProfile, seed: int, workdir: Path, duration_s: float = 60.
     )
     start = steps.t_s - steps.duration_s
     keep = np.isfinite(steps.duration_s) & (start > WINDOW_S[0]) & (steps.t_s < WINDOW_S[1])
-    t = np.arange(WINDOW_S[0] - 2.0, WINDOW_S[1] + 2.0, 0.002)
-    z = model.segment_pose("pelvis", t)[1][:, 2]
-    a, b = np.searchsorted(t, start[keep]), np.searchsorted(t, steps.t_s[keep])
-    h = np.array([np.ptp(z[i:j]) for i, j in zip(a, b, strict=True)])
+    h = true_excursions_m(model, start[keep], steps.t_s[keep])
     true = profile.speed_m_s * steps.duration_s[keep]
     return Budget(
         profile.cadence_spm,

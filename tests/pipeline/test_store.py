@@ -181,14 +181,20 @@ def test_foreign_and_wrong_files_get_clear_errors(tmp_path: Path) -> None:
         store.read_table(events, SUMMARY)
 
 
-def test_metadata_bytes_that_are_not_utf8_do_not_fail_the_read(tmp_path: Path) -> None:
-    """A corrupt byte in a raw file's metadata (found by flipping bytes of a recording) reads as U+FFFD; the samples
-    are still there."""
+def _pelvis_file(tmp_path: Path) -> Path:
+    """A new session's pelvis raw file of 40 samples."""
     session = _new(tmp_path)
     path = session.raw_path("pelvis")
     writer = store.RawStreamWriter(path, store.raw_schema_metadata(session, PELVIS))
     writer.append(_batch(40), now_ns=0)
     writer.close()
+    return path
+
+
+def test_metadata_bytes_that_are_not_utf8_do_not_fail_the_read(tmp_path: Path) -> None:
+    """A corrupt byte in a raw file's metadata (found by flipping bytes of a recording) reads as U+FFFD; the samples
+    are still there."""
+    path = _pelvis_file(tmp_path)
     table = ipc.open_stream(path.read_bytes()).read_all()
     meta = dict(table.schema.metadata)
     meta[b"imugait.app_version"] = b"0.1 \x99"
@@ -202,11 +208,7 @@ def test_metadata_bytes_that_are_not_utf8_do_not_fail_the_read(tmp_path: Path) -
 def test_a_signalling_nan_left_by_a_corrupt_byte_reads_as_nan_without_a_warning(tmp_path: Path) -> None:
     """Flipping bytes of a recording can leave a float32 signalling NaN, whose widening raised numpy's "invalid
     value encountered in cast" (an error under this suite's warning filter); it reads as NaN and the rest stays."""
-    session = _new(tmp_path)
-    path = session.raw_path("pelvis")
-    writer = store.RawStreamWriter(path, store.raw_schema_metadata(session, PELVIS))
-    writer.append(_batch(40), now_ns=0)
-    writer.close()
+    path = _pelvis_file(tmp_path)
     table = ipc.open_stream(path.read_bytes()).read_all()
     acc_x = table.column("acc_x").to_numpy().copy()
     acc_x[7] = np.array([0x7F800001], dtype=np.uint32).view(np.float32)[0]  # a signalling NaN
