@@ -161,6 +161,8 @@ def read_workbook(path: Path) -> pa.Table:
     column names. A column of numbers (empty cells are missing) becomes float64, one of dates a timestamp; any other
     stays text, which :func:`load_sensor_file` refuses by name if it is asked for."""
     rows = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+    if rows.shape[1] == 0:
+        raise ValueError("the first sheet is empty")
     first = rows.iloc[:, 0].astype(str).str.strip()
     skip = rows.isna().all(axis=1) | first.str.startswith(("//", "#"))
     start = int(np.argmin(skip.to_numpy())) if not skip.all() else len(rows)

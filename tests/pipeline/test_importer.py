@@ -270,3 +270,22 @@ def test_a_workbook_time_column_of_dates_and_a_text_column(tmp_path: Path) -> No
     np.testing.assert_allclose(np.diff(sensor.t_s), 0.01, atol=1e-6)
     with pytest.raises(ImportFormatError, match="column 'note' is string, not numeric"):
         load_sensor_file("pelvis", path, TableImportSpec(100.0, ("ax", "ay", "note"), ("gx", "gy", "gz"), "g", "rad/s"))
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([], "the first sheet is empty"),
+        ([["// only comments"], [], ["# and nothing else"]], "the first sheet has no header row"),
+    ],
+)
+def test_a_workbook_without_data_is_a_clear_error(tmp_path: Path, rows: list[list[object]], message: str) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    path = tmp_path / "empty.xlsx"
+    book.save(path)
+    with pytest.raises(ImportFormatError, match=f"cannot be read as XLSX \\({message}\\)"):
+        load_sensor_file("pelvis", path, SPEC_G)
